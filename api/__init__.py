@@ -1,0 +1,1 @@
+"""The web edge: guard terminal, resident and visitor pages, district API, admin."""

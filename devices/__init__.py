@@ -1,0 +1,1 @@
+"""Adapters to the gate's hardware and their emulators (see the devices issue)."""

@@ -1,0 +1,1 @@
+"""The gate domain: credentials, identities, policies, the decision; and the composition root."""

@@ -1,0 +1,50 @@
+"""The ``gate`` command: one entry point, subcommands grouped by what they touch.
+
+User errors (``GateError``) print one line on stderr and exit 1; anything else is a bug
+and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gate.cli import config_cmd, db_cmd, id_cmd, registry_cmd, serve_cmd
+from gate.cli.context import CliContext
+from gate.errors import GateError
+
+app = typer.Typer(
+    name="gate",
+    help="Compound gate service: registry, passages, devices.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(registry_cmd.app, name="registry")
+app.add_typer(id_cmd.app, name="id")
+app.command("serve")(serve_cmd.serve)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="TOML config file (else $GATE_CONFIG).", exists=False),
+    ] = None,
+) -> None:
+    ctx.obj = CliContext(config_file=config)
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except GateError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(1)

@@ -1,0 +1,31 @@
+"""``gate serve``: run the web service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from api.app import create_app
+from gate.cli.context import cli_context
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address (default from config).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from config).")] = None,
+) -> None:
+    """Start the gate service (refuses an unmigrated database)."""
+    context = cli_context(ctx)
+    services = context.services()
+    settings = context.settings
+    try:
+        uvicorn.run(
+            create_app(services),
+            host=host or settings.server.host,
+            port=port or settings.server.port,
+            log_level=settings.log_level.lower(),
+        )
+    finally:
+        services.close()

@@ -1,0 +1,84 @@
+"""Errors of the gate service, named for what the caller can do about them.
+
+    GateError
+    ├── ConfigError               a setting is missing or wrong; ``key`` names it
+    ├── DocumentInvalid           a document number fails validation; ``reason`` + ``params``
+    ├── RegistryError
+    │   ├── RegistryUnavailable   the database cannot be reached
+    │   ├── SchemaNotCurrent      the schema is missing, older or newer than this software
+    │   └── NotFound              a named registry object does not exist
+    └── ImportRejected            an import file was refused as a whole; ``problems`` lists why
+
+Messages never carry a full document number: callers pass the masked form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class GateError(Exception):
+    """Root of every error the service raises on purpose."""
+
+
+class ConfigError(GateError):
+    """A configuration value is missing, malformed or unsafe."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        self.key = key
+        super().__init__(f"{key}: {message}" if key else message)
+
+
+class DocumentInvalid(GateError, ValueError):
+    """A document number does not pass validation.
+
+    ``reason`` is a machine-readable code (see ``gate.documents``), ``params`` its details.
+    """
+
+    def __init__(self, reason: str, message: str, **params: Any) -> None:
+        self.reason = reason
+        self.params: Mapping[str, Any] = params
+        super().__init__(message)
+
+
+class RegistryError(GateError):
+    """Something went wrong in the registry store."""
+
+
+class RegistryUnavailable(RegistryError):
+    """The database does not answer."""
+
+
+class SchemaNotCurrent(RegistryError):
+    """The database schema is not the one this software was built for."""
+
+    def __init__(self, message: str, *, current: str | None, expected: str) -> None:
+        self.current = current
+        self.expected = expected
+        super().__init__(message)
+
+
+class NotFound(RegistryError, LookupError):
+    """A named object (building, unit, person) does not exist."""
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One reason an import row (or the whole file, ``row`` 0) was refused."""
+
+    row: int
+    column: str | None
+    reason: str
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ImportRejected(GateError):
+    """An import file was refused; nothing was written."""
+
+    def __init__(self, problems: Sequence[ImportProblem]) -> None:
+        self.problems = tuple(problems)
+        first = self.problems[0].message if self.problems else "rejected"
+        super().__init__(f"import refused, {len(self.problems)} problem(s); first: {first}")

@@ -1,0 +1,104 @@
+"""Who lives in the compound: the registry's vocabulary as plain enums and values.
+
+These are the domain names; the database stores their ``value`` strings and the screens
+translate them. Chinese labels used by property-office spreadsheets live in ``LABELS_ZH``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class Sex(StrEnum):
+    """Sex as recorded on the document (GB/T 2261.1 codes 0, 1, 2, 9)."""
+
+    MALE = "male"
+    FEMALE = "female"
+    UNKNOWN = "unknown"
+    UNSPECIFIED = "unspecified"
+
+
+class Relation(StrEnum):
+    """Relation of a person to the household's owner."""
+
+    OWNER = "owner"
+    FAMILY = "family"
+    TENANT = "tenant"
+
+
+class PersonKind(StrEnum):
+    """Why a person is in the registry."""
+
+    RESIDENT = "resident"
+    TENANT = "tenant"
+    STAFF = "staff"
+
+
+class StaffRole(StrEnum):
+    """Duties a person can hold in the compound."""
+
+    BUILDING_HEAD = "building_head"
+    UNIT_HEAD = "unit_head"
+    GUARD = "guard"
+    PROPERTY_OFFICE = "property_office"
+
+
+class HealthStatus(StrEnum):
+    """Public-health status of a person; history lives in status records."""
+
+    NORMAL = "normal"
+    HOME_QUARANTINE = "home_quarantine"
+    CENTRALIZED_QUARANTINE = "centralized_quarantine"
+    HEALTH_MONITORING = "health_monitoring"
+    KEY_PERSON = "key_person"
+
+
+class LegalBasis(StrEnum):
+    """Why the compound may record a status (PIPL art. 13)."""
+
+    CONSENT = "consent"
+    PUBLIC_HEALTH_EMERGENCY = "public_health_emergency"
+    CONTRACT = "contract"
+
+
+LABELS_ZH: dict[StrEnum, str] = {
+    Sex.MALE: "男",
+    Sex.FEMALE: "女",
+    Sex.UNKNOWN: "未知",
+    Sex.UNSPECIFIED: "未说明",
+    Relation.OWNER: "户主",
+    Relation.FAMILY: "家庭成员",
+    Relation.TENANT: "租户",
+    PersonKind.RESIDENT: "居民",
+    PersonKind.TENANT: "租户",
+    PersonKind.STAFF: "工作人员",
+    StaffRole.BUILDING_HEAD: "楼栋长",
+    StaffRole.UNIT_HEAD: "单元长",
+    StaffRole.GUARD: "门卫",
+    StaffRole.PROPERTY_OFFICE: "物业",
+    HealthStatus.NORMAL: "正常",
+    HealthStatus.HOME_QUARANTINE: "居家隔离",
+    HealthStatus.CENTRALIZED_QUARANTINE: "集中隔离",
+    HealthStatus.HEALTH_MONITORING: "健康监测",
+    HealthStatus.KEY_PERSON: "重点人员",
+    LegalBasis.CONSENT: "本人同意",
+    LegalBasis.PUBLIC_HEALTH_EMERGENCY: "突发公共卫生事件",
+    LegalBasis.CONTRACT: "合同约定",
+}
+
+
+def label_zh(value: StrEnum) -> str:
+    """Chinese label of an enum value, as written in spreadsheets."""
+    return LABELS_ZH[value]
+
+
+def parse_label(enum: type[E], text: str) -> E:
+    """Read an enum from its Chinese label or its English value; raise ValueError otherwise."""
+    cleaned = text.strip()
+    for member in enum:
+        if cleaned in (member.value, LABELS_ZH.get(member)):
+            return member
+    raise ValueError(cleaned)

@@ -1,0 +1,1 @@
+"""Faces, QR decoding and pass tokens (see the recognition issues)."""

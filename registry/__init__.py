@@ -1,0 +1,1 @@
+"""Persistence of the compound's registry: models, migrations, repositories, import/export."""

@@ -1,0 +1,62 @@
+"""Personal data at rest: a keyed hash to find a value, AES-GCM to read it back.
+
+Two sub-keys are derived from the one data key with HKDF, so the lookup hash and the
+cipher never share key material. Ciphertext layout: version byte, 12-byte nonce, then
+AES-GCM output; the field name is bound in as associated data, so a value copied from
+the phone column into the document column does not decrypt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from gate.errors import RegistryError
+
+_VERSION = b"\x01"
+_NONCE_BYTES = 12
+
+
+class PersonalDataCipher:
+    """Hash, encrypt and decrypt personal values with sub-keys of one data key."""
+
+    def __init__(self, data_key: bytes) -> None:
+        if len(data_key) != 32:
+            raise ValueError("the data key must be 32 bytes")
+        self._hash_key = _derive(data_key, b"gate/lookup-hash/v1")
+        self._aead = AESGCM(_derive(data_key, b"gate/aes-gcm/v1"))
+
+    def __repr__(self) -> str:
+        return "PersonalDataCipher(<key hidden>)"
+
+    def lookup_hash(self, kind: str, value: str) -> str:
+        """HMAC-SHA256 of ``kind:value`` as hex: equal inputs give equal hashes, nothing else."""
+        message = f"{kind}:{value}".encode()
+        return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
+
+    def encrypt(self, field: str, value: str) -> bytes:
+        """Encrypt ``value`` for the column ``field``."""
+        nonce = os.urandom(_NONCE_BYTES)
+        return _VERSION + nonce + self._aead.encrypt(nonce, value.encode(), field.encode())
+
+    def decrypt(self, field: str, blob: bytes) -> str:
+        """Decrypt a value written by ``encrypt`` for the same ``field``."""
+        if blob[:1] != _VERSION:
+            raise RegistryError(f"unknown ciphertext version in {field}")
+        nonce, body = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
+        try:
+            return self._aead.decrypt(nonce, body, field.encode()).decode()
+        except InvalidTag:
+            raise RegistryError(
+                f"cannot decrypt {field}: wrong data key or damaged value"
+            ) from None
+
+
+def _derive(key: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(key)

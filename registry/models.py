@@ -1,0 +1,202 @@
+"""SQLAlchemy models of the registry: compound -> building -> unit -> household -> person.
+
+Personal values are never stored in the clear: a document number is kept as a keyed hash
+(``number_hash``, for lookup), an AES-GCM ciphertext (``number_cipher``) and its last four
+characters (``number_last4``, for screens); phones likewise. See ``registry.crypto``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from gate.documents import DocumentType
+from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, StaffRole
+from registry.types import UTCDateTime, enum_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with constraint names that Alembic can rely on."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _new_ref() -> str:
+    return str(uuid.uuid4())
+
+
+class Compound(Base):
+    """A fenced compound with one gate service."""
+
+    __tablename__ = "compounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    buildings: Mapped[list[Building]] = relationship(back_populates="compound")
+
+
+class Building(Base):
+    """A building, keyed by its canonical number ("3" for 3号楼)."""
+
+    __tablename__ = "buildings"
+    __table_args__ = (UniqueConstraint("compound_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id", ondelete="RESTRICT"))
+    key: Mapped[str] = mapped_column(String(32))
+
+    compound: Mapped[Compound] = relationship(back_populates="buildings")
+    units: Mapped[list[Unit]] = relationship(back_populates="building", order_by="Unit.key")
+
+
+class Unit(Base):
+    """An entrance (单元) of a building."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("building_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="RESTRICT"))
+    key: Mapped[str] = mapped_column(String(32))
+
+    building: Mapped[Building] = relationship(back_populates="units")
+    households: Mapped[list[Household]] = relationship(back_populates="unit")
+
+
+class Household(Base):
+    """A flat (房号) and whoever is registered as living in it."""
+
+    __tablename__ = "households"
+    __table_args__ = (UniqueConstraint("unit_id", "room"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(36), unique=True, default=_new_ref)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
+    room: Mapped[str] = mapped_column(String(32))
+
+    unit: Mapped[Unit] = relationship(back_populates="households")
+    persons: Mapped[list[Person]] = relationship(back_populates="household")
+
+
+class Person(Base):
+    """Someone the gate may meet: resident, tenant or staff."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(36), unique=True, default=_new_ref)
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    sex: Mapped[Sex] = mapped_column(enum_column(Sex))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    phone_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_last4: Mapped[str | None] = mapped_column(String(4))
+    relation: Mapped[Relation | None] = mapped_column(enum_column(Relation))
+    kind: Mapped[PersonKind] = mapped_column(enum_column(PersonKind))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    moved_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    household: Mapped[Household | None] = relationship(back_populates="persons")
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+    statuses: Mapped[list[StatusRecord]] = relationship(
+        back_populates="person", order_by="StatusRecord.starts_at", cascade="all, delete-orphan"
+    )
+    staff_roles: Mapped[list[StaffAssignment]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+
+
+class Document(Base):
+    """An identity document of a person, stored as hash + ciphertext + last four."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    doc_type: Mapped[DocumentType] = mapped_column(enum_column(DocumentType))
+    number_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    number_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    number_last4: Mapped[str] = mapped_column(String(4))
+
+    person: Mapped[Person] = relationship(back_populates="documents")
+
+
+class StaffAssignment(Base):
+    """A duty held by a person: building head of a building, unit head, guard, office."""
+
+    __tablename__ = "staff_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    role: Mapped[StaffRole] = mapped_column(enum_column(StaffRole))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+
+    person: Mapped[Person] = relationship(back_populates="staff_roles")
+    building: Mapped[Building | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+
+
+class StatusRecord(Base):
+    """One entry of a person's status history, ``[starts_at, ends_at)``."""
+
+    __tablename__ = "status_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    status: Mapped[HealthStatus] = mapped_column(enum_column(HealthStatus))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    legal_basis: Mapped[LegalBasis] = mapped_column(enum_column(LegalBasis))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    person: Mapped[Person] = relationship(back_populates="statuses")
+
+
+class AuditEvent(Base):
+    """Append-only record of a sensitive action: who, when, from where, what."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+    origin: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,57 @@
+"""Validated registry input: what one spreadsheet row or one demo person says.
+
+A ``PersonRecord`` has passed every check that needs no database (document number,
+phone, labels); ``RegistryWriter`` checks the rest (the building exists) and applies it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from gate.documents import DocumentType
+from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
+
+_PHONE = re.compile(r"^\+?\d{7,15}$")
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """A status period as a spreadsheet states it: whole local days, end inclusive."""
+
+    status: HealthStatus
+    first_day: date
+    last_day: date | None
+    legal_basis: LegalBasis
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """One person with their home and document; the document number is normalised."""
+
+    building: str
+    unit: str
+    room: str
+    name: str
+    sex: Sex
+    doc_type: DocumentType
+    doc_number: str
+    birth_date: date | None = None
+    phone: str | None = None
+    relation: Relation | None = None
+    kind: PersonKind = PersonKind.RESIDENT
+    status: StatusEntry | None = None
+
+    def __repr__(self) -> str:
+        # Keep document numbers and phones out of logs and tracebacks.
+        return f"PersonRecord(building={self.building!r}, unit={self.unit!r}, room={self.room!r})"
+
+
+def normalize_phone(text: str) -> str:
+    """Digits (and a leading +) of a phone number; ``ValueError`` if it cannot be one."""
+    value = re.sub(r"[\s\-()]", "", text)
+    if not _PHONE.match(value):
+        raise ValueError("a phone number is 7 to 15 digits, optionally starting with +")
+    return value

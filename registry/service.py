@@ -1,0 +1,307 @@
+"""Reading and writing the registry: the one place that turns records into rows.
+
+``RegistryWriter`` loads the compound's layout and document index once, then applies
+records in bulk; the importer and the demo seeder both go through it, so a person is
+created or updated in exactly one way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from gate.errors import NotFound
+from gate.people import HealthStatus
+from gate.places import building_key, room_key, unit_key
+from gate.status import StatusPeriod, current_status, end_of_local_day, start_of_local_day
+from registry.crypto import PersonalDataCipher
+from registry.models import (
+    AuditEvent,
+    Building,
+    Compound,
+    Document,
+    Household,
+    Person,
+    StatusRecord,
+    Unit,
+)
+from registry.records import PersonRecord, StatusEntry
+
+QUARANTINE = (HealthStatus.HOME_QUARANTINE, HealthStatus.CENTRALIZED_QUARANTINE)
+
+
+class Change(StrEnum):
+    """What applying a record did."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def get_or_create_compound(session: Session, *, code: str, name: str) -> Compound:
+    """The compound with ``code``, created on first use."""
+    compound = session.scalar(select(Compound).where(Compound.code == code))
+    if compound is None:
+        compound = Compound(code=code, name=name)
+        session.add(compound)
+        session.flush()
+    return compound
+
+
+def add_building(session: Session, *, compound: Compound, label: str, units: list[str]) -> Building:
+    """Add a building with its units (idempotent: existing ones are kept)."""
+    key = building_key(label)
+    building = session.scalar(
+        select(Building).where(Building.compound_id == compound.id, Building.key == key)
+    )
+    if building is None:
+        building = Building(compound=compound, key=key)
+        session.add(building)
+    existing = {unit.key for unit in building.units}
+    for unit_label in units:
+        if unit_key(unit_label) not in existing:
+            building.units.append(Unit(key=unit_key(unit_label)))
+            existing.add(unit_key(unit_label))
+    session.flush()
+    return building
+
+
+def document_hash(cipher: PersonalDataCipher, record: PersonRecord) -> str:
+    """The lookup hash of a record's document."""
+    return cipher.lookup_hash(record.doc_type.value, record.doc_number)
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    origin: str,
+    action: str,
+    target: str,
+    at: datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append an audit event in the caller's transaction."""
+    session.add(
+        AuditEvent(
+            at=at, actor=actor, origin=origin, action=action, target=target, detail=detail or {}
+        )
+    )
+
+
+class RegistryWriter:
+    """Applies person records to one compound inside the caller's transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        cipher: PersonalDataCipher,
+        compound: Compound,
+        now: datetime,
+        recorded_by: str,
+    ) -> None:
+        self._session = session
+        self._cipher = cipher
+        self._now = now
+        self._recorded_by = recorded_by
+        self._units: dict[tuple[str, str], Unit] = {}
+        self._buildings: set[str] = set()
+        for unit in session.scalars(
+            select(Unit).join(Building).where(Building.compound_id == compound.id)
+        ):
+            self._units[(unit.building.key, unit.key)] = unit
+            self._buildings.add(unit.building.key)
+        self._households: dict[tuple[int, str], Household] = {
+            (household.unit_id, household.room): household
+            for household in session.scalars(
+                select(Household).where(Household.unit_id.in_([u.id for u in self._units.values()]))
+            )
+        }
+        self._documents: dict[str, Document] = {
+            document.number_hash: document for document in session.scalars(select(Document))
+        }
+
+    def has_building(self, label: str) -> bool:
+        """True if the building exists in this compound."""
+        return building_key(label) in self._buildings
+
+    def has_unit(self, building: str, unit: str) -> bool:
+        """True if the unit exists in that building."""
+        return (building_key(building), unit_key(unit)) in self._units
+
+    def known_document(self, record: PersonRecord) -> bool:
+        """True if the record's document is already registered."""
+        return document_hash(self._cipher, record) in self._documents
+
+    def apply(self, record: PersonRecord) -> Change:
+        """Create the person, or update the one holding the same document."""
+        unit = self._units.get((building_key(record.building), unit_key(record.unit)))
+        if unit is None:
+            raise NotFound(f"unknown building/unit {record.building}/{record.unit}")
+        household = self._household(unit, room_key(record.room))
+        number_hash = document_hash(self._cipher, record)
+        document = self._documents.get(number_hash)
+        if document is None:
+            person = self._create(record, household, number_hash)
+            return Change.CREATED
+        person = document.person
+        changed = self._update(person, record, household)
+        if record.status is not None:
+            changed |= self._apply_status(person, record.status)
+        if changed:
+            person.updated_at = self._now
+            return Change.UPDATED
+        return Change.UNCHANGED
+
+    def _household(self, unit: Unit, room: str) -> Household:
+        household = self._households.get((unit.id, room))
+        if household is None:
+            household = Household(unit=unit, room=room)
+            self._session.add(household)
+            self._households[(unit.id, room)] = household
+        return household
+
+    def _create(self, record: PersonRecord, household: Household, number_hash: str) -> Person:
+        person = Person(
+            household=household,
+            name=record.name,
+            sex=record.sex,
+            birth_date=record.birth_date,
+            relation=record.relation,
+            kind=record.kind,
+            created_at=self._now,
+            updated_at=self._now,
+        )
+        self._set_phone(person, record.phone)
+        document = Document(
+            doc_type=record.doc_type,
+            number_hash=number_hash,
+            number_cipher=self._cipher.encrypt("document", record.doc_number),
+            number_last4=record.doc_number[-4:],
+        )
+        person.documents.append(document)
+        if record.status is not None:
+            self._apply_status(person, record.status)
+        self._session.add(person)
+        self._documents[number_hash] = document
+        return person
+
+    def _update(self, person: Person, record: PersonRecord, household: Household) -> bool:
+        changed = False
+        wanted: dict[str, object] = {
+            "household": household,
+            "name": record.name,
+            "sex": record.sex,
+            "birth_date": record.birth_date,
+            "relation": record.relation,
+            "kind": record.kind,
+            "moved_out_at": None,
+        }
+        for attribute, value in wanted.items():
+            if getattr(person, attribute) != value:
+                setattr(person, attribute, value)
+                changed = True
+        if self.phone_of(person) != record.phone:
+            self._set_phone(person, record.phone)
+            changed = True
+        return changed
+
+    def _set_phone(self, person: Person, phone: str | None) -> None:
+        person.phone_cipher = self._cipher.encrypt("phone", phone) if phone else None
+        person.phone_last4 = phone[-4:] if phone else None
+
+    def phone_of(self, person: Person) -> str | None:
+        """The person's phone in the clear (for comparison and revealed export)."""
+        if person.phone_cipher is None:
+            return None
+        return self._cipher.decrypt("phone", person.phone_cipher)
+
+    def _apply_status(self, person: Person, entry: StatusEntry) -> bool:
+        starts_at = start_of_local_day(entry.first_day)
+        ends_at = end_of_local_day(entry.last_day) if entry.last_day else None
+        for existing in person.statuses:
+            if existing.status is entry.status and existing.starts_at == starts_at:
+                if (existing.ends_at, existing.legal_basis, existing.note) == (
+                    ends_at,
+                    entry.legal_basis,
+                    entry.note,
+                ):
+                    return False
+                existing.ends_at = ends_at
+                existing.legal_basis = entry.legal_basis
+                existing.note = entry.note
+                existing.recorded_by = self._recorded_by
+                existing.recorded_at = self._now
+                return True
+        person.statuses.append(
+            StatusRecord(
+                status=entry.status,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                recorded_by=self._recorded_by,
+                recorded_at=self._now,
+                legal_basis=entry.legal_basis,
+                note=entry.note,
+            )
+        )
+        return True
+
+
+def status_of(person: Person, at: datetime) -> HealthStatus:
+    """A person's status at ``at``, from their history."""
+    return current_status(
+        (
+            StatusPeriod(record.status, record.starts_at, record.ends_at)
+            for record in person.statuses
+        ),
+        at,
+    )
+
+
+@dataclass(frozen=True)
+class RegistryStats:
+    """Counts the district and the building heads ask for first."""
+
+    buildings: int
+    units: int
+    households: int
+    persons: int
+    quarantined_persons: int
+    quarantined_households: int
+
+
+def registry_stats(session: Session, *, at: datetime) -> RegistryStats:
+    """Counts of the registry at ``at`` (persons who moved out are not counted)."""
+    in_quarantine = (
+        select(StatusRecord.person_id)
+        .where(
+            StatusRecord.status.in_(QUARANTINE),
+            StatusRecord.starts_at <= at,
+            (StatusRecord.ends_at.is_(None)) | (StatusRecord.ends_at > at),
+        )
+        .scalar_subquery()
+    )
+    present = Person.moved_out_at.is_(None)
+    return RegistryStats(
+        buildings=session.scalar(select(func.count()).select_from(Building)) or 0,
+        units=session.scalar(select(func.count()).select_from(Unit)) or 0,
+        households=session.scalar(select(func.count(distinct(Person.household_id))).where(present))
+        or 0,
+        persons=session.scalar(select(func.count()).select_from(Person).where(present)) or 0,
+        quarantined_persons=session.scalar(
+            select(func.count()).select_from(Person).where(present, Person.id.in_(in_quarantine))
+        )
+        or 0,
+        quarantined_households=session.scalar(
+            select(func.count(distinct(Person.household_id))).where(
+                present, Person.id.in_(in_quarantine)
+            )
+        )
+        or 0,
+    )
