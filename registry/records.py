@@ -29,15 +29,15 @@ class StatusEntry:
 
 @dataclass(frozen=True)
 class PersonRecord:
-    """One person with their home and document; the document number is normalised."""
+    """One person with their home (if any) and document; the number is normalised."""
 
-    building: str
-    unit: str
-    room: str
     name: str
     sex: Sex
     doc_type: DocumentType
     doc_number: str
+    building: str | None = None  # None for staff who do not live in the compound
+    unit: str | None = None
+    room: str | None = None
     birth_date: date | None = None
     phone: str | None = None
     relation: Relation | None = None

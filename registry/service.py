@@ -141,10 +141,7 @@ class RegistryWriter:
 
     def apply(self, record: PersonRecord) -> Change:
         """Create the person, or update the one holding the same document."""
-        unit = self._units.get((building_key(record.building), unit_key(record.unit)))
-        if unit is None:
-            raise NotFound(f"unknown building/unit {record.building}/{record.unit}")
-        household = self._household(unit, room_key(record.room))
+        household = self._home_of(record)
         number_hash = document_hash(self._cipher, record)
         document = self._documents.get(number_hash)
         if document is None:
@@ -159,6 +156,14 @@ class RegistryWriter:
             return Change.UPDATED
         return Change.UNCHANGED
 
+    def _home_of(self, record: PersonRecord) -> Household | None:
+        if record.building is None:
+            return None
+        unit = self._units.get((building_key(record.building), unit_key(record.unit or "")))
+        if unit is None:
+            raise NotFound(f"unknown building/unit {record.building}/{record.unit}")
+        return self._household(unit, room_key(record.room or ""))
+
     def _household(self, unit: Unit, room: str) -> Household:
         household = self._households.get((unit.id, room))
         if household is None:
@@ -167,7 +172,9 @@ class RegistryWriter:
             self._households[(unit.id, room)] = household
         return household
 
-    def _create(self, record: PersonRecord, household: Household, number_hash: str) -> Person:
+    def _create(
+        self, record: PersonRecord, household: Household | None, number_hash: str
+    ) -> Person:
         person = Person(
             household=household,
             name=record.name,
@@ -192,7 +199,7 @@ class RegistryWriter:
         self._documents[number_hash] = document
         return person
 
-    def _update(self, person: Person, record: PersonRecord, household: Household) -> bool:
+    def _update(self, person: Person, record: PersonRecord, household: Household | None) -> bool:
         changed = False
         wanted: dict[str, object] = {
             "household": household,
