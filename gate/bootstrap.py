@@ -30,11 +30,13 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    data_key = load_data_key(settings)
+    # Alembic narrates every schema check at INFO; only its warnings matter here.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
     database = Database(settings.effective_database_url)
     try:
         if require_schema:
             database.require_current_schema()
+        data_key = load_data_key(settings)
     except Exception:
         database.dispose()
         raise

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from api.app import create_app
 from gate.cli.context import cli_context
 
 
@@ -17,6 +15,10 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default from config).")] = None,
 ) -> None:
     """Start the gate service (refuses an unmigrated database)."""
+    import uvicorn  # the web stack loads only for this command
+
+    from api.app import create_app
+
     context = cli_context(ctx)
     services = context.services()
     settings = context.settings

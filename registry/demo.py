@@ -1,0 +1,503 @@
+"""A reproducible demo compound shaped like the Ruyi compound of Hohhot, early 2020.
+
+``generate_demo`` is pure: from a seed and a date it draws the layout (37 buildings, 161
+units), one ``PersonRecord`` per person (1,838 households, about 4,600 people, 268 of
+them in home quarantine in 244 households), the staff duties and about twenty ID cards
+as a GA 467 reader returns them. Names, sexes and phones come from Faker's zh_CN provider
+seeded with the seed; every other choice from ``random.Random(seed)``. Birth dates are
+drawn back from ``REFERENCE_DATE``, never from the clock. ``seed_demo`` writes the result
+through ``RegistryWriter`` in the caller's transaction; ``write_cards`` saves the cards.
+
+Document numbers follow GB 11643 (check character from ``gate.documents``), except the
+2017 foreigner card, whose check digit is a stand-in because its algorithm is unpublished.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from faker import Faker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gate.documents import DocumentType, gb11643_check_character, validate
+from gate.errors import RegistryError
+from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, StaffRole
+from gate.status import LOCAL_TZ
+from registry.crypto import PersonalDataCipher
+from registry.models import Building, Document, Person, StaffAssignment
+from registry.records import PersonRecord, StatusEntry
+from registry.service import (
+    Change,
+    RegistryStats,
+    RegistryWriter,
+    add_building,
+    audit,
+    document_hash,
+    get_or_create_compound,
+    registry_stats,
+)
+
+REFERENCE_DATE = date(2020, 2, 1)
+RECORDED_BY = "demo"
+BUILDINGS, FIVE_UNIT_BUILDINGS = 37, 13  # 13 x 5 + 24 x 4 = 161 units
+ROOMS = tuple(f"{floor}{door:02d}" for floor in range(1, 7) for door in (1, 2))  # 6 floors
+HOUSEHOLDS, TENANT_HOUSEHOLDS = 1838, 36
+QUARANTINE_SINGLES, QUARANTINE_PAIRS, QUARANTINE_DAYS = 220, 24, 14
+GUARDS, OFFICE_STAFF = 6, 4
+HOUSEHOLD_SIZES, SIZE_WEIGHTS = (1, 2, 3, 4, 5), (17, 36, 31, 12, 4)  # mean 2.5 persons
+HOME_REGION = "150102"
+# Region code -> (address prefix, issuing authority) of a resident ID card.
+REGIONS = {
+    "150102": ("内蒙古自治区呼和浩特市新城区", "呼和浩特市公安局新城分局"),
+    "150103": ("内蒙古自治区呼和浩特市回民区", "呼和浩特市公安局回民分局"),
+    "150104": ("内蒙古自治区呼和浩特市玉泉区", "呼和浩特市公安局玉泉分局"),
+    "150105": ("内蒙古自治区呼和浩特市赛罕区", "呼和浩特市公安局赛罕分局"),
+    "150121": ("内蒙古自治区呼和浩特市土默特左旗", "土默特左旗公安局"),
+    "150203": ("内蒙古自治区包头市昆都仑区", "包头市公安局昆都仑区分局"),
+    "150602": ("内蒙古自治区鄂尔多斯市东胜区", "鄂尔多斯市公安局东胜区分局"),
+    "152502": ("内蒙古自治区锡林浩特市", "锡林浩特市公安局"),
+}
+STREETS = ("新华大街", "团结路", "建设路", "民族街", "文化路", "光明路")
+ETHNICITIES, ETHNICITY_WEIGHTS = ("汉", "蒙古", "回", "满"), (85, 10, 3, 2)
+NATIONS = (("MNG", "496"), ("RUS", "643"), ("USA", "840"), ("KOR", "410"), ("DEU", "276"))
+HMT_PERMITS = (("810000", "H"), ("820000", "M"), ("830000", ""))  # region, pass prefix
+FOREIGN_2017, FOREIGN_2023, HMT_HOLDERS = 3, 3, 4
+CARD_KEYS = (
+    "card_type", "name", "name_en", "sex", "ethnicity", "birth_date", "address", "id_number",
+    "authority", "valid_from", "valid_to", "pass_number", "issue_count", "nationality",
+    "renewal_count", "previous_number", "address_endorsement", "photo_wlt_b64", "expected",
+)  # fmt: skip
+
+CardValue = str | int | None
+Card = dict[str, CardValue]
+
+
+class RegistryNotEmpty(RegistryError):
+    """The demo is only seeded into an empty registry."""
+
+
+@dataclass(frozen=True)
+class StaffDuty:
+    """A duty to attach to a generated person once it has a row."""
+
+    person: PersonRecord
+    role: StaffRole
+    building: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoCompound:
+    """Everything ``generate_demo`` draws: layout, persons, duties, cards."""
+
+    seed: int
+    today: date
+    buildings: tuple[tuple[str, tuple[str, ...]], ...]
+    persons: tuple[PersonRecord, ...]
+    duties: tuple[StaffDuty, ...]
+    cards: tuple[Card, ...]
+
+
+@dataclass
+class _Draft:
+    """A person while being generated; frozen into a ``PersonRecord`` at the end."""
+
+    name: str
+    sex: Sex
+    birth: date
+    doc_type: DocumentType
+    number: str
+    phone: str | None
+    relation: Relation | None
+    kind: PersonKind
+    home: tuple[str, str, str] | None
+    name_en: str | None = None
+    nationality: str | None = None
+    status: StatusEntry | None = None
+
+    def record(self) -> PersonRecord:
+        building, unit, room = self.home or (None, None, None)
+        return PersonRecord(
+            name=self.name, sex=self.sex, doc_type=self.doc_type, doc_number=self.number,
+            building=building, unit=unit, room=room, birth_date=self.birth, phone=self.phone,
+            relation=self.relation, kind=self.kind, status=self.status,
+        )  # fmt: skip
+
+
+def generate_demo(*, seed: int, today: date, compound_name: str = "如意小区") -> DemoCompound:
+    """Draw the demo compound for ``seed``; the same seed and date give the same result."""
+    return _Generator(seed, today, compound_name).build()
+
+
+class _Generator:
+    def __init__(self, seed: int, today: date, compound_name: str) -> None:
+        self.seed, self.today, self.compound_name = seed, today, compound_name
+        self.rng = random.Random(seed)
+        self.fake, self.fake_en = Faker("zh_CN"), Faker("en_US")
+        self.fake.seed_instance(seed)
+        self.fake_en.seed_instance(seed)
+        self.used: set[str] = set()
+
+    def build(self) -> DemoCompound:
+        rng = self.rng
+        five = set(rng.sample(range(BUILDINGS), FIVE_UNIT_BUILDINGS))
+        buildings = tuple(
+            (str(b + 1), tuple(str(u) for u in range(1, (5 if b in five else 4) + 1)))
+            for b in range(BUILDINGS)
+        )
+        slots = [(b, u, room) for b, units in buildings for u in units for room in ROOMS]
+        tenants = set(rng.sample(range(HOUSEHOLDS), TENANT_HOUSEHOLDS))
+        households = [
+            self._household(slots[slot], tenant=n in tenants)
+            for n, slot in enumerate(sorted(rng.sample(range(len(slots)), HOUSEHOLDS)))
+        ]
+        foreign = self._make_foreign([p for h in households for p in h[1:]])
+        heads = self._building_heads(households, buildings, exclude=foreign)
+        staff = [self._staff(StaffRole.GUARD) for _ in range(GUARDS)]
+        staff += [self._staff(StaffRole.PROPERTY_OFFICE) for _ in range(OFFICE_STAFF)]
+        quarantined = self._quarantine(households, exclude={id(d.person) for d in heads})
+        cards = self._cards(households, foreign, quarantined, heads)
+        records = {id(draft): draft.record() for h in households for draft in h}
+        records.update({id(d.person): d.person.record() for d in staff})
+        duties = [StaffDuty(records[id(d.person)], d.role, d.building) for d in heads + staff]
+        return DemoCompound(
+            self.seed, self.today, buildings, tuple(records.values()), tuple(duties), tuple(cards)
+        )
+
+    # --- persons ----------------------------------------------------------------------
+
+    def _person(
+        self, sex: Sex, age: int, *, relation: Relation | None, kind: PersonKind, home: _Home
+    ) -> _Draft:
+        birth = REFERENCE_DATE - timedelta(days=age * 365 + self.rng.randrange(365))
+        name = self.fake.name_male() if sex is Sex.MALE else self.fake.name_female()
+        phone = self.fake.phone_number() if age >= 14 else None
+        region = HOME_REGION if self.rng.random() < 0.8 else self.rng.choice(sorted(REGIONS))
+        number = self._gb11643(DocumentType.RESIDENT_ID, region, birth, sex)
+        return _Draft(name, sex, birth, DocumentType.RESIDENT_ID, number, phone, relation, kind, home)
+
+    def _household(self, home: tuple[str, str, str], *, tenant: bool) -> list[_Draft]:
+        rng = self.rng
+        size = rng.choices(HOUSEHOLD_SIZES, SIZE_WEIGHTS)[0]
+        kind = PersonKind.TENANT if tenant else PersonKind.RESIDENT
+
+        def member(sex: Sex, age: int, relation: Relation) -> _Draft:
+            return self._person(
+                sex, age, relation=Relation.TENANT if tenant else relation, kind=kind, home=home
+            )
+
+        owner_age, owner_sex = rng.randint(26, 80), rng.choice((Sex.MALE, Sex.FEMALE))
+        members = [member(owner_sex, owner_age, Relation.OWNER)]
+        if size >= 2:
+            partner = Sex.FEMALE if owner_sex is Sex.MALE else Sex.MALE
+            members.append(member(partner, max(22, owner_age + rng.randint(-5, 5)), Relation.FAMILY))
+        for _ in range(size - 2):
+            sex = rng.choice((Sex.MALE, Sex.FEMALE))
+            if owner_age < 60 and rng.random() < 0.25:
+                age = min(99, owner_age + rng.randint(22, 32))  # a parent moved in
+            else:
+                age = rng.randint(0, max(0, owner_age - 22))
+            members.append(member(sex, age, Relation.FAMILY))
+        return members
+
+    def _staff(self, role: StaffRole) -> _StaffDraft:
+        sex = self.rng.choice((Sex.MALE, Sex.FEMALE))
+        age = self.rng.randint(25, 60)
+        draft = self._person(sex, age, relation=None, kind=PersonKind.STAFF, home=None)
+        return _StaffDraft(draft, role)
+
+    def _make_foreign(self, candidates: list[_Draft]) -> dict[str, list[_Draft]]:
+        """Give a few adult family members foreign or HMT documents instead of resident IDs."""
+        adults = [d for d in candidates if d.kind is PersonKind.RESIDENT and _age(d.birth) >= 20]
+        chosen = self.rng.sample(adults, FOREIGN_2017 + FOREIGN_2023 + HMT_HOLDERS)
+        groups = {
+            "foreign_2017": chosen[:FOREIGN_2017],
+            "foreign_2023": chosen[FOREIGN_2017 : FOREIGN_2017 + FOREIGN_2023],
+            "hk_mo_tw": chosen[FOREIGN_2017 + FOREIGN_2023 :],
+        }
+        for n, draft in enumerate(groups["hk_mo_tw"]):
+            region, _prefix = HMT_PERMITS[n % len(HMT_PERMITS)]
+            draft.doc_type = DocumentType.HMT_RESIDENCE_PERMIT
+            draft.number = self._gb11643(draft.doc_type, region, draft.birth, draft.sex)
+        for card_type in ("foreign_2017", "foreign_2023"):
+            for draft in groups[card_type]:
+                letters, digits = self.rng.choice(NATIONS)
+                male = draft.sex is Sex.MALE
+                first = self.fake_en.first_name_male() if male else self.fake_en.first_name_female()
+                draft.name_en = f"{self.fake_en.last_name().upper()}, {first.upper()}"
+                draft.nationality = letters
+                if card_type == "foreign_2017":
+                    draft.doc_type = DocumentType.FOREIGN_PERMANENT_2017
+                    draft.number = self._foreign_2017(letters, draft.birth, draft.sex)
+                else:
+                    draft.doc_type = DocumentType.FOREIGN_PERMANENT_2023
+                    prefix = f"915{digits}"  # 9, province 15 (Inner Mongolia), nationality
+                    draft.number = self._gb11643(draft.doc_type, prefix, draft.birth, draft.sex)
+        return groups
+
+    def _building_heads(
+        self,
+        households: list[list[_Draft]],
+        buildings: tuple[tuple[str, tuple[str, ...]], ...],
+        *,
+        exclude: dict[str, list[_Draft]],
+    ) -> list[_StaffDraft]:
+        """Two resident adults of each building become its building heads."""
+        skip = {id(d) for group in exclude.values() for d in group}
+        by_building: dict[str, list[_Draft]] = {label: [] for label, _units in buildings}
+        for draft in (d for h in households for d in h):
+            if draft.kind is PersonKind.RESIDENT and 25 <= _age(draft.birth) <= 65:
+                if id(draft) not in skip and draft.home is not None:
+                    by_building[draft.home[0]].append(draft)
+        return [
+            _StaffDraft(draft, StaffRole.BUILDING_HEAD, label)
+            for label, candidates in by_building.items()
+            for draft in self.rng.sample(candidates, 2)
+        ]
+
+    def _quarantine(self, households: list[list[_Draft]], *, exclude: set[int]) -> list[_Draft]:
+        """Put 268 persons of 244 households (none with a building head) in home quarantine."""
+        eligible = [h for h in households if not any(id(d) in exclude for d in h)]
+        pairs = self.rng.sample([h for h in eligible if len(h) >= 2], QUARANTINE_PAIRS)
+        taken = {id(h) for h in pairs}
+        singles = self.rng.sample([h for h in eligible if id(h) not in taken], QUARANTINE_SINGLES)
+        quarantined: list[_Draft] = []
+        for household in pairs + singles:
+            first_day = self.today - timedelta(days=self.rng.randrange(13))
+            entry = StatusEntry(
+                HealthStatus.HOME_QUARANTINE,
+                first_day=first_day,
+                last_day=first_day + timedelta(days=QUARANTINE_DAYS - 1),
+                legal_basis=LegalBasis.PUBLIC_HEALTH_EMERGENCY,
+                note="密切接触者居家隔离",
+            )
+            for draft in self.rng.sample(household, 2 if household in pairs else 1):
+                draft.status = entry
+                quarantined.append(draft)
+        return quarantined
+
+    # --- numbers ----------------------------------------------------------------------
+
+    def _sequence(self, sex: Sex) -> str:
+        parity = self.rng.randrange(1, 10, 2) if sex is Sex.MALE else self.rng.randrange(0, 10, 2)
+        return f"{self.rng.randrange(100):02d}{parity}"
+
+    def _gb11643(self, doc_type: DocumentType, prefix: str, birth: date, sex: Sex) -> str:
+        while True:
+            first17 = f"{prefix}{birth:%Y%m%d}{self._sequence(sex)}"
+            if self._fresh(doc_type, first17 + gb11643_check_character(first17)):
+                return first17 + gb11643_check_character(first17)
+
+    def _foreign_2017(self, letters: str, birth: date, sex: Sex) -> str:
+        while True:
+            number = f"{letters}15{birth:%y%m%d}{self._sequence(sex)}{self.rng.randrange(10)}"
+            if self._fresh(DocumentType.FOREIGN_PERMANENT_2017, number):
+                return number
+
+    def _fresh(self, doc_type: DocumentType, number: str) -> bool:
+        """Reserve ``number`` if unused; it must validate (a bug here is not the user's)."""
+        if number in self.used:
+            return False
+        validate(doc_type, number, today=REFERENCE_DATE)
+        self.used.add(number)
+        return True
+
+    # --- cards ------------------------------------------------------------------------
+
+    def _cards(
+        self,
+        households: list[list[_Draft]],
+        foreign: dict[str, list[_Draft]],
+        quarantined: list[_Draft],
+        heads: list[_StaffDraft],
+    ) -> list[Card]:
+        """About twenty cards: residents, quarantined, outsiders, foreigners, expired cards."""
+        rng = self.rng
+        quarantined_ids = {id(d) for d in quarantined}
+        residents = [
+            d
+            for h in households
+            for d in h
+            if d.doc_type is DocumentType.RESIDENT_ID and id(d) not in quarantined_ids
+        ]
+        expired = rng.sample([d for d in residents if 47 <= _age(d.birth, self.today) <= 64], 3)
+        valid = rng.sample([d for d in residents if d not in expired], 5) + [heads[0].person]
+        cards = [self._resident_card(d, "resident") for d in valid]
+        sick = [d for d in quarantined if d.doc_type is DocumentType.RESIDENT_ID]
+        cards += [self._resident_card(d, "quarantined") for d in rng.sample(sick, 4)]
+        for _ in range(4):
+            sex, age = rng.choice((Sex.MALE, Sex.FEMALE)), rng.randint(18, 70)
+            outsider = self._person(sex, age, relation=None, kind=PersonKind.RESIDENT, home=None)
+            cards.append(self._resident_card(outsider, "outsider"))
+        for card_type in ("foreign_2017", "foreign_2023", "hk_mo_tw"):
+            cards += [self._foreign_card(d, card_type) for d in foreign[card_type][:2]]
+        cards += [self._resident_card(d, "expired_card", expired=True) for d in expired]
+        return cards
+
+    def _card(self, draft: _Draft, card_type: str, expected: str, **fields: CardValue) -> Card:
+        card: Card = dict.fromkeys(CARD_KEYS)
+        card.update(
+            card_type=card_type,
+            name=draft.name,
+            sex=draft.sex.value,
+            birth_date=draft.birth.isoformat(),
+            id_number=draft.number,
+            expected=expected,
+            **fields,
+        )
+        return card
+
+    def _issued(self) -> date:
+        return self.today - timedelta(days=self.rng.randint(30, 1500))
+
+    def _resident_card(self, draft: _Draft, expected: str, *, expired: bool = False) -> Card:
+        if draft.home is None:
+            region = draft.number[:6]
+            prefix, authority = REGIONS[region]
+            address = f"{prefix}{self.rng.choice(STREETS)}{self.rng.randint(1, 300)}号"
+        else:
+            address, authority = self._home_address(draft.home), REGIONS[HOME_REGION][1]
+        if expired:
+            valid_to: date | None = self.today - timedelta(days=self.rng.randint(10, 300))
+            assert valid_to is not None
+            valid_from = _add_years(valid_to, -20)
+        else:
+            valid_from = self._issued()
+            years = _resident_card_years(_age(draft.birth, valid_from))
+            valid_to = _add_years(valid_from, years) if years else None
+        ethnicity = self.rng.choices(ETHNICITIES, ETHNICITY_WEIGHTS)[0]
+        return self._card(
+            draft, "resident", expected, ethnicity=ethnicity, address=address,
+            authority=authority, valid_from=valid_from.isoformat(),
+            valid_to=valid_to.isoformat() if valid_to else None,
+        )  # fmt: skip
+
+    def _foreign_card(self, draft: _Draft, card_type: str) -> Card:
+        issued = self._issued()
+        years = 10 if _age(draft.birth, issued) >= 18 else 5
+        fields: dict[str, CardValue] = {"valid_from": issued.isoformat()}
+        if card_type == "hk_mo_tw":
+            prefix = dict(HMT_PERMITS)[draft.number[:6]]
+            years = 5
+            fields.update(
+                address=self._home_address(draft.home) if draft.home else None,
+                authority=REGIONS[HOME_REGION][1],
+                pass_number=f"{prefix}{self.rng.randrange(10**8):08d}",
+                issue_count=self.rng.randint(1, 3),
+            )
+        else:
+            fields.update(name_en=draft.name_en, nationality=draft.nationality)
+            fields["authority"] = "公安部" if card_type == "foreign_2017" else "国家移民管理局"
+        if card_type == "foreign_2023":
+            assert draft.nationality is not None
+            renewed = self.rng.random() < 0.5
+            previous = self._foreign_2017(draft.nationality, draft.birth, draft.sex)
+            fields.update(renewal_count=int(renewed), previous_number=previous if renewed else None)
+        fields["valid_to"] = _add_years(issued, years).isoformat()
+        return self._card(draft, card_type, "foreigner", **fields)
+
+    def _home_address(self, home: tuple[str, str, str]) -> str:
+        building, unit, room = home
+        return f"{REGIONS[HOME_REGION][0]}{self.compound_name}{building}号楼{unit}单元{room}号"
+
+
+_Home = tuple[str, str, str] | None
+
+
+@dataclass
+class _StaffDraft:
+    person: _Draft
+    role: StaffRole
+    building: str | None = None
+
+
+def _age(birth: date, on: date = REFERENCE_DATE) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _resident_card_years(age: int) -> int | None:
+    """Validity of a resident ID issued at ``age`` (Resident ID Card Law, art. 5); None: 长期."""
+    for limit, years in ((16, 5), (26, 10), (46, 20)):
+        if age < limit:
+            return years
+    return None
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+def seed_demo(
+    session: Session,
+    *,
+    cipher: PersonalDataCipher,
+    demo: DemoCompound,
+    compound_code: str,
+    compound_name: str,
+    now: datetime,
+    actor: str,
+    origin: str,
+) -> RegistryStats:
+    """Write ``demo`` into an empty registry in the caller's transaction; return its counts."""
+    persons = session.scalar(select(func.count()).select_from(Person)) or 0
+    buildings = session.scalar(select(func.count()).select_from(Building)) or 0
+    if persons or buildings:
+        raise RegistryNotEmpty(
+            f"the database already holds a registry ({persons} persons, {buildings} buildings); "
+            "the demo is seeded only into a fresh one: point GATE_DATA_DIR or GATE_DATABASE_URL "
+            "at a new database and run: gate db upgrade"
+        )
+    compound = get_or_create_compound(session, code=compound_code, name=compound_name)
+    rows = {
+        label: add_building(session, compound=compound, label=label, units=list(units))
+        for label, units in demo.buildings
+    }
+    writer = RegistryWriter(
+        session, cipher=cipher, compound=compound, now=now, recorded_by=RECORDED_BY
+    )
+    for record in demo.persons:
+        if writer.apply(record) is not Change.CREATED:
+            raise RegistryError("the demo generator produced a duplicate document")
+    hashes = {document_hash(cipher, duty.person): duty for duty in demo.duties}
+    owners = session.execute(
+        select(Document.number_hash, Document.person_id).where(Document.number_hash.in_(hashes))
+    )
+    for number_hash, person_id in owners:
+        duty = hashes[number_hash]
+        building = rows[duty.building] if duty.building else None
+        session.add(StaffAssignment(person_id=person_id, role=duty.role, building=building))
+    detail = {"seed": demo.seed, "today": demo.today.isoformat(), "persons": len(demo.persons)}
+    audit(session, actor=actor, origin=origin, action="demo_seed", target=f"compound:{compound_code}", at=now, detail=detail)  # fmt: skip
+    return registry_stats(session, at=datetime.combine(demo.today, time(12), tzinfo=LOCAL_TZ))
+
+
+def cards_json(cards: tuple[Card, ...]) -> str:
+    """The cards as the JSON text of ``cards.json`` (stable for a given demo)."""
+    return json.dumps(list(cards), ensure_ascii=False, indent=2) + "\n"
+
+
+def write_cards(path: Path, cards: tuple[Card, ...]) -> None:
+    """Write ``cards.json`` atomically with mode 0600: it holds (demo) document numbers."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".cards-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(cards_json(cards))
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,238 @@
+"""Import is all or nothing, idempotent, and never stores a document number in the clear."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from gate.bootstrap import Services
+from gate.errors import ImportRejected
+from gate.people import HealthStatus
+from registry.models import AuditEvent, Document, Person, StatusRecord
+from registry.service import registry_stats, status_of
+from tests.registry.builders import (
+    NOW,
+    person_row,
+    resident_number,
+    run_import,
+    write_csv,
+    write_xlsx,
+)
+
+
+def rejected(services: Services, path: Path) -> ImportRejected:
+    with pytest.raises(ImportRejected) as caught:
+        run_import(services, path)
+    return caught.value
+
+
+def count(services: Services, model: type) -> int:
+    with services.database.session() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def household_rows() -> list[dict[str, object]]:
+    return [
+        person_row(证件号码=resident_number("19800101", "003")),
+        person_row(
+            姓名="李梅", 性别="女", 证件号码=resident_number("19820202", "004"), 与户主关系="配偶"
+        ),
+        person_row(房号="502", 单元="2", 姓名="张三", 证件号码=resident_number("19900303", "005")),
+    ]
+
+
+def test_a_clean_file_is_applied_and_reimporting_it_changes_nothing(
+    registry: Services, tmp_path: Path
+) -> None:
+    path = write_xlsx(tmp_path / "persons.xlsx", household_rows())
+    first = run_import(registry, path)
+    assert (first.created, first.updated, first.unchanged) == (3, 0, 0)
+    second = run_import(registry, path)
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 3)
+    assert count(registry, Person) == 3
+    assert count(registry, Document) == 3
+    with registry.database.session() as session:
+        stats = registry_stats(session, at=NOW)
+    assert (stats.households, stats.persons) == (2, 3)
+
+
+def test_a_changed_row_updates_the_person_matched_on_the_document(
+    registry: Services, tmp_path: Path
+) -> None:
+    rows = household_rows()
+    run_import(registry, write_xlsx(tmp_path / "a.xlsx", rows))
+    with registry.database.session() as session:
+        before = session.scalars(select(Person.id).order_by(Person.id)).all()
+    rows[2] = {**rows[2], "房号": "601", "手机号": "13900001111", "姓名": "张叁"}
+    report = run_import(registry, write_xlsx(tmp_path / "b.xlsx", rows))
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 2)
+    with registry.database.session() as session:
+        assert session.scalars(select(Person.id).order_by(Person.id)).all() == before
+        moved = session.scalars(select(Person).where(Person.name == "张叁")).one()
+        assert moved.household is not None
+        assert moved.household.room == "601"
+        assert moved.phone_last4 == "1111"
+
+
+def test_no_column_holds_a_plain_document_number_or_phone(
+    registry: Services, tmp_path: Path
+) -> None:
+    number = resident_number("19800101", "003")
+    run_import(registry, write_csv(tmp_path / "p.csv", [person_row(证件号码=number)]))
+    with registry.database.session() as session:
+        document = session.scalars(select(Document)).one()
+        assert document.number_last4 == number[-4:]
+        assert registry.cipher.decrypt("document", document.number_cipher) == number
+        dump = _dump_all_tables(session)
+    assert number not in dump
+    assert number[:14] not in dump
+    assert "13812345678" not in dump
+
+
+def _dump_all_tables(session: Session) -> str:
+    parts: list[str] = []
+    for table in ("persons", "documents", "status_records", "audit_events", "households"):
+        for row in session.execute(text(f"SELECT * FROM {table}")):  # noqa: S608 - fixed names
+            parts.extend(repr(value) for value in row)
+    return "\n".join(parts)
+
+
+def test_a_bad_row_refuses_the_whole_file_and_writes_nothing(
+    registry: Services, tmp_path: Path
+) -> None:
+    bad_number = resident_number()[:-1] + ("0" if resident_number()[-1] != "0" else "1")
+    rows = [*household_rows(), person_row(姓名="坏行", 证件号码=bad_number)]
+    error = rejected(registry, write_xlsx(tmp_path / "p.xlsx", rows))
+    assert [(p.row, p.column, p.reason) for p in error.problems] == [(5, "证件号码", "check_digit")]
+    assert bad_number not in str(error) + "".join(p.message for p in error.problems)
+    assert count(registry, Person) == 0
+    assert count(registry, AuditEvent) == 0
+
+
+def test_unknown_building_and_unit_are_named(registry: Services, tmp_path: Path) -> None:
+    rows = [
+        person_row(楼栋="9号楼", 证件号码=resident_number("19800101", "003")),
+        person_row(单元="7", 证件号码=resident_number("19800101", "005")),
+    ]
+    error = rejected(registry, write_csv(tmp_path / "p.csv", rows))
+    assert [(p.row, p.column, p.reason) for p in error.problems] == [
+        (2, "楼栋", "unknown_building"),
+        (3, "单元", "unknown_unit"),
+    ]
+    assert count(registry, Person) == 0
+
+
+def test_a_number_twice_in_the_file_names_both_rows(registry: Services, tmp_path: Path) -> None:
+    number = resident_number()
+    rows = [person_row(证件号码=number), person_row(房号="102", 证件号码=number)]
+    error = rejected(registry, write_xlsx(tmp_path / "p.xlsx", rows))
+    (problem,) = error.problems
+    assert (problem.row, problem.reason, problem.params["first_row"]) == (3, "duplicate_number", 2)
+    assert number not in problem.message
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "reason"),
+    [
+        (b"", "empty.xlsx", "empty_file"),
+        (b"PK\x03\x04 this is not really a zip archive", "broken.xlsx", "malformed_file"),
+        (b"\x00\x01\x02binary", "binary.csv", "malformed_file"),
+        (b"name,age\n", "persons.txt", "unsupported_format"),
+        ("楼栋,单元\n1,1\n".encode(), "noheader.csv", "no_header"),
+    ],
+)
+def test_unreadable_files_are_refused_with_a_reason(
+    registry: Services, tmp_path: Path, content: bytes, name: str, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    error = rejected(registry, path)
+    assert [problem.reason for problem in error.problems] == [reason]
+    assert count(registry, Person) == 0
+
+
+def test_a_heading_only_file_has_no_rows(registry: Services, tmp_path: Path) -> None:
+    error = rejected(registry, write_xlsx(tmp_path / "p.xlsx", []))
+    assert [problem.reason for problem in error.problems] == ["no_rows"]
+
+
+def test_a_50_mb_file_is_refused_before_it_is_parsed(registry: Services, tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as handle:
+        handle.write("楼栋,单元,房号,姓名,证件类型,证件号码\n".encode())
+        handle.truncate(50 * 1024 * 1024)
+    error = rejected(registry, path)
+    (problem,) = error.problems
+    assert problem.reason == "file_too_large"
+    assert problem.params["size"] == 50 * 1024 * 1024
+
+
+def test_a_number_typed_as_a_numeric_cell_is_refused(registry: Services, tmp_path: Path) -> None:
+    rows = [person_row(证件号码=int(resident_number("19800101", "003")))]
+    error = rejected(registry, write_xlsx(tmp_path / "p.xlsx", rows))
+    assert [problem.reason for problem in error.problems] == ["numeric_cell"]
+
+
+def test_sex_that_contradicts_the_number_is_refused(registry: Services, tmp_path: Path) -> None:
+    rows = [person_row(性别="女", 证件号码=resident_number("19800101", "003"))]  # 3: male
+    error = rejected(registry, write_csv(tmp_path / "p.csv", rows))
+    assert [problem.reason for problem in error.problems] == ["sex_mismatch"]
+
+
+def test_gb18030_csv_from_excel_is_read(registry: Services, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", household_rows(), encoding="gb18030")
+    assert run_import(registry, path).created == 3
+
+
+def test_status_columns_record_history_and_a_later_end_date_updates_it(
+    registry: Services, tmp_path: Path
+) -> None:
+    row = person_row(健康状态="居家隔离", 状态开始日期="2026-11-20", 状态结束日期="2026-12-03")
+    run_import(registry, write_xlsx(tmp_path / "a.xlsx", [row]))
+    with registry.database.session() as session:
+        person = session.scalars(select(Person)).one()
+        assert status_of(person, NOW) is HealthStatus.HOME_QUARANTINE
+        assert registry_stats(session, at=NOW).quarantined_persons == 1
+    ended = {**row, "状态结束日期": "2026-11-28"}  # ended early: over on the 29th
+    report = run_import(registry, write_xlsx(tmp_path / "b.xlsx", [ended]))
+    assert report.updated == 1
+    with registry.database.session() as session:
+        person = session.scalars(select(Person)).one()
+        assert status_of(person, NOW) is HealthStatus.NORMAL
+        assert count(registry, StatusRecord) == 1
+        assert registry_stats(session, at=NOW).quarantined_persons == 0
+
+
+def test_a_status_without_start_date_is_refused(registry: Services, tmp_path: Path) -> None:
+    error = rejected(registry, write_csv(tmp_path / "p.csv", [person_row(健康状态="集中隔离")]))
+    assert [(p.column, p.reason) for p in error.problems] == [("状态开始日期", "missing")]
+
+
+def test_every_problem_of_a_file_is_reported_in_row_order(
+    registry: Services, tmp_path: Path
+) -> None:
+    rows = [
+        person_row(证件号码="12345"),
+        person_row(姓名="", 证件号码=resident_number("19800101", "005")),
+        person_row(证件类型="驾驶证", 证件号码=resident_number("19800101", "007")),
+        person_row(手机号="call me", 证件号码=resident_number("19800101", "009")),
+        person_row(健康状态="发烧", 证件号码=resident_number("19800101", "011")),
+    ]
+    error = rejected(registry, write_csv(tmp_path / "p.csv", rows))
+    assert [(p.row, p.column, p.reason) for p in error.problems] == [
+        (2, "证件号码", "length"),
+        (3, "姓名", "missing"),
+        (4, "证件类型", "unknown_value"),
+        (5, "手机号", "phone"),
+        (6, "健康状态", "unknown_value"),
+    ]
+
+
+def test_birth_dates_in_the_future_are_refused(registry: Services, tmp_path: Path) -> None:
+    future = resident_number(date(2027, 1, 1).strftime("%Y%m%d"), "003")
+    error = rejected(registry, write_csv(tmp_path / "p.csv", [person_row(证件号码=future)]))
+    assert [problem.reason for problem in error.problems] == ["birth_date_future"]
