@@ -220,6 +220,7 @@ def import_file(
         problems.sort(key=lambda problem: problem.row)
         raise ImportRejected(problems)
     report = ImportReport(file=path.name, rows=len(records), ignored_columns=ignored)
+    writer.prefetch([record for _number, record in records])
     for _number, record in records:
         change = writer.apply(record)
         if change is Change.CREATED:
@@ -228,6 +229,7 @@ def import_file(
             report.updated += 1
         else:
             report.unchanged += 1
+    writer.flush()
     audit(
         session,
         actor=actor,

@@ -7,15 +7,16 @@ created or updated in exactly one way.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import distinct, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import distinct, func, insert, select
+from sqlalchemy.orm import Session, selectinload
 
-from gate.errors import NotFound
+from gate.errors import GateError, NotFound
 from gate.people import HealthStatus
 from gate.places import building_key, room_key, unit_key
 from gate.status import StatusPeriod, current_status, end_of_local_day, start_of_local_day
@@ -95,7 +96,14 @@ def audit(
 
 
 class RegistryWriter:
-    """Applies person records to one compound inside the caller's transaction."""
+    """Applies person records to one compound inside the caller's transaction.
+
+    New persons are buffered and written in bulk by ``flush()`` (an ORM object per row
+    costs more than the rest of an import together); call it before reading them back.
+    Updates go through the ORM, on persons loaded in batches by ``prefetch()``.
+    """
+
+    _BATCH = 500
 
     def __init__(
         self,
@@ -123,9 +131,10 @@ class RegistryWriter:
                 select(Household).where(Household.unit_id.in_([u.id for u in self._units.values()]))
             )
         }
-        self._documents: dict[str, Document] = {
-            document.number_hash: document for document in session.scalars(select(Document))
-        }
+        # number hash -> the person holding it, or None once we know nobody does.
+        self._holders: dict[str, Person | None] = {}
+        self._pending: list[tuple[PersonRecord, Household | None, str]] = []
+        self._pending_hashes: set[str] = set()
 
     def has_building(self, label: str) -> bool:
         """True if the building exists in this compound."""
@@ -135,19 +144,36 @@ class RegistryWriter:
         """True if the unit exists in that building."""
         return (building_key(building), unit_key(unit)) in self._units
 
-    def known_document(self, record: PersonRecord) -> bool:
-        """True if the record's document is already registered."""
-        return document_hash(self._cipher, record) in self._documents
+    def prefetch(self, records: list[PersonRecord]) -> None:
+        """Load, in a few queries, the persons that hold the records' documents."""
+        hashes = [document_hash(self._cipher, record) for record in records]
+        wanted = [h for h in hashes if h not in self._holders]
+        for start in range(0, len(wanted), self._BATCH):
+            self._load_holders(wanted[start : start + self._BATCH])
+
+    def _load_holders(self, hashes: list[str]) -> None:
+        query = (
+            select(Document)
+            .where(Document.number_hash.in_(hashes))
+            .options(selectinload(Document.person).selectinload(Person.statuses))
+        )
+        found = {document.number_hash: document.person for document in self._session.scalars(query)}
+        for number_hash in hashes:
+            self._holders[number_hash] = found.get(number_hash)
 
     def apply(self, record: PersonRecord) -> Change:
         """Create the person, or update the one holding the same document."""
         household = self._home_of(record)
         number_hash = document_hash(self._cipher, record)
-        document = self._documents.get(number_hash)
-        if document is None:
-            person = self._create(record, household, number_hash)
+        if number_hash in self._pending_hashes:
+            raise GateError("the same document was applied twice in one batch")
+        if number_hash not in self._holders:
+            self._load_holders([number_hash])
+        person = self._holders[number_hash]
+        if person is None:
+            self._pending.append((record, household, number_hash))
+            self._pending_hashes.add(number_hash)
             return Change.CREATED
-        person = document.person
         changed = self._update(person, record, household)
         if record.status is not None:
             changed |= self._apply_status(person, record.status)
@@ -155,6 +181,56 @@ class RegistryWriter:
             person.updated_at = self._now
             return Change.UPDATED
         return Change.UNCHANGED
+
+    def flush(self) -> None:
+        """Write the buffered new persons, their documents and statuses in bulk."""
+        if not self._pending:
+            return
+        self._session.flush()  # new households get their ids
+        person_rows = []
+        for record, household, _hash in self._pending:
+            person_rows.append(
+                {
+                    "ref": str(uuid.uuid4()),
+                    "household_id": household.id if household else None,
+                    "name": record.name,
+                    "sex": record.sex,
+                    "birth_date": record.birth_date,
+                    "relation": record.relation,
+                    "kind": record.kind,
+                    "phone_cipher": self._cipher.encrypt("phone", record.phone)
+                    if record.phone
+                    else None,
+                    "phone_last4": record.phone[-4:] if record.phone else None,
+                    "created_at": self._now,
+                    "updated_at": self._now,
+                }
+            )
+        person_ids = self._session.scalars(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True), person_rows
+        ).all()
+        documents, statuses = [], []
+        for person_id, (record, _household, number_hash) in zip(
+            person_ids, self._pending, strict=True
+        ):
+            documents.append(
+                {
+                    "person_id": person_id,
+                    "doc_type": record.doc_type,
+                    "number_hash": number_hash,
+                    "number_cipher": self._cipher.encrypt("document", record.doc_number),
+                    "number_last4": record.doc_number[-4:],
+                }
+            )
+            if record.status is not None:
+                statuses.append({"person_id": person_id, **self._status_values(record.status)})
+        self._session.execute(insert(Document), documents)
+        if statuses:
+            self._session.execute(insert(StatusRecord), statuses)
+        for number_hash in self._pending_hashes:
+            del self._holders[number_hash]  # reload from the database if applied again
+        self._pending.clear()
+        self._pending_hashes.clear()
 
     def _home_of(self, record: PersonRecord) -> Household | None:
         if record.building is None:
@@ -171,33 +247,6 @@ class RegistryWriter:
             self._session.add(household)
             self._households[(unit.id, room)] = household
         return household
-
-    def _create(
-        self, record: PersonRecord, household: Household | None, number_hash: str
-    ) -> Person:
-        person = Person(
-            household=household,
-            name=record.name,
-            sex=record.sex,
-            birth_date=record.birth_date,
-            relation=record.relation,
-            kind=record.kind,
-            created_at=self._now,
-            updated_at=self._now,
-        )
-        self._set_phone(person, record.phone)
-        document = Document(
-            doc_type=record.doc_type,
-            number_hash=number_hash,
-            number_cipher=self._cipher.encrypt("document", record.doc_number),
-            number_last4=record.doc_number[-4:],
-        )
-        person.documents.append(document)
-        if record.status is not None:
-            self._apply_status(person, record.status)
-        self._session.add(person)
-        self._documents[number_hash] = document
-        return person
 
     def _update(self, person: Person, record: PersonRecord, household: Household | None) -> bool:
         changed = False
@@ -229,34 +278,31 @@ class RegistryWriter:
             return None
         return self._cipher.decrypt("phone", person.phone_cipher)
 
+    def _status_values(self, entry: StatusEntry) -> dict[str, Any]:
+        return {
+            "status": entry.status,
+            "starts_at": start_of_local_day(entry.first_day),
+            "ends_at": end_of_local_day(entry.last_day) if entry.last_day else None,
+            "recorded_by": self._recorded_by,
+            "recorded_at": self._now,
+            "legal_basis": entry.legal_basis,
+            "note": entry.note,
+        }
+
     def _apply_status(self, person: Person, entry: StatusEntry) -> bool:
-        starts_at = start_of_local_day(entry.first_day)
-        ends_at = end_of_local_day(entry.last_day) if entry.last_day else None
+        values = self._status_values(entry)
         for existing in person.statuses:
-            if existing.status is entry.status and existing.starts_at == starts_at:
+            if existing.status is entry.status and existing.starts_at == values["starts_at"]:
                 if (existing.ends_at, existing.legal_basis, existing.note) == (
-                    ends_at,
+                    values["ends_at"],
                     entry.legal_basis,
                     entry.note,
                 ):
                     return False
-                existing.ends_at = ends_at
-                existing.legal_basis = entry.legal_basis
-                existing.note = entry.note
-                existing.recorded_by = self._recorded_by
-                existing.recorded_at = self._now
+                for attribute in ("ends_at", "legal_basis", "note", "recorded_by", "recorded_at"):
+                    setattr(existing, attribute, values[attribute])
                 return True
-        person.statuses.append(
-            StatusRecord(
-                status=entry.status,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                recorded_by=self._recorded_by,
-                recorded_at=self._now,
-                legal_basis=entry.legal_basis,
-                note=entry.note,
-            )
-        )
+        person.statuses.append(StatusRecord(**values))
         return True
 
 
