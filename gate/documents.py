@@ -49,8 +49,10 @@ DOCUMENT_LABELS_ZH: dict[DocumentType, str] = {
 
 HMT_REGIONS = {"810000": "香港", "820000": "澳门", "830000": "台湾"}
 
-_GB11643 = re.compile(r"^\d{17}[\dX]$")
-_FOREIGN_2017 = re.compile(r"^[A-Z]{3}\d{12}$")
+# ASCII digits only: ``\d`` and ``str.isdigit`` also accept Arabic-Indic and other digits,
+# which NFKC does not fold, so the same number could be stored under two spellings.
+_GB11643 = re.compile(r"^[0-9]{17}[0-9X]$")
+_FOREIGN_2017 = re.compile(r"^[A-Z]{3}[0-9]{12}$")
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
 _MAX_OTHER_LENGTH = 40
 
@@ -96,7 +98,7 @@ def detect_type(number: str) -> DocumentType:
     value = normalize(number)
     if not value:
         raise DocumentInvalid("empty", "the document number is empty")
-    if len(value) == 18 and value[:17].isdigit():
+    if len(value) == 18 and _is_ascii_digits(value[:17]):
         if value[:2] in ("81", "82", "83"):
             return DocumentType.HMT_RESIDENCE_PERMIT
         if value[0] == "9":
@@ -117,7 +119,9 @@ def detect_type(number: str) -> DocumentType:
 def validate(doc_type: DocumentType, number: str, *, today: date | None = None) -> DocumentInfo:
     """Check ``number`` as a document of ``doc_type`` and return what it encodes.
 
-    ``today`` enables the "birth date in the future" check; the core reads no clock.
+    ``today`` enables the "birth date in the future" check and places the two-digit birth
+    year of a 2017 foreigner card in its century (without it that card's ``birth_date`` is
+    None); the core reads no clock.
     Raises ``DocumentInvalid`` with a reason code; the message never repeats the number.
     """
     value = normalize(number)
@@ -182,23 +186,37 @@ def _validate_foreign_2017(value: str, today: date | None) -> DocumentInfo:
         )
     if not _FOREIGN_2017.match(value):
         raise DocumentInvalid("format", "expected 3 letters (nationality) and 12 digits")
-    yymmdd = value[5:11]
-    # The card carries a two-digit year: take the latest century that is not in the future.
-    candidates = [f"{century}{yymmdd}" for century in ("20", "19")]
-    for candidate in candidates:
+    birth = _two_digit_year_birth_date(value[5:11], today)
+    return DocumentInfo(
+        DocumentType.FOREIGN_PERMANENT_2017,
+        value,
+        birth,
+        None,
+        region_code=value[3:5],
+        nationality_code=value[:3],
+    )
+
+
+def _two_digit_year_birth_date(yymmdd: str, today: date | None) -> date | None:
+    """The latest real date ``YYMMDD`` can be that is not after ``today``; None without ``today``.
+
+    Without ``today`` the century cannot be chosen (``85`` would become 2085), so only the
+    month and day are checked.
+    """
+    failures: list[DocumentInvalid] = []
+    for century in ("20", "19"):
         try:
-            birth = _birth_date(candidate, today)
-        except DocumentInvalid:
+            birth = _birth_date(century + yymmdd, today)
+        except DocumentInvalid as exc:
+            failures.append(exc)
             continue
-        return DocumentInfo(
-            DocumentType.FOREIGN_PERMANENT_2017,
-            value,
-            birth,
-            None,
-            region_code=value[3:5],
-            nationality_code=value[:3],
-        )
-    raise DocumentInvalid("birth_date", "the birth date is not a real date")
+        return birth if today is not None else None
+    # A real date that is in the future in both centuries is a future date, not a typo.
+    raise next((exc for exc in failures if exc.reason == "birth_date_future"), failures[-1])
+
+
+def _is_ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def _birth_date(yyyymmdd: str, today: date | None) -> date:
@@ -217,7 +235,10 @@ def describe_region(region_code: str) -> str | None:
     """Place name of a GB/T 2260 county code (e.g. ``150102`` -> 内蒙古自治区呼和浩特市新城区)."""
     if region_code in HMT_REGIONS:
         return HMT_REGIONS[region_code]
-    if len(region_code) != 6 or not region_code.isdigit():
+    if len(region_code) == 2:
+        # Foreigner cards carry only the province of the issuing authority.
+        region_code += "0000"
+    if len(region_code) != 6 or not _is_ascii_digits(region_code):
         return None
     from stdnum import numdb
 

@@ -6,6 +6,8 @@
     ├── RegistryError
     │   ├── RegistryUnavailable   the database cannot be reached
     │   ├── SchemaNotCurrent      the schema is missing, older or newer than this software
+    │   ├── RegistryNotEmpty      a fresh registry was expected (demo seed)
+    │   ├── DuplicateDocument     one document given twice where it must be unique
     │   └── NotFound              a named registry object does not exist
     └── ImportRejected            an import file was refused as a whole; ``problems`` lists why
 
@@ -58,6 +60,14 @@ class SchemaNotCurrent(RegistryError):
         self.current = current
         self.expected = expected
         super().__init__(message)
+
+
+class RegistryNotEmpty(RegistryError):
+    """The operation needs an empty registry and this one is not."""
+
+
+class DuplicateDocument(RegistryError):
+    """The same document number was given twice where it must be unique."""
 
 
 class NotFound(RegistryError, LookupError):

@@ -24,8 +24,11 @@ logger = logging.getLogger(__name__)
 KEY_BYTES = 32
 CREDENTIAL_NAME = "gate-data-key"
 SETTING = "secrets.key_file"
-# Values people paste into example configs; a key that decodes to one of these is refused.
+# Values people paste into example configs are refused, as is a key with too few distinct
+# characters or bytes (all zeros, base64 of "changeme" repeated): 32 random bytes have
+# about 30 distinct values, and fewer than 16 is practically impossible.
 _PLACEHOLDERS = {"changeme", "changethis", "secret", "placeholder", "example", "xxx", "test"}
+_MIN_DISTINCT_BYTES = 16
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,10 @@ def load_data_key(settings: Settings) -> DataKey:
     if not path.exists():
         if not may_generate:
             raise ConfigError(f"key file {path} does not exist", key=SETTING)
-        _generate(path)
+        try:
+            _generate(path)
+        except OSError as exc:
+            raise ConfigError(f"cannot create key file {path}: {exc}", key=SETTING) from None
         logger.warning(
             "generated a new personal-data key at %s (mode 0600); back it up with the database",
             path,
@@ -91,6 +97,12 @@ def _read(path: Path) -> bytes:
     if len(material) != KEY_BYTES:
         raise ConfigError(
             f"key file {path} holds {len(material)} bytes, expected {KEY_BYTES}", key=SETTING
+        )
+    if len(set(material)) < _MIN_DISTINCT_BYTES:
+        raise ConfigError(
+            f"key file {path} holds a placeholder, not random bytes; put base64 of {KEY_BYTES} "
+            "random bytes there (e.g. `head -c 32 /dev/urandom | base64`)",
+            key=SETTING,
         )
     if path.stat().st_mode & 0o077:
         logger.warning("key file %s is readable by other users; chmod 600 it", path)

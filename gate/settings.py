@@ -14,6 +14,7 @@ Secrets never live here: the data key is read from a file (see ``gate.keyfile``)
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -125,7 +127,13 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         error = exc.errors()[0]
         key = ".".join(str(part) for part in error["loc"]) or "config"
         raise ConfigError(_describe(error), key=key) from None
-    except ValueError as exc:  # e.g. a TOML syntax error
+    except SettingsError as exc:  # e.g. GATE_SERVER=8080: a section needs JSON or __ keys
+        field = re.search(r'field "([^"]+)"', str(exc))
+        raise ConfigError(
+            f"{exc}; set one key of a section as GATE_<SECTION>__<KEY>",
+            key=field.group(1) if field else "config",
+        ) from None
+    except (OSError, ValueError) as exc:  # a TOML syntax error, an unreadable file
         raise ConfigError(f"cannot read {path}: {exc}", key="config") from None
 
 
@@ -137,17 +145,29 @@ def _env_config_path() -> Path | None:
 def _describe(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown setting (check the spelling against deploy/gate.example.toml)"
-    return f"{error['msg']} (got {error.get('input')!r})"
+    value = error.get("input")
+    if error["loc"][:1] == ("secrets",):
+        # Someone may have pasted the key itself where its file name belongs.
+        return f"{error['msg']} (value not shown)"
+    if error["loc"][:1] == ("database_url",) and isinstance(value, str):
+        value = _mask_url(value)
+    return f"{error['msg']} (got {value!r})"
+
+
+def _mask_url(url: str) -> str:
+    """``scheme://user:***@host/db``: the URL with its password, if any, hidden."""
+    if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
+        scheme, rest = url.split("//", 1)
+        credentials, host = rest.split("@", 1)
+        return f"{scheme}//{credentials.split(':', 1)[0]}:***@{host}"
+    return url
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
     """The effective configuration as plain data, with anything secret masked."""
     data = settings.model_dump(mode="json")
-    url = data.get("database_url")
-    if url and "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
-        scheme, rest = url.split("//", 1)
-        credentials, host = rest.split("@", 1)
-        data["database_url"] = f"{scheme}//{credentials.split(':', 1)[0]}:***@{host}"
+    if data.get("database_url"):
+        data["database_url"] = _mask_url(data["database_url"])
     data["effective_database_url"] = (
         data["database_url"] if settings.database_url else settings.effective_database_url
     )

@@ -37,8 +37,9 @@ class StatusPeriod:
     ends_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        if self.starts_at.tzinfo is None or (self.ends_at and self.ends_at.tzinfo is None):
-            raise ValueError("status times must be timezone-aware")
+        _require_aware(self.starts_at)
+        if self.ends_at is not None:
+            _require_aware(self.ends_at)
         if self.ends_at is not None and self.ends_at <= self.starts_at:
             raise ValueError("a status must end after it starts")
 
@@ -49,6 +50,7 @@ class StatusPeriod:
 
 def current_period(periods: Iterable[StatusPeriod], at: datetime) -> StatusPeriod | None:
     """The period that governs ``at``: most restrictive first, then latest start; None if none."""
+    _require_aware(at)
     active = [period for period in periods if period.active_at(at)]
     if not active:
         return None
@@ -73,4 +75,11 @@ def end_of_local_day(day: date) -> datetime:
 
 def local_date(moment: datetime) -> date:
     """The calendar date in Asia/Shanghai of an aware ``moment``."""
+    _require_aware(moment)
     return moment.astimezone(LOCAL_TZ).date()
+
+
+def _require_aware(moment: datetime) -> None:
+    # A naive time would be compared as the machine's local time, or not at all.
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("status times must be timezone-aware")

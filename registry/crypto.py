@@ -21,6 +21,7 @@ from gate.errors import RegistryError
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
+_TAG_BYTES = 16
 
 
 class PersonalDataCipher:
@@ -49,6 +50,9 @@ class PersonalDataCipher:
         """Decrypt a value written by ``encrypt`` for the same ``field``."""
         if blob[:1] != _VERSION:
             raise RegistryError(f"unknown ciphertext version in {field}")
+        if len(blob) < 1 + _NONCE_BYTES + _TAG_BYTES:
+            # AESGCM would raise a bare ValueError about the nonce for a truncated value.
+            raise RegistryError(f"cannot decrypt {field}: the stored value is truncated")
         nonce, body = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
         try:
             return self._aead.decrypt(nonce, body, field.encode()).decode()

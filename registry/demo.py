@@ -27,11 +27,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gate.documents import DocumentType, gb11643_check_character, validate
-from gate.errors import RegistryError
+from gate.errors import RegistryError, RegistryNotEmpty
 from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, StaffRole
 from gate.status import LOCAL_TZ
 from registry.crypto import PersonalDataCipher
-from registry.models import Building, Document, Person, StaffAssignment
+from registry.models import Building, Person, StaffAssignment
 from registry.records import PersonRecord, StatusEntry
 from registry.service import (
     Change,
@@ -69,6 +69,7 @@ ETHNICITIES, ETHNICITY_WEIGHTS = ("汉", "蒙古", "回", "满"), (85, 10, 3, 2)
 NATIONS = (("MNG", "496"), ("RUS", "643"), ("USA", "840"), ("KOR", "410"), ("DEU", "276"))
 HMT_PERMITS = (("810000", "H"), ("820000", "M"), ("830000", ""))  # region, pass prefix
 FOREIGN_2017, FOREIGN_2023, HMT_HOLDERS = 3, 3, 4
+CARD_2023_SINCE = date(2023, 12, 1)
 CARD_KEYS = (
     "card_type", "name", "name_en", "sex", "ethnicity", "birth_date", "address", "id_number",
     "authority", "valid_from", "valid_to", "pass_number", "issue_count", "nationality",
@@ -77,10 +78,6 @@ CARD_KEYS = (
 
 CardValue = str | int | None
 Card = dict[str, CardValue]
-
-
-class RegistryNotEmpty(RegistryError):
-    """The demo is only seeded into an empty registry."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +101,9 @@ class DemoCompound:
     cards: tuple[Card, ...]
 
 
+_Home = tuple[str, str, str] | None
+
+
 @dataclass
 class _Draft:
     """A person while being generated; frozen into a ``PersonRecord`` at the end."""
@@ -116,7 +116,7 @@ class _Draft:
     phone: str | None
     relation: Relation | None
     kind: PersonKind
-    home: tuple[str, str, str] | None
+    home: _Home
     name_en: str | None = None
     nationality: str | None = None
     status: StatusEntry | None = None
@@ -124,10 +124,26 @@ class _Draft:
     def record(self) -> PersonRecord:
         building, unit, room = self.home or (None, None, None)
         return PersonRecord(
-            name=self.name, sex=self.sex, doc_type=self.doc_type, doc_number=self.number,
-            building=building, unit=unit, room=room, birth_date=self.birth, phone=self.phone,
-            relation=self.relation, kind=self.kind, status=self.status,
-        )  # fmt: skip
+            name=self.name,
+            sex=self.sex,
+            doc_type=self.doc_type,
+            doc_number=self.number,
+            building=building,
+            unit=unit,
+            room=room,
+            birth_date=self.birth,
+            phone=self.phone,
+            relation=self.relation,
+            kind=self.kind,
+            status=self.status,
+        )
+
+
+@dataclass
+class _StaffDraft:
+    person: _Draft
+    role: StaffRole
+    building: str | None = None
 
 
 def generate_demo(*, seed: int, today: date, compound_name: str = "如意小区") -> DemoCompound:
@@ -138,7 +154,7 @@ def generate_demo(*, seed: int, today: date, compound_name: str = "如意小区"
 class _Generator:
     def __init__(self, seed: int, today: date, compound_name: str) -> None:
         self.seed, self.today, self.compound_name = seed, today, compound_name
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
         self.fake, self.fake_en = Faker("zh_CN"), Faker("en_US")
         self.fake.seed_instance(seed)
         self.fake_en.seed_instance(seed)
@@ -161,7 +177,10 @@ class _Generator:
         heads = self._building_heads(households, buildings, exclude=foreign)
         staff = [self._staff(StaffRole.GUARD) for _ in range(GUARDS)]
         staff += [self._staff(StaffRole.PROPERTY_OFFICE) for _ in range(OFFICE_STAFF)]
-        quarantined = self._quarantine(households, exclude={id(d.person) for d in heads})
+        # Keep building heads and foreign card holders out of quarantine, so each demo card
+        # shows one case.
+        skip = {id(d.person) for d in heads} | {id(d) for g in foreign.values() for d in g}
+        quarantined = self._quarantine(households, exclude=skip)
         cards = self._cards(households, foreign, quarantined, heads)
         records = {id(draft): draft.record() for h in households for draft in h}
         records.update({id(d.person): d.person.record() for d in staff})
@@ -180,7 +199,9 @@ class _Generator:
         phone = self.fake.phone_number() if age >= 14 else None
         region = HOME_REGION if self.rng.random() < 0.8 else self.rng.choice(sorted(REGIONS))
         number = self._gb11643(DocumentType.RESIDENT_ID, region, birth, sex)
-        return _Draft(name, sex, birth, DocumentType.RESIDENT_ID, number, phone, relation, kind, home)
+        return _Draft(
+            name, sex, birth, DocumentType.RESIDENT_ID, number, phone, relation, kind, home
+        )
 
     def _household(self, home: tuple[str, str, str], *, tenant: bool) -> list[_Draft]:
         rng = self.rng
@@ -196,7 +217,9 @@ class _Generator:
         members = [member(owner_sex, owner_age, Relation.OWNER)]
         if size >= 2:
             partner = Sex.FEMALE if owner_sex is Sex.MALE else Sex.MALE
-            members.append(member(partner, max(22, owner_age + rng.randint(-5, 5)), Relation.FAMILY))
+            members.append(
+                member(partner, max(22, owner_age + rng.randint(-5, 5)), Relation.FAMILY)
+            )
         for _ in range(size - 2):
             sex = rng.choice((Sex.MALE, Sex.FEMALE))
             if owner_age < 60 and rng.random() < 0.25:
@@ -252,9 +275,9 @@ class _Generator:
         skip = {id(d) for group in exclude.values() for d in group}
         by_building: dict[str, list[_Draft]] = {label: [] for label, _units in buildings}
         for draft in (d for h in households for d in h):
-            if draft.kind is PersonKind.RESIDENT and 25 <= _age(draft.birth) <= 65:
-                if id(draft) not in skip and draft.home is not None:
-                    by_building[draft.home[0]].append(draft)
+            adult = 25 <= _age(draft.birth) <= 65
+            if draft.kind is PersonKind.RESIDENT and adult and id(draft) not in skip and draft.home:
+                by_building[draft.home[0]].append(draft)
         return [
             _StaffDraft(draft, StaffRole.BUILDING_HEAD, label)
             for label, candidates in by_building.items()
@@ -262,11 +285,11 @@ class _Generator:
         ]
 
     def _quarantine(self, households: list[list[_Draft]], *, exclude: set[int]) -> list[_Draft]:
-        """Put 268 persons of 244 households (none with a building head) in home quarantine."""
+        """Put 268 persons of 244 households (none holding an excluded person) in quarantine."""
         eligible = [h for h in households if not any(id(d) in exclude for d in h)]
         pairs = self.rng.sample([h for h in eligible if len(h) >= 2], QUARANTINE_PAIRS)
-        taken = {id(h) for h in pairs}
-        singles = self.rng.sample([h for h in eligible if id(h) not in taken], QUARANTINE_SINGLES)
+        paired = {id(h) for h in pairs}
+        singles = self.rng.sample([h for h in eligible if id(h) not in paired], QUARANTINE_SINGLES)
         quarantined: list[_Draft] = []
         for household in pairs + singles:
             first_day = self.today - timedelta(days=self.rng.randrange(13))
@@ -277,7 +300,7 @@ class _Generator:
                 legal_basis=LegalBasis.PUBLIC_HEALTH_EMERGENCY,
                 note="密切接触者居家隔离",
             )
-            for draft in self.rng.sample(household, 2 if household in pairs else 1):
+            for draft in self.rng.sample(household, 2 if id(household) in paired else 1):
                 draft.status = entry
                 quarantined.append(draft)
         return quarantined
@@ -319,24 +342,29 @@ class _Generator:
     ) -> list[Card]:
         """About twenty cards: residents, quarantined, outsiders, foreigners, expired cards."""
         rng = self.rng
-        quarantined_ids = {id(d) for d in quarantined}
-        residents = [
+        # Card holders are adults, so every card was issued after its holder's 16th birthday.
+        adults = [
             d
             for h in households
             for d in h
-            if d.doc_type is DocumentType.RESIDENT_ID and id(d) not in quarantined_ids
+            if d.doc_type is DocumentType.RESIDENT_ID and _age(d.birth, self.today) >= 20
         ]
-        expired = rng.sample([d for d in residents if 47 <= _age(d.birth, self.today) <= 64], 3)
-        valid = rng.sample([d for d in residents if d not in expired], 5) + [heads[0].person]
+        taken = {id(d) for d in quarantined} | {id(d.person) for d in heads}
+        expired = rng.sample(
+            [d for d in adults if id(d) not in taken and 47 <= _age(d.birth, self.today) <= 64], 3
+        )
+        taken |= {id(d) for d in expired}
+        valid = [*rng.sample([d for d in adults if id(d) not in taken], 5), heads[0].person]
         cards = [self._resident_card(d, "resident") for d in valid]
-        sick = [d for d in quarantined if d.doc_type is DocumentType.RESIDENT_ID]
-        cards += [self._resident_card(d, "quarantined") for d in rng.sample(sick, 4)]
+        sick = rng.sample([d for d in adults if d.status is not None], 4)
+        cards += [self._resident_card(d, "quarantined") for d in sick]
         for _ in range(4):
             sex, age = rng.choice((Sex.MALE, Sex.FEMALE)), rng.randint(18, 70)
             outsider = self._person(sex, age, relation=None, kind=PersonKind.RESIDENT, home=None)
             cards.append(self._resident_card(outsider, "outsider"))
         for card_type in ("foreign_2017", "foreign_2023", "hk_mo_tw"):
-            cards += [self._foreign_card(d, card_type) for d in foreign[card_type][:2]]
+            holders = foreign[card_type][:2]
+            cards += [self._foreign_card(d, card_type, renewed=d is holders[0]) for d in holders]
         cards += [self._resident_card(d, "expired_card", expired=True) for d in expired]
         return cards
 
@@ -363,9 +391,9 @@ class _Generator:
             address = f"{prefix}{self.rng.choice(STREETS)}{self.rng.randint(1, 300)}号"
         else:
             address, authority = self._home_address(draft.home), REGIONS[HOME_REGION][1]
-        if expired:
-            valid_to: date | None = self.today - timedelta(days=self.rng.randint(10, 300))
-            assert valid_to is not None
+        valid_to: date | None
+        if expired:  # a 20-year card, issued between the ages of 26 and 45
+            valid_to = self.today - timedelta(days=self.rng.randint(10, 300))
             valid_from = _add_years(valid_to, -20)
         else:
             valid_from = self._issued()
@@ -378,8 +406,14 @@ class _Generator:
             valid_to=valid_to.isoformat() if valid_to else None,
         )  # fmt: skip
 
-    def _foreign_card(self, draft: _Draft, card_type: str) -> Card:
+    def _foreign_card(self, draft: _Draft, card_type: str, *, renewed: bool) -> Card:
         issued = self._issued()
+        # The 2023 card replaced the 2017 one on 1 December 2023; keep to that where the
+        # demo date allows it.
+        if card_type == "foreign_2017" and self.today < _add_years(CARD_2023_SINCE, 10):
+            issued = min(issued, CARD_2023_SINCE - timedelta(days=1))
+        elif card_type == "foreign_2023" and self.today > CARD_2023_SINCE:
+            issued = max(issued, CARD_2023_SINCE)
         years = 10 if _age(draft.birth, issued) >= 18 else 5
         fields: dict[str, CardValue] = {"valid_from": issued.isoformat()}
         if card_type == "hk_mo_tw":
@@ -396,25 +430,17 @@ class _Generator:
             fields["authority"] = "公安部" if card_type == "foreign_2017" else "国家移民管理局"
         if card_type == "foreign_2023":
             assert draft.nationality is not None
-            renewed = self.rng.random() < 0.5
-            previous = self._foreign_2017(draft.nationality, draft.birth, draft.sex)
-            fields.update(renewal_count=int(renewed), previous_number=previous if renewed else None)
+            # A card that replaced a 2017 one names it; the demo shows one of each.
+            previous = (
+                self._foreign_2017(draft.nationality, draft.birth, draft.sex) if renewed else None
+            )
+            fields.update(renewal_count=int(renewed), previous_number=previous)
         fields["valid_to"] = _add_years(issued, years).isoformat()
         return self._card(draft, card_type, "foreigner", **fields)
 
     def _home_address(self, home: tuple[str, str, str]) -> str:
         building, unit, room = home
         return f"{REGIONS[HOME_REGION][0]}{self.compound_name}{building}号楼{unit}单元{room}号"
-
-
-_Home = tuple[str, str, str] | None
-
-
-@dataclass
-class _StaffDraft:
-    person: _Draft
-    role: StaffRole
-    building: str | None = None
 
 
 def _age(birth: date, on: date = REFERENCE_DATE) -> int:
@@ -467,20 +493,36 @@ def seed_demo(
     writer = RegistryWriter(
         session, cipher=cipher, compound=compound, now=now, recorded_by=RECORDED_BY
     )
+    writer.prefetch(list(demo.persons))
     for record in demo.persons:
         if writer.apply(record) is not Change.CREATED:
             raise RegistryError("the demo generator produced a duplicate document")
-    hashes = {document_hash(cipher, duty.person): duty for duty in demo.duties}
-    owners = session.execute(
-        select(Document.number_hash, Document.person_id).where(Document.number_hash.in_(hashes))
-    )
-    for number_hash, person_id in owners:
-        duty = hashes[number_hash]
+    person_ids = writer.flush()
+    assigned = 0
+    for duty in demo.duties:
+        person_id = person_ids[document_hash(cipher, duty.person)]
         building = rows[duty.building] if duty.building else None
         session.add(StaffAssignment(person_id=person_id, role=duty.role, building=building))
+        assigned += 1
     detail = {"seed": demo.seed, "today": demo.today.isoformat(), "persons": len(demo.persons)}
-    audit(session, actor=actor, origin=origin, action="demo_seed", target=f"compound:{compound_code}", at=now, detail=detail)  # fmt: skip
-    return registry_stats(session, at=datetime.combine(demo.today, time(12), tzinfo=LOCAL_TZ))
+    target = f"compound:{compound_code}"
+    audit(
+        session,
+        actor=actor,
+        origin=origin,
+        action="demo_seed",
+        target=target,
+        at=now,
+        detail=detail,
+    )
+    stats = registry_stats(session, at=datetime.combine(demo.today, time(12), tzinfo=LOCAL_TZ))
+    # The writer buffers; a person or duty lost on the way must fail here, not in the demo.
+    if stats.persons != len(demo.persons) or assigned != len(demo.duties):
+        raise RegistryError(
+            f"wrote {stats.persons}/{len(demo.persons)} persons and "
+            f"{assigned}/{len(demo.duties)} staff duties; rolled back"
+        )
+    return stats
 
 
 def cards_json(cards: tuple[Card, ...]) -> str:

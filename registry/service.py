@@ -13,10 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import distinct, func, insert, select
+from sqlalchemy import distinct, event, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from gate.errors import GateError, NotFound
+from gate.errors import DuplicateDocument, NotFound
 from gate.people import HealthStatus
 from gate.places import building_key, room_key, unit_key
 from gate.status import StatusPeriod, current_status, end_of_local_day, start_of_local_day
@@ -135,6 +135,8 @@ class RegistryWriter:
         self._holders: dict[str, Person | None] = {}
         self._pending: list[tuple[PersonRecord, Household | None, str]] = []
         self._pending_hashes: set[str] = set()
+        # A buffered person must never be lost because a caller forgot flush().
+        event.listen(session, "before_commit", self._flush_before_commit)
 
     def has_building(self, label: str) -> bool:
         """True if the building exists in this compound."""
@@ -166,7 +168,7 @@ class RegistryWriter:
         household = self._home_of(record)
         number_hash = document_hash(self._cipher, record)
         if number_hash in self._pending_hashes:
-            raise GateError("the same document was applied twice in one batch")
+            raise DuplicateDocument("the same document was applied twice in one batch")
         if number_hash not in self._holders:
             self._load_holders([number_hash])
         person = self._holders[number_hash]
@@ -182,10 +184,13 @@ class RegistryWriter:
             return Change.UPDATED
         return Change.UNCHANGED
 
-    def flush(self) -> None:
-        """Write the buffered new persons, their documents and statuses in bulk."""
+    def _flush_before_commit(self, _session: Session) -> None:
+        self.flush()
+
+    def flush(self) -> dict[str, int]:
+        """Write the buffered new persons in bulk; return their ids by document hash."""
         if not self._pending:
-            return
+            return {}
         self._session.flush()  # new households get their ids
         person_rows = []
         for record, household, _hash in self._pending:
@@ -229,8 +234,13 @@ class RegistryWriter:
             self._session.execute(insert(StatusRecord), statuses)
         for number_hash in self._pending_hashes:
             del self._holders[number_hash]  # reload from the database if applied again
+        created = {
+            number_hash: person_id
+            for (_r, _h, number_hash), person_id in zip(self._pending, person_ids, strict=True)
+        }
         self._pending.clear()
         self._pending_hashes.clear()
+        return created
 
     def _home_of(self, record: PersonRecord) -> Household | None:
         if record.building is None:

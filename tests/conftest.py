@@ -176,6 +176,15 @@ def services(settings: Settings) -> Iterator[Services]:
 
 
 @pytest.fixture(autouse=True)
+def _no_operator_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the GATE_* variables they set, not the operator's shell."""
+    for name in list(os.environ):
+        if name.startswith("GATE_") and not name.startswith("GATE_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _no_leaked_threads() -> Iterator[None]:
     """Fail a test that leaves a thread running (emulators, captures, pollers)."""
     before = set(threading.enumerate())

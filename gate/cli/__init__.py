@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from gate.cli import config_cmd, db_cmd, id_cmd, registry_cmd, serve_cmd
+from gate.cli import config_cmd, db_cmd, demo_cmd, id_cmd, registry_cmd, serve_cmd
 from gate.cli.context import CliContext
 from gate.errors import GateError
 
@@ -27,6 +27,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(id_cmd.app, name="id")
+app.add_typer(demo_cmd.app, name="demo")
 app.command("serve")(serve_cmd.serve)
 
 

@@ -28,10 +28,17 @@ def test_upgrade_then_downgrade_round_trips(empty_database_url: str) -> None:
 
 
 def test_newer_schema_is_refused(database: Database) -> None:
+    head = database.head_revision()
     with database.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'ffff_future'"))
-    with pytest.raises(SchemaNotCurrent, match="newer than this software"):
-        database.require_current_schema()
+    try:
+        with pytest.raises(SchemaNotCurrent, match="newer than this software"):
+            database.require_current_schema()
+    finally:  # the PostgreSQL database is shared by the session's tests
+        with database.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE alembic_version SET version_num = :head"), {"head": head}
+            )
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path) -> None:
