@@ -1,0 +1,356 @@
+"""The rules of the gate and the pure ``decide()``.
+
+A rule has an id, a kind, parameters, effective dates and a mode: **hard** enforces its
+effect (deny or review), **soft** lets the person through and flags the passage for the
+guard. Rules not in force at ``context.now`` are skipped; an exemption lifts the rules it
+names until it expires. Where several rules fire the strictest outcome wins and every
+reason is kept. An outsider is never let through silently: without an ``outsider`` rule
+in force they still go to review.
+
+No I/O and no clock here: the time comes in ``PassageContext.now``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from gate.model import (
+    ALERT_SEVERITY,
+    OUTCOME_SEVERITY,
+    AlertLevel,
+    Decision,
+    Direction,
+    Identity,
+    IdentityKind,
+    Outcome,
+    Outing,
+    ParamValue,
+    PassageContext,
+    Presence,
+    Reason,
+)
+from gate.people import HealthStatus, PersonKind
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class RuleMode(StrEnum):
+    """Hard rules enforce; soft rules let through and flag."""
+
+    HARD = "hard"
+    SOFT = "soft"
+
+
+class RuleKind(StrEnum):
+    """What a rule looks at."""
+
+    QUARANTINE = "quarantine"
+    HEALTH_MONITORING = "health_monitoring"
+    KEY_PERSON = "key_person"
+    OUTSIDER = "outsider"
+    VISITOR_WINDOW = "visitor_window"
+    HOUSEHOLD_QUOTA = "household_quota"
+    CURFEW = "curfew"
+    FEVER = "fever"
+    ANTI_PASSBACK = "anti_passback"
+    CARD_EXPIRED = "card_expired"
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    """A configured rule, in force from ``effective_from`` (None: never) to ``effective_to``."""
+
+    rule_id: str
+    kind: RuleKind
+    mode: RuleMode = RuleMode.HARD
+    params: Mapping[str, ParamValue] = field(default_factory=dict)
+    effective_from: datetime | None = None
+    effective_to: datetime | None = None
+
+    def in_force(self, at: datetime) -> bool:
+        """True if the rule applies at ``at``."""
+        if self.effective_from is None or at < self.effective_from:
+            return False
+        return self.effective_to is None or at < self.effective_to
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one rule says: the outcome it would enforce, how loud, and why."""
+
+    outcome: Outcome
+    alert: AlertLevel
+    code: str
+    params: Mapping[str, ParamValue] = field(default_factory=dict)
+
+
+Evaluator = Callable[[RuleConfig, Identity, PassageContext], Finding | None]
+
+
+def decide(identity: Identity, context: PassageContext, rules: Iterable[RuleConfig]) -> Decision:
+    """Decide one passage from who it is, the moment, and the rules in force."""
+    outcome, alert = Outcome.ALLOW, AlertLevel.NONE
+    reasons: list[Reason] = []
+    fired: list[str] = []
+    outsider_judged = False
+    for rule in rules:
+        if not rule.in_force(context.now):
+            continue
+        finding = EVALUATORS[rule.kind](rule, identity, context)
+        if finding is None:
+            continue
+        if rule.kind is RuleKind.OUTSIDER:
+            outsider_judged = True
+        exemption = _exemption_for(rule, identity, context.now)
+        if exemption is not None and finding.outcome is not Outcome.ALLOW:
+            reasons.append(
+                Reason("exempted", {"rule": rule.rule_id, "exemption": exemption}, rule.rule_id)
+            )
+            continue
+        fired.append(rule.rule_id)
+        enforced = rule.mode is RuleMode.HARD or finding.outcome is Outcome.ALLOW
+        effect = finding.outcome if enforced else Outcome.ALLOW
+        loudness = finding.alert if enforced else _at_least_notice(finding.alert)
+        params = dict(finding.params) if enforced else {**finding.params, "soft": True}
+        reasons.append(Reason(finding.code, params, rule.rule_id))
+        outcome = max(outcome, effect, key=OUTCOME_SEVERITY.__getitem__)
+        alert = max(alert, loudness, key=ALERT_SEVERITY.__getitem__)
+    if identity.kind is IdentityKind.OUTSIDER and not outsider_judged:
+        reasons.append(Reason("outsider"))
+        outcome = max(outcome, Outcome.REVIEW, key=OUTCOME_SEVERITY.__getitem__)
+        alert = AlertLevel.ALARM
+    if not reasons or all(reason.code == "exempted" for reason in reasons):
+        reasons.insert(
+            0, Reason("registered" if identity.kind is IdentityKind.REGISTERED else "visitor")
+        )
+    return Decision(
+        outcome=outcome,
+        reasons=tuple(reasons),
+        alert=alert,
+        rule_ids=tuple(fired),
+        opens_barrier=outcome is Outcome.ALLOW,
+    )
+
+
+def _at_least_notice(alert: AlertLevel) -> AlertLevel:
+    return alert if alert is not AlertLevel.NONE else AlertLevel.NOTICE
+
+
+def _exemption_for(rule: RuleConfig, identity: Identity, now: datetime) -> str | None:
+    for exemption in identity.exemptions:
+        if exemption.expires_at is not None and exemption.expires_at <= now:
+            continue
+        if rule.rule_id in exemption.rule_ids or rule.kind.value in exemption.rule_ids:
+            return exemption.reason
+    return None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+# --- the rules --------------------------------------------------------------------------
+
+
+def _quarantine(rule: RuleConfig, identity: Identity, context: PassageContext) -> Finding | None:
+    if identity.status not in (HealthStatus.HOME_QUARANTINE, HealthStatus.CENTRALIZED_QUARANTINE):
+        return None
+    params = {"status": identity.status.value, "until": _iso(identity.status_until)}
+    if context.direction is Direction.OUT:
+        return Finding(Outcome.DENY, AlertLevel.ALARM, "quarantine_no_exit", params)
+    # Coming back in is allowed (they belong inside), but the guard must know they were out.
+    return Finding(Outcome.ALLOW, AlertLevel.ALARM, "quarantine_returning", params)
+
+
+def _health_monitoring(
+    rule: RuleConfig, identity: Identity, context: PassageContext
+) -> Finding | None:
+    if identity.status is not HealthStatus.HEALTH_MONITORING:
+        return None
+    return Finding(
+        Outcome.ALLOW,
+        AlertLevel.NOTICE,
+        "health_monitoring",
+        {"until": _iso(identity.status_until)},
+    )
+
+
+def _key_person(rule: RuleConfig, identity: Identity, context: PassageContext) -> Finding | None:
+    if identity.status is not HealthStatus.KEY_PERSON:
+        return None
+    return Finding(Outcome.REVIEW, AlertLevel.ALARM, "key_person")
+
+
+def _outsider(rule: RuleConfig, identity: Identity, context: PassageContext) -> Finding | None:
+    if identity.kind is not IdentityKind.OUTSIDER:
+        return None
+    return Finding(
+        Outcome.REVIEW, AlertLevel.ALARM, "outsider", {"card_read": identity.document is not None}
+    )
+
+
+def _visitor_window(
+    rule: RuleConfig, identity: Identity, context: PassageContext
+) -> Finding | None:
+    if identity.kind is not IdentityKind.VISITOR or identity.visit is None:
+        return None
+    visit = identity.visit
+    params = {"from": _iso(visit.starts_at), "until": _iso(visit.ends_at)}
+    if visit.starts_at <= context.now < visit.ends_at:
+        return Finding(Outcome.ALLOW, AlertLevel.NONE, "visitor", params)
+    # Leaving late is always allowed; arriving outside the window goes to the guard.
+    if context.direction is Direction.OUT:
+        return Finding(Outcome.ALLOW, AlertLevel.NOTICE, "visitor_overstay", params)
+    return Finding(Outcome.REVIEW, AlertLevel.ALARM, "visitor_outside_window", params)
+
+
+def _household_quota(
+    rule: RuleConfig, identity: Identity, context: PassageContext
+) -> Finding | None:
+    if (
+        context.direction is not Direction.OUT
+        or identity.kind is not IdentityKind.REGISTERED
+        or identity.household_ref is None
+        or identity.person_kind is PersonKind.STAFF
+    ):
+        return None
+    allowed = int(_number(rule.params.get("persons"), 1))
+    period = timedelta(hours=_number(rule.params.get("period_hours"), 48))
+    limit = rule.params.get("max_outside_hours")
+    max_outside = timedelta(hours=float(limit)) if isinstance(limit, (int, float)) else None
+    # Each outing holds a slot for one period; one that overran the time limit also
+    # forfeits the next period's outing, so it holds its slot for two.
+    releases = sorted(
+        outing.left_at + period * (2 if _overran(outing, max_outside, context.now) else 1)
+        for outing in context.household_outings
+        if outing.left_at <= context.now
+    )
+    held = [release for release in releases if release > context.now]
+    if len(held) < allowed:
+        return None
+    next_at = held[len(held) - allowed]
+    forfeited = any(
+        _overran(outing, max_outside, context.now) for outing in context.household_outings
+    )
+    return Finding(
+        Outcome.DENY,
+        AlertLevel.NOTICE,
+        "household_quota",
+        {
+            "used": len(held),
+            "allowed": allowed,
+            "period_hours": period.total_seconds() / 3600,
+            "next_at": next_at.isoformat(),
+            "forfeited": forfeited,
+        },
+    )
+
+
+def _overran(outing: Outing, max_outside: timedelta | None, now: datetime) -> bool:
+    if max_outside is None:
+        return False
+    back = outing.returned_at or now
+    return back - outing.left_at > max_outside
+
+
+def _curfew(rule: RuleConfig, identity: Identity, context: PassageContext) -> Finding | None:
+    direction = rule.params.get("direction")
+    if direction not in (None, context.direction.value):
+        return None
+    start = time.fromisoformat(str(rule.params.get("start", "23:00")))
+    end = time.fromisoformat(str(rule.params.get("end", "05:00")))
+    local = context.now.astimezone(LOCAL_TZ).time()
+    inside = start <= local < end if start <= end else (local >= start or local < end)
+    if not inside:
+        return None
+    return Finding(
+        Outcome.DENY,
+        AlertLevel.NOTICE,
+        "curfew",
+        {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"), "direction": direction},
+    )
+
+
+def _fever(rule: RuleConfig, identity: Identity, context: PassageContext) -> Finding | None:
+    threshold = _number(rule.params.get("threshold"), 37.3)
+    if context.temperature is None or context.temperature < threshold:
+        return None
+    return Finding(
+        Outcome.REVIEW,
+        AlertLevel.ALARM,
+        "fever",
+        {"temperature": context.temperature, "threshold": threshold, "recheck": True},
+    )
+
+
+def _anti_passback(rule: RuleConfig, identity: Identity, context: PassageContext) -> Finding | None:
+    expected = Presence.INSIDE if context.direction is Direction.OUT else Presence.OUTSIDE
+    if identity.person_ref is None or context.presence in (Presence.UNKNOWN, expected):
+        return None
+    return Finding(
+        Outcome.DENY, AlertLevel.NOTICE, "passback", {"presence": context.presence.value}
+    )
+
+
+def _card_expired(rule: RuleConfig, identity: Identity, context: PassageContext) -> Finding | None:
+    document = identity.document
+    if document is None or document.valid_to is None:
+        return None
+    today = context.now.astimezone(LOCAL_TZ).date()
+    if document.valid_to >= today:
+        return None
+    return Finding(
+        Outcome.REVIEW,
+        AlertLevel.NOTICE,
+        "card_expired",
+        {"valid_to": document.valid_to.isoformat()},
+    )
+
+
+def _number(value: ParamValue, default: float) -> float:
+    return (
+        float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+    )
+
+
+EVALUATORS: dict[RuleKind, Evaluator] = {
+    RuleKind.QUARANTINE: _quarantine,
+    RuleKind.HEALTH_MONITORING: _health_monitoring,
+    RuleKind.KEY_PERSON: _key_person,
+    RuleKind.OUTSIDER: _outsider,
+    RuleKind.VISITOR_WINDOW: _visitor_window,
+    RuleKind.HOUSEHOLD_QUOTA: _household_quota,
+    RuleKind.CURFEW: _curfew,
+    RuleKind.FEVER: _fever,
+    RuleKind.ANTI_PASSBACK: _anti_passback,
+    RuleKind.CARD_EXPIRED: _card_expired,
+}
+
+# The rule set a new compound starts with (epidemic-time rules exist but are not in force
+# until an administrator gives them an effective date).
+DEFAULT_RULES: tuple[RuleConfig, ...] = (
+    RuleConfig("quarantine", RuleKind.QUARANTINE, RuleMode.HARD),
+    RuleConfig("health-monitoring", RuleKind.HEALTH_MONITORING, RuleMode.SOFT),
+    RuleConfig("key-person", RuleKind.KEY_PERSON, RuleMode.HARD),
+    RuleConfig("outsider", RuleKind.OUTSIDER, RuleMode.HARD),
+    RuleConfig("visitor-window", RuleKind.VISITOR_WINDOW, RuleMode.HARD),
+    RuleConfig(
+        "household-quota",
+        RuleKind.HOUSEHOLD_QUOTA,
+        RuleMode.HARD,
+        {"persons": 1, "period_hours": 48, "max_outside_hours": None},
+    ),
+    RuleConfig(
+        "curfew-out",
+        RuleKind.CURFEW,
+        RuleMode.HARD,
+        {"direction": "out", "start": "23:00", "end": "05:00"},
+    ),
+    RuleConfig("fever", RuleKind.FEVER, RuleMode.HARD, {"threshold": 37.3}),
+    RuleConfig("anti-passback", RuleKind.ANTI_PASSBACK, RuleMode.SOFT),
+    RuleConfig("card-expired", RuleKind.CARD_EXPIRED, RuleMode.HARD),
+)
