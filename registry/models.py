@@ -200,3 +200,113 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class RegistryRevision(Base):
+    """One row whose counter goes up with every change a decision depends on.
+
+    The gate decides from an in-memory snapshot; the passage write checks this counter in
+    its own transaction, so a decision is never made on a registry that has moved on.
+    """
+
+    __tablename__ = "registry_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Rule(Base):
+    """A gate rule and its parameters, in force during ``[effective_from, effective_to)``."""
+
+    __tablename__ = "rules"
+
+    rule_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[str] = mapped_column(String(8))
+    params: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    effective_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    effective_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class Exemption(Base):
+    """Lifts named rules for one person until it expires (work, hospital, duty)."""
+
+    __tablename__ = "exemptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    rule_ids: Mapped[list[str]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Visitor(Base):
+    """A registered visit: who (document stored like any other), whom they visit, when."""
+
+    __tablename__ = "visitors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(36), unique=True, default=_new_ref)
+    name: Mapped[str] = mapped_column(String(100))
+    doc_type: Mapped[DocumentType] = mapped_column(enum_column(DocumentType))
+    number_hash: Mapped[str] = mapped_column(String(64), index=True)
+    number_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    number_last4: Mapped[str] = mapped_column(String(4))
+    host_household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered_by: Mapped[str] = mapped_column(String(100))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    host_household: Mapped[Household | None] = relationship()
+
+
+class PassageChain(Base):
+    """The head of the passage log: last sequence number and hash, locked by each append."""
+
+    __tablename__ = "passage_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Passage(Base):
+    """One row of the append-only passage log; ``seq`` is the district's cursor.
+
+    ``row_hash`` = SHA-256 over ``prev_hash`` and the row's canonical JSON (see
+    ``gate.hashchain``), so an edited or deleted row breaks the chain from there on.
+    """
+
+    __tablename__ = "passages"
+    __table_args__ = (Index("ix_passages_person_seq", "person_ref", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    local_time: Mapped[str] = mapped_column(String(32))
+    lane: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(3))
+    credential_kind: Mapped[str] = mapped_column(String(16))
+    identity_kind: Mapped[str] = mapped_column(String(16))
+    person_ref: Mapped[str | None] = mapped_column(String(36))
+    household_ref: Mapped[str | None] = mapped_column(String(36), index=True)
+    document_hash: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(8))
+    alert: Mapped[str] = mapped_column(String(8))
+    opens_barrier: Mapped[bool]
+    reasons: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    rule_ids: Mapped[list[str]] = mapped_column(JSON)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    overrides_seq: Mapped[int | None] = mapped_column(BigInteger)
+    temperature: Mapped[float | None]
+    snapshot_ref: Mapped[str | None] = mapped_column(String(200))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
