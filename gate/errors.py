@@ -2,6 +2,12 @@
 
     GateError
     ├── ConfigError               a setting is missing or wrong; ``key`` names it
+    ├── CredentialInvalid         a credential cannot be read (bad number, unknown lane)
+    ├── PassageError
+    │   ├── LogUnavailable        the passage log refused the write; the barrier stays shut
+    │   ├── StaleSnapshot         the registry changed since the snapshot; decide again
+    │   └── OverrideRefused       a guard override that is not allowed
+    ├── DeviceError               a device did not answer or answered wrongly
     ├── DocumentInvalid           a document number fails validation; ``reason`` + ``params``
     ├── RegistryError
     │   ├── RegistryUnavailable   the database cannot be reached
@@ -43,6 +49,38 @@ class DocumentInvalid(GateError, ValueError):
         self.reason = reason
         self.params: Mapping[str, Any] = params
         super().__init__(message)
+
+
+class CredentialInvalid(GateError, ValueError):
+    """A credential that cannot be used: malformed number, unknown lane, broken frame."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class PassageError(GateError):
+    """A passage could not be processed as asked."""
+
+
+class LogUnavailable(PassageError):
+    """The passage log could not be written; nothing was recorded."""
+
+
+class StaleSnapshot(PassageError):
+    """The registry changed after the snapshot the decision was made from."""
+
+    def __init__(self, current_revision: int) -> None:
+        self.current_revision = current_revision
+        super().__init__(f"registry is at revision {current_revision}; refresh the snapshot")
+
+
+class OverrideRefused(PassageError):
+    """A guard override that the rules of overriding do not allow."""
+
+
+class DeviceError(GateError):
+    """A device did not answer or answered wrongly."""
 
 
 class RegistryError(GateError):

@@ -72,7 +72,7 @@ def load_data_key(settings: Settings) -> DataKey:
 
 
 def _generate(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     encoded = base64.b64encode(secrets.token_bytes(KEY_BYTES)) + b"\n"
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:

@@ -188,3 +188,32 @@ class Decision:
     def reason_codes(self) -> tuple[str, ...]:
         """The codes alone, in order."""
         return tuple(reason.code for reason in self.reasons)
+
+
+@dataclass(frozen=True)
+class PassageEntry:
+    """What the pipeline asks the log to keep for one passage (no document number)."""
+
+    uuid: str
+    at: datetime
+    lane: str
+    direction: Direction
+    credential_kind: CredentialKind
+    identity_kind: IdentityKind
+    person_ref: str | None
+    household_ref: str | None
+    document_hash: str | None
+    decision: Decision
+    decided_by: str = "auto"
+    overrides_seq: int | None = None
+    temperature: float | None = None
+    snapshot_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A passage as the log holds it: its sequence number (the district's cursor) and hash."""
+
+    seq: int
+    entry: PassageEntry
+    row_hash: str

@@ -68,6 +68,17 @@ class CompoundSettings(_Section):
     code: str = Field(default="ruyi", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
+class GateSettings(_Section):
+    """The entrance itself."""
+
+    lanes: tuple[str, ...] = Field(
+        default=("main",), min_length=1, description="Lane ids; a passage at any other is refused"
+    )
+    snapshot_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the service checks the registry for changes"
+    )
+
+
 class Settings(BaseSettings):
     """The effective configuration of one gate service."""
 
@@ -87,6 +98,7 @@ class Settings(BaseSettings):
     secrets: SecretsSettings = SecretsSettings()
     imports: ImportSettings = ImportSettings()
     compound: CompoundSettings = CompoundSettings()
+    gate: GateSettings = GateSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import distinct, event, func, insert, select
+from sqlalchemy import distinct, event, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from gate.errors import DuplicateDocument, NotFound
@@ -28,6 +28,7 @@ from registry.models import (
     Document,
     Household,
     Person,
+    RegistryRevision,
     StatusRecord,
     Unit,
 )
@@ -75,6 +76,15 @@ def add_building(session: Session, *, compound: Compound, label: str, units: lis
 def document_hash(cipher: PersonalDataCipher, record: PersonRecord) -> str:
     """The lookup hash of a record's document."""
     return cipher.lookup_hash(record.doc_type.value, record.doc_number)
+
+
+def bump_revision(session: Session) -> None:
+    """Tell running gates that something a decision depends on has changed."""
+    session.execute(
+        update(RegistryRevision)
+        .where(RegistryRevision.id == 1)
+        .values(revision=RegistryRevision.revision + 1)
+    )
 
 
 def audit(
@@ -135,6 +145,7 @@ class RegistryWriter:
         self._holders: dict[str, Person | None] = {}
         self._pending: list[tuple[PersonRecord, Household | None, str]] = []
         self._pending_hashes: set[str] = set()
+        self._changed = False
         # A buffered person must never be lost because a caller forgot flush().
         event.listen(session, "before_commit", self._flush_before_commit)
 
@@ -175,17 +186,22 @@ class RegistryWriter:
         if person is None:
             self._pending.append((record, household, number_hash))
             self._pending_hashes.add(number_hash)
+            self._changed = True
             return Change.CREATED
         changed = self._update(person, record, household)
         if record.status is not None:
             changed |= self._apply_status(person, record.status)
         if changed:
             person.updated_at = self._now
+            self._changed = True
             return Change.UPDATED
         return Change.UNCHANGED
 
-    def _flush_before_commit(self, _session: Session) -> None:
+    def _flush_before_commit(self, session: Session) -> None:
         self.flush()
+        if self._changed:
+            bump_revision(session)
+            self._changed = False
 
     def flush(self) -> dict[str, int]:
         """Write the buffered new persons in bulk; return their ids by document hash."""

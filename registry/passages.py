@@ -1,0 +1,242 @@
+"""The passage log in the database: durable appends on a hash chain, reads, verification.
+
+An append is one short transaction: bump the chain head (which takes the write lock on
+SQLite and a row lock on PostgreSQL, so lanes and processes append in one order), check
+the registry revision the decision was made on, insert the row, move the head. It is
+committed - durable, ``synchronous=FULL`` on SQLite - before ``append`` returns, and only
+then may the barrier open.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import DBAPIError
+
+from gate.errors import LogUnavailable, NotFound, StaleSnapshot
+from gate.hashchain import GENESIS, row_digest
+from gate.model import (
+    AlertLevel,
+    CredentialKind,
+    Decision,
+    Direction,
+    IdentityKind,
+    Outcome,
+    PassageEntry,
+    PassageRecord,
+    Reason,
+)
+from gate.status import LOCAL_TZ
+from registry.database import Database
+from registry.models import Passage, PassageChain, RegistryRevision
+
+logger = logging.getLogger(__name__)
+
+_passages: Table = Passage.__table__  # type: ignore[assignment]
+_chain: Table = PassageChain.__table__  # type: ignore[assignment]
+
+
+def _row_values(seq: int, entry: PassageEntry, prev_hash: str) -> dict[str, Any]:
+    decision = entry.decision
+    return {
+        "seq": seq,
+        "uuid": entry.uuid,
+        "at": entry.at.astimezone(UTC),
+        "local_time": entry.at.astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
+        "lane": entry.lane,
+        "direction": entry.direction.value,
+        "credential_kind": entry.credential_kind.value,
+        "identity_kind": entry.identity_kind.value,
+        "person_ref": entry.person_ref,
+        "household_ref": entry.household_ref,
+        "document_hash": entry.document_hash,
+        "outcome": decision.outcome.value,
+        "alert": decision.alert.value,
+        "opens_barrier": decision.opens_barrier,
+        "reasons": [
+            {"code": reason.code, "params": dict(reason.params), "rule_id": reason.rule_id}
+            for reason in decision.reasons
+        ],
+        "rule_ids": list(decision.rule_ids),
+        "decided_by": entry.decided_by,
+        "overrides_seq": entry.overrides_seq,
+        "temperature": entry.temperature,
+        "snapshot_ref": entry.snapshot_ref,
+        "prev_hash": prev_hash,
+    }
+
+
+def hashed_content(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a row the chain hash covers: everything but the hashes themselves."""
+    content = {key: value for key, value in values.items() if key not in ("row_hash", "prev_hash")}
+    at = content["at"]
+    content["at"] = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    return content
+
+
+class SqlPassageLog:
+    """``gate.ports.PassageLog`` on the registry database."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def append(self, entry: PassageEntry, *, registry_revision: int | None = None) -> PassageRecord:
+        """Write ``entry`` durably (see the module docstring)."""
+        try:
+            with self._database.engine.begin() as connection:
+                return self._append(connection, entry, registry_revision)
+        except DBAPIError as exc:
+            logger.error("passage log write failed: %s", exc.orig)
+            raise LogUnavailable(f"the passage log refused the write: {exc.orig}") from None
+
+    def _append(
+        self, connection: Connection, entry: PassageEntry, registry_revision: int | None
+    ) -> PassageRecord:
+        head = connection.execute(
+            update(_chain)
+            .where(_chain.c.id == 1)
+            .values(last_seq=_chain.c.last_seq + 1)
+            .returning(_chain.c.last_seq, _chain.c.last_hash)
+        ).one()
+        if registry_revision is not None:
+            current = connection.scalar(
+                select(RegistryRevision.revision).where(RegistryRevision.id == 1)
+            )
+            if current != registry_revision:
+                raise StaleSnapshot(int(current or 0))
+        values = _row_values(head.last_seq, entry, head.last_hash)
+        values["row_hash"] = row_digest(head.last_hash, hashed_content(values))
+        connection.execute(_passages.insert().values(values))
+        connection.execute(
+            update(_chain).where(_chain.c.id == 1).values(last_hash=values["row_hash"])
+        )
+        return PassageRecord(seq=head.last_seq, entry=entry, row_hash=values["row_hash"])
+
+    def get(self, seq: int) -> PassageRecord:
+        """The passage with ``seq``."""
+        with self._database.engine.connect() as connection:
+            row = connection.execute(select(_passages).where(_passages.c.seq == seq)).mappings()
+            found = row.one_or_none()
+        if found is None:
+            raise NotFound(f"no passage {seq}")
+        return record_from_row(found)
+
+    def overridden(self, seq: int) -> bool:
+        """True if an override row already points at ``seq``."""
+        with self._database.engine.connect() as connection:
+            return (
+                connection.scalar(
+                    select(_passages.c.seq).where(_passages.c.overrides_seq == seq).limit(1)
+                )
+                is not None
+            )
+
+    def tail(self, count: int) -> list[PassageRecord]:
+        """The last ``count`` passages, oldest first."""
+        with self._database.engine.connect() as connection:
+            rows = connection.execute(
+                select(_passages).order_by(_passages.c.seq.desc()).limit(count)
+            ).mappings()
+            return [record_from_row(row) for row in reversed(list(rows))]
+
+    def since(self, after_seq: int, limit: int = 1000) -> list[PassageRecord]:
+        """Passages with ``seq > after_seq`` in order (the district's incremental pull)."""
+        with self._database.engine.connect() as connection:
+            rows = connection.execute(
+                select(_passages)
+                .where(_passages.c.seq > after_seq)
+                .order_by(_passages.c.seq)
+                .limit(limit)
+            ).mappings()
+            return [record_from_row(row) for row in rows]
+
+
+def record_from_row(row: RowMapping) -> PassageRecord:
+    """Rebuild a ``PassageRecord`` from a ``passages`` row."""
+    at = row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=UTC)
+    decision = Decision(
+        outcome=Outcome(row["outcome"]),
+        reasons=tuple(
+            Reason(reason["code"], reason.get("params") or {}, reason.get("rule_id"))
+            for reason in row["reasons"]
+        ),
+        alert=AlertLevel(row["alert"]),
+        rule_ids=tuple(row["rule_ids"]),
+        opens_barrier=bool(row["opens_barrier"]),
+    )
+    entry = PassageEntry(
+        uuid=row["uuid"],
+        at=at,
+        lane=row["lane"],
+        direction=Direction(row["direction"]),
+        credential_kind=CredentialKind(row["credential_kind"]),
+        identity_kind=IdentityKind(row["identity_kind"]),
+        person_ref=row["person_ref"],
+        household_ref=row["household_ref"],
+        document_hash=row["document_hash"],
+        decision=decision,
+        decided_by=row["decided_by"],
+        overrides_seq=row["overrides_seq"],
+        temperature=row["temperature"],
+        snapshot_ref=row["snapshot_ref"],
+    )
+    return PassageRecord(seq=row["seq"], entry=entry, row_hash=row["row_hash"])
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What ``verify_chain`` found: rows checked and, if broken, where and why."""
+
+    checked: int
+    first_broken_seq: int | None = None
+    problem: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        """True if every row and the head agree."""
+        return self.first_broken_seq is None and self.problem is None
+
+
+def verify_chain(database: Database, *, batch: int = 5000) -> ChainReport:
+    """Recompute every hash in order; name the first row that does not fit."""
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    with database.engine.connect() as connection:
+        for row in _rows_in_order(connection, batch):
+            if row["seq"] != expected_seq:
+                return ChainReport(checked, expected_seq, f"row {expected_seq} is missing")
+            if row["prev_hash"] != prev_hash:
+                return ChainReport(checked, row["seq"], "does not follow the row before it")
+            if row_digest(prev_hash, hashed_content(dict(row))) != row["row_hash"]:
+                return ChainReport(checked, row["seq"], "content does not match its hash")
+            prev_hash, expected_seq, checked = row["row_hash"], expected_seq + 1, checked + 1
+        head = connection.execute(select(_chain).where(_chain.c.id == 1)).mappings().one()
+    if head["last_seq"] != checked or head["last_hash"] != prev_hash:
+        return ChainReport(
+            checked,
+            checked + 1 if head["last_seq"] > checked else None,
+            f"the log head says {head['last_seq']} rows, {checked} found",
+        )
+    return ChainReport(checked)
+
+
+def _rows_in_order(connection: Connection, batch: int) -> Iterator[RowMapping]:
+    last = 0
+    while True:
+        rows = list(
+            connection.execute(
+                select(_passages)
+                .where(_passages.c.seq > last)
+                .order_by(_passages.c.seq)
+                .limit(batch)
+            ).mappings()
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1]["seq"]

@@ -1,0 +1,204 @@
+"""Build the in-memory ``RegistrySnapshot`` from the database, and keep it current.
+
+Loading reads persons, documents, statuses, exemptions, visits, rules, and replays the
+recent passage log for presence and household outings: a handful of queries, once per
+registry revision, never per passage.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from gate.model import Direction, Presence, VisitWindow
+from gate.model import Exemption as ExemptionFacts
+from gate.places import building_label, unit_label
+from gate.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, VisitFacts
+from gate.status import StatusPeriod
+from registry.controls import list_rules
+from registry.database import Database
+from registry.models import (
+    Document,
+    Exemption,
+    Household,
+    Passage,
+    Person,
+    RegistryRevision,
+    Unit,
+    Visitor,
+)
+
+logger = logging.getLogger(__name__)
+
+VISIT_MEMORY = timedelta(days=30)
+
+
+def current_revision(session: Session) -> int:
+    """The registry revision counter."""
+    return int(
+        session.scalar(select(RegistryRevision.revision).where(RegistryRevision.id == 1)) or 0
+    )
+
+
+def home_label(household: Household | None) -> str | None:
+    """ "3号楼2单元502" for a household."""
+    if household is None:
+        return None
+    unit = household.unit
+    return f"{building_label(unit.building.key)}{unit_label(unit.key)}{household.room}"
+
+
+def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
+    """Everything a passage decision needs, as of ``now``."""
+    revision = current_revision(session)
+    exemptions: dict[int, list[ExemptionFacts]] = defaultdict(list)
+    for exemption in session.scalars(
+        select(Exemption).where((Exemption.expires_at.is_(None)) | (Exemption.expires_at > now))
+    ):
+        exemptions[exemption.person_id].append(
+            ExemptionFacts(frozenset(exemption.rule_ids), exemption.reason, exemption.expires_at)
+        )
+    persons: dict[str, PersonFacts] = {}
+    refs_by_id: dict[int, str] = {}
+    query = (
+        select(Person)
+        .where(Person.moved_out_at.is_(None))
+        .options(
+            selectinload(Person.statuses),
+            selectinload(Person.household).selectinload(Household.unit).selectinload(Unit.building),
+        )
+    )
+    for person in session.scalars(query):
+        refs_by_id[person.id] = person.ref
+        persons[person.ref] = PersonFacts(
+            ref=person.ref,
+            name=person.name,
+            kind=person.kind,
+            household_ref=person.household.ref if person.household else None,
+            building=person.household.unit.building.key if person.household else None,
+            home=home_label(person.household),
+            statuses=tuple(
+                StatusPeriod(record.status, record.starts_at, record.ends_at)
+                for record in person.statuses
+            ),
+            exemptions=tuple(exemptions.get(person.id, ())),
+        )
+    person_by_document = {
+        number_hash: refs_by_id[person_id]
+        for number_hash, person_id in session.execute(
+            select(Document.number_hash, Document.person_id)
+        )
+        if person_id in refs_by_id
+    }
+    visits: dict[str, list[VisitFacts]] = defaultdict(list)
+    for visitor in session.scalars(
+        select(Visitor)
+        .where(Visitor.ends_at > now - VISIT_MEMORY)
+        .options(
+            selectinload(Visitor.host_household)
+            .selectinload(Household.unit)
+            .selectinload(Unit.building)
+        )
+    ):
+        visits[visitor.number_hash].append(
+            VisitFacts(
+                ref=visitor.ref,
+                name=visitor.name,
+                window=VisitWindow(
+                    visitor.starts_at,
+                    visitor.ends_at,
+                    visitor.host_household.ref if visitor.host_household else None,
+                ),
+                host=home_label(visitor.host_household),
+            )
+        )
+    snapshot = RegistrySnapshot(
+        revision=revision,
+        persons=persons,
+        person_by_document=person_by_document,
+        visits_by_document={key: tuple(value) for key, value in visits.items()},
+        rules=tuple(list_rules(session)),
+        presence=_presence(session),
+    )
+    _replay_outings(session, snapshot, since=now - OUTING_MEMORY)
+    return snapshot
+
+
+def _presence(session: Session) -> dict[str, Presence]:
+    latest = (
+        select(func.max(Passage.seq).label("seq"))
+        .where(Passage.opens_barrier.is_(True), Passage.person_ref.is_not(None))
+        .group_by(Passage.person_ref)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Passage.person_ref, Passage.direction).join(latest, Passage.seq == latest.c.seq)
+    )
+    return {
+        person_ref: Presence.INSIDE if direction == Direction.IN.value else Presence.OUTSIDE
+        for person_ref, direction in rows
+        if person_ref is not None
+    }
+
+
+def _replay_outings(session: Session, snapshot: RegistrySnapshot, *, since: datetime) -> None:
+    rows = session.execute(
+        select(Passage.person_ref, Passage.household_ref, Passage.direction, Passage.at)
+        .where(
+            Passage.opens_barrier.is_(True),
+            Passage.household_ref.is_not(None),
+            Passage.at >= since,
+        )
+        .order_by(Passage.seq)
+    )
+    presence = dict(snapshot.presence)  # replaying must not disturb the latest presence
+    for person_ref, household_ref, direction, at in rows:
+        snapshot.note_passage(
+            person_ref=person_ref,
+            household_ref=household_ref,
+            direction=Direction(direction),
+            at=at,
+        )
+    snapshot.presence = presence
+
+
+class SnapshotSource:
+    """Holds the current snapshot and reloads it when the registry revision moves."""
+
+    def __init__(self, database: Database, *, clock: Callable[[], datetime]) -> None:
+        self._database = database
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._snapshot = self.reload()
+
+    def current(self) -> RegistrySnapshot:
+        """The snapshot passages are decided from now."""
+        return self._snapshot
+
+    def reload(self) -> RegistrySnapshot:
+        """Build a fresh snapshot from the database and make it current."""
+        with self._lock:
+            with self._database.session() as session:
+                snapshot = load_snapshot(session, now=self._clock())
+            self._snapshot = snapshot
+            logger.info(
+                "registry snapshot at revision %d: %d persons",
+                snapshot.revision,
+                len(snapshot.persons),
+            )
+            return snapshot
+
+    def refresh_if_changed(self) -> bool:
+        """Reload if the database's revision differs; True if it did."""
+        with self._database.session() as session:
+            revision = current_revision(session)
+        if revision == self._snapshot.revision:
+            return False
+        self.reload()
+        return True
