@@ -102,3 +102,15 @@ def parse_label(enum: type[E], text: str) -> E:
         if cleaned in (member.value, LABELS_ZH.get(member)):
             return member
     raise ValueError(cleaned)
+
+
+def mask_name(name: str) -> str:
+    """A name as the guard screen shows it: 张*明, 李*, J*** S****."""
+    name = name.strip()
+    if " " in name:
+        return " ".join(part[:1] + "*" * (len(part) - 1) for part in name.split())
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -12,7 +12,16 @@ from typing import Annotated
 
 import typer
 
-from gate.cli import config_cmd, db_cmd, demo_cmd, id_cmd, registry_cmd, serve_cmd
+from gate.cli import (
+    config_cmd,
+    db_cmd,
+    demo_cmd,
+    id_cmd,
+    passage_cmd,
+    registry_cmd,
+    rules_cmd,
+    serve_cmd,
+)
 from gate.cli.context import CliContext
 from gate.errors import GateError
 
@@ -28,6 +37,12 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(id_cmd.app, name="id")
 app.add_typer(demo_cmd.app, name="demo")
+app.add_typer(passage_cmd.log_app, name="log")
+app.add_typer(rules_cmd.rules_app, name="rules")
+app.add_typer(rules_cmd.exemption_app, name="exemption")
+app.add_typer(rules_cmd.visitor_app, name="visitor")
+app.command("passage")(passage_cmd.passage)
+app.command("presence")(passage_cmd.presence)
 app.command("serve")(serve_cmd.serve)
 
 
