@@ -83,17 +83,26 @@ def hashed_content(values: Mapping[str, Any]) -> dict[str, Any]:
 class SqlPassageLog:
     """``gate.ports.PassageLog`` on the registry database."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, lock_timeout_ms: int = 2000) -> None:
         self._database = database
+        # A gate must never hang on a lock: past this wait the passage is refused instead.
+        self._lock_timeout_ms = lock_timeout_ms
 
     def append(self, entry: PassageEntry, *, registry_revision: int | None = None) -> PassageRecord:
         """Write ``entry`` durably (see the module docstring)."""
         try:
             with self._database.engine.begin() as connection:
+                self._limit_lock_wait(connection)
                 return self._append(connection, entry, registry_revision)
         except DBAPIError as exc:
             logger.error("passage log write failed: %s", exc.orig)
             raise LogUnavailable(f"the passage log refused the write: {exc.orig}") from None
+
+    def _limit_lock_wait(self, connection: Connection) -> None:
+        if self._database.dialect == "sqlite":
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(self._lock_timeout_ms)}")
+        else:
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(self._lock_timeout_ms)}")
 
     def _append(
         self, connection: Connection, entry: PassageEntry, registry_revision: int | None

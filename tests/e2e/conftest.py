@@ -1,0 +1,116 @@
+"""A small compound and a gate built on it, on each database engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from devices.memory_barrier import RecordingBarrier
+from gate.bootstrap import Gate, Services, build_gate
+from gate.documents import DocumentType, gb11643_check_character
+from gate.events import PassageEvent
+from gate.model import Credential, CredentialKind, Direction, DocumentRead
+from gate.people import HealthStatus, LegalBasis, Sex
+from gate.pipeline import PassageResult
+from registry.records import PersonRecord, StatusEntry
+from registry.service import RegistryWriter, add_building, get_or_create_compound
+
+START = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
+
+
+def number(birth: str, seq: str, region: str = "150102") -> str:
+    first17 = region + birth + seq
+    return first17 + gb11643_check_character(first17)
+
+
+RESIDENT_A = number("19800101", "003")  # 1号楼1单元101
+RESIDENT_B = number("19820202", "004")  # same household
+QUARANTINED = number("19700303", "005")  # 1号楼1单元202, home quarantine
+OUTSIDER = number("19900404", "007")  # not registered
+
+
+class Clock:
+    """A settable clock: tests move time, the gate reads it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class GateUnderTest:
+    """The gate with its recording barrier, the events it published and its clock."""
+
+    services: Services
+    gate: Gate
+    barrier: RecordingBarrier
+    clock: Clock
+    events: list[PassageEvent] = field(default_factory=list)
+
+    def card(
+        self, doc_number: str, direction: Direction, *, lane: str = "main", **kwargs: object
+    ) -> PassageResult:
+        credential = Credential(
+            CredentialKind.ID_CARD,
+            document=DocumentRead(DocumentType.RESIDENT_ID, doc_number, **kwargs),  # type: ignore[arg-type]
+        )
+        return self.gate.pipeline.process(credential, lane=lane, direction=direction)
+
+
+def populate(services: Services) -> None:
+    """Two residents of one household and a quarantined neighbour."""
+    with services.database.session() as session:
+        compound = get_or_create_compound(session, code="ruyi", name="如意小区")
+        add_building(session, compound=compound, label="1", units=["1"])
+        writer = RegistryWriter(
+            session, cipher=services.cipher, compound=compound, now=START, recorded_by="test"
+        )
+        for doc_number, name, sex, room, status in (
+            (RESIDENT_A, "王小明", Sex.MALE, "101", None),
+            (RESIDENT_B, "李梅", Sex.FEMALE, "101", None),
+            (
+                QUARANTINED,
+                "张三丰",
+                Sex.MALE,
+                "202",
+                StatusEntry(
+                    HealthStatus.HOME_QUARANTINE,
+                    date(2026, 11, 20),
+                    date(2026, 12, 3),
+                    LegalBasis.PUBLIC_HEALTH_EMERGENCY,
+                ),
+            ),
+        ):
+            writer.apply(
+                PersonRecord(
+                    name=name,
+                    sex=sex,
+                    doc_type=DocumentType.RESIDENT_ID,
+                    doc_number=doc_number,
+                    building="1",
+                    unit="1",
+                    room=room,
+                    status=status,
+                )
+            )
+
+
+@pytest.fixture
+def gate_under_test(services: Services) -> Iterator[GateUnderTest]:
+    """A populated registry and its gate, clock at 10:00 local time."""
+    populate(services)
+    clock = Clock(START)
+    barrier = RecordingBarrier()
+    gate = build_gate(services, barrier=barrier, clock=clock)
+    under_test = GateUnderTest(services, gate, barrier, clock)
+    unsubscribe = gate.events.subscribe(under_test.events.append)
+    yield under_test
+    unsubscribe()
