@@ -10,7 +10,9 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
+from devices.base import DeviceDriver
 from gate.model import Direction
 
 logger = logging.getLogger(__name__)
@@ -25,12 +27,19 @@ class BarrierCommand:
     at: datetime
 
 
-class RecordingBarrier:
-    """``gate.ports.Barrier`` that keeps every command in memory."""
+class RecordingBarrier(DeviceDriver):
+    """``gate.device_ports.BarrierRelay`` that keeps every command in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "barrier") -> None:
+        super().__init__(name)
         self._lock = threading.Lock()
         self._commands: list[BarrierCommand] = []
+        self._seen()
+
+    @classmethod
+    def from_config(cls, config: object, *, name: str, data_dir: Path) -> RecordingBarrier:
+        """Build from a ``recording`` barrier config."""
+        return cls(name)
 
     def open(self, lane: str, direction: Direction) -> None:
         """Record an open command."""
@@ -38,6 +47,9 @@ class RecordingBarrier:
         with self._lock:
             self._commands.append(command)
         logger.info("barrier %s opened for %s", lane, direction.value)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     @property
     def opened(self) -> list[BarrierCommand]:

@@ -96,7 +96,7 @@ def build_gate(
         barrier=chosen_barrier,
         events=events,
         document_hash=document_hash,
-        lanes=frozenset(services.settings.gate.lanes),
+        lanes=services.settings.gate.lane_ids,
         clock=clock,
     )
     return Gate(pipeline, snapshots, log, events, chosen_barrier)

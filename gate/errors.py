@@ -8,6 +8,10 @@
     │   ├── StaleSnapshot         the registry changed since the snapshot; decide again
     │   └── OverrideRefused       a guard override that is not allowed
     ├── DeviceError               a device did not answer or answered wrongly
+    │   ├── DriverNotAvailable    the configured driver cannot be loaded
+    │   └── DeviceIOError         I/O with the device failed
+    │       ├── DeviceTimeout     no answer in time
+    │       └── FrameError        bytes that break the protocol
     ├── DocumentInvalid           a document number fails validation; ``reason`` + ``params``
     ├── RegistryError
     │   ├── RegistryUnavailable   the database cannot be reached
@@ -81,6 +85,26 @@ class OverrideRefused(PassageError):
 
 class DeviceError(GateError):
     """A device did not answer or answered wrongly."""
+
+
+class DriverNotAvailable(DeviceError):
+    """The configured driver is unknown or its library is missing; raised at start-up."""
+
+
+class DeviceIOError(DeviceError):
+    """Talking to the device failed."""
+
+    def __init__(self, message: str, *, device: str | None = None) -> None:
+        self.device = device
+        super().__init__(f"{device}: {message}" if device else message)
+
+
+class DeviceTimeout(DeviceIOError, TimeoutError):
+    """The device did not answer in time."""
+
+
+class FrameError(DeviceIOError):
+    """Bytes that break the device's protocol (bad preamble, length or checksum)."""
 
 
 class RegistryError(GateError):

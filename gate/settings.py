@@ -27,6 +27,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from gate.device_settings import LaneSettings
 from gate.errors import ConfigError
 
 
@@ -71,8 +72,15 @@ class CompoundSettings(_Section):
 class GateSettings(_Section):
     """The entrance itself."""
 
-    lanes: tuple[str, ...] = Field(
-        default=("main",), min_length=1, description="Lane ids; a passage at any other is refused"
+    @property
+    def lane_ids(self) -> frozenset[str]:
+        """The configured lane ids."""
+        return frozenset(lane.id for lane in self.lanes)
+
+    lanes: tuple[LaneSettings, ...] = Field(
+        default=(LaneSettings(id="main"),),
+        min_length=1,
+        description="The lanes and their devices; a passage at any other lane is refused",
     )
     snapshot_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the service checks the registry for changes"

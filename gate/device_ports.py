@@ -1,0 +1,106 @@
+"""Ports of the gate's devices: what the service asks of a reader, scanner, camera, relay.
+
+Each port is small; every driver implements one, the emulators included. Drivers map
+their library's exceptions (``serial.SerialException``, ``cv2.error``, pymodbus errors)
+into ``gate.errors`` once, at their boundary:
+
+    DeviceError
+    ├── DriverNotAvailable        the configured driver cannot be loaded (start-up)
+    └── DeviceIOError             the device did not answer or answered wrongly
+        ├── DeviceTimeout         no answer in time (also a TimeoutError)
+        └── FrameError            bytes that break the protocol (bad checksum, length)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from gate.cards import IdCard
+from gate.model import Direction
+
+
+class DeviceState(StrEnum):
+    """How a device is doing, as the guard's header shows it."""
+
+    OK = "ok"
+    DEGRADED = "degraded"  # answering, but with errors or late
+    OFFLINE = "offline"  # not answering; reconnecting
+
+
+@dataclass(frozen=True)
+class DeviceHealth:
+    """A device's state, why, and when it last answered."""
+
+    state: DeviceState
+    detail: str = ""
+    last_seen: datetime | None = None
+
+
+class IdCardReader(Protocol):
+    """An ID-card reader (GA 467 SAM module)."""
+
+    def read_card(self, timeout: float) -> IdCard | None:
+        """The next card placed on the reader (each card once while it stays); None if none.
+
+        Raises ``DeviceIOError`` when the reader cannot be reached.
+        """
+        ...
+
+    def health(self) -> DeviceHealth:
+        """The reader's current state."""
+        ...
+
+    def close(self) -> None:
+        """Release the port."""
+        ...
+
+
+class QrScanner(Protocol):
+    """A QR-code scanner (serial or keyboard wedge)."""
+
+    def read_code(self, timeout: float) -> str | None:
+        """The next scanned code's text; None if none within ``timeout``; ``DeviceIOError``."""
+        ...
+
+    def health(self) -> DeviceHealth:
+        """The scanner's current state."""
+        ...
+
+    def close(self) -> None:
+        """Release the device."""
+        ...
+
+
+class BarrierRelay(Protocol):
+    """The relay that opens a lane's barrier (``gate.ports.Barrier`` plus health)."""
+
+    def open(self, lane: str, direction: Direction) -> None:
+        """Pulse the relay; raises ``DeviceIOError`` if the relay does not confirm."""
+        ...
+
+    def health(self) -> DeviceHealth:
+        """The relay's current state."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
+
+class Thermometer(Protocol):
+    """A contactless thermometer at the lane."""
+
+    def read_celsius(self, timeout: float) -> float | None:
+        """The latest measured temperature; None if nobody was measured; ``DeviceIOError``."""
+        ...
+
+    def health(self) -> DeviceHealth:
+        """The thermometer's current state."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
