@@ -16,7 +16,21 @@ from pydantic import BaseModel
 from gate.errors import DriverNotAvailable
 
 BACKENDS: dict[str, tuple[str, str]] = {
+    # ID-card readers
+    "ga467-serial": ("devices.idcard.reader", "Ga467SerialReader"),
+    "ga467-emulated": ("devices.idcard.emulated", "EmulatedGa467Reader"),
+    # barrier relays
+    "modbus-relay": ("devices.relay.modbus", "ModbusRelay"),
+    "modbus-emulated": ("devices.relay.modbus", "EmulatedModbusRelay"),
+    "serial-relay": ("devices.relay.serial_board", "SerialRelayBoard"),
     "recording": ("devices.memory_barrier", "RecordingBarrier"),
+    # cameras and QR scanners
+    "opencv": ("devices.camera.opencv", "OpenCvCamera"),
+    "serial-qr": ("devices.qr.serial_scanner", "SerialQrScanner"),
+    "hid-qr": ("devices.qr.hid", "HidQrScanner"),
+    # thermometers
+    "modbus-thermometer": ("devices.thermometer.modbus", "ModbusThermometer"),
+    "thermometer-emulated": ("devices.thermometer.modbus", "EmulatedModbusThermometer"),
 }
 
 

@@ -103,14 +103,16 @@ def decide(identity: Identity, context: PassageContext, rules: Iterable[RuleConf
         finding = EVALUATORS[rule.kind](rule, identity, context)
         if finding is None:
             continue
-        if rule.kind is RuleKind.OUTSIDER:
-            outsider_judged = True
         exemption = _exemption_for(rule, identity, context.now)
         if exemption is not None and finding.outcome is not Outcome.ALLOW:
             reasons.append(
                 Reason("exempted", {"rule": rule.rule_id, "exemption": exemption}, rule.rule_id)
             )
             continue
+        if rule.kind is RuleKind.OUTSIDER:
+            # Only a rule that really judged the outsider replaces the baseline review;
+            # an exemption cannot let an outsider through silently.
+            outsider_judged = True
         fired.append(rule.rule_id)
         enforced = rule.mode is RuleMode.HARD or finding.outcome is Outcome.ALLOW
         effect = finding.outcome if enforced else Outcome.ALLOW
@@ -196,15 +198,20 @@ def _outsider(rule: RuleConfig, identity: Identity, context: PassageContext) -> 
 def _visitor_window(
     rule: RuleConfig, identity: Identity, context: PassageContext
 ) -> Finding | None:
-    if identity.kind is not IdentityKind.VISITOR or identity.visit is None:
+    if identity.kind is not IdentityKind.VISITOR:
         return None
     visit = identity.visit
-    params = {"from": _iso(visit.starts_at), "until": _iso(visit.ends_at)}
-    if visit.starts_at <= context.now < visit.ends_at:
+    # A visitor without a window holds no valid pass: treat them as outside any window.
+    starts_at = visit.starts_at if visit else None
+    ends_at = visit.ends_at if visit else None
+    params = {"from": _iso(starts_at), "until": _iso(ends_at)}
+    if starts_at is not None and ends_at is not None and starts_at <= context.now < ends_at:
         return Finding(Outcome.ALLOW, AlertLevel.NONE, "visitor", params)
-    # Leaving late is always allowed; arriving outside the window goes to the guard.
+    # Leaving outside the window is always allowed; arriving outside it goes to the guard.
     if context.direction is Direction.OUT:
-        return Finding(Outcome.ALLOW, AlertLevel.NOTICE, "visitor_overstay", params)
+        late = ends_at is not None and context.now >= ends_at
+        code = "visitor_overstay" if late else "visitor_outside_window"
+        return Finding(Outcome.ALLOW, AlertLevel.NOTICE, code, params)
     return Finding(Outcome.REVIEW, AlertLevel.ALARM, "visitor_outside_window", params)
 
 
@@ -224,18 +231,19 @@ def _household_quota(
     max_outside = timedelta(hours=float(limit)) if isinstance(limit, (int, float)) else None
     # Each outing holds a slot for one period; one that overran the time limit also
     # forfeits the next period's outing, so it holds its slot for two.
-    releases = sorted(
-        outing.left_at + period * (2 if _overran(outing, max_outside, context.now) else 1)
-        for outing in context.household_outings
-        if outing.left_at <= context.now
-    )
-    held = [release for release in releases if release > context.now]
+    held: list[tuple[datetime, bool]] = []  # (when the slot frees, held by an overrun)
+    for outing in context.household_outings:
+        if outing.left_at > context.now:
+            continue
+        overran = _overran(outing, max_outside, context.now)
+        release = outing.left_at + period * (2 if overran else 1)
+        if release > context.now:
+            held.append((release, overran))
+    held.sort()
     if len(held) < allowed:
         return None
-    next_at = held[len(held) - allowed]
-    forfeited = any(
-        _overran(outing, max_outside, context.now) for outing in context.household_outings
-    )
+    # A quota of zero (or less) never frees a slot.
+    next_at = held[len(held) - allowed][0].isoformat() if allowed > 0 else None
     return Finding(
         Outcome.DENY,
         AlertLevel.NOTICE,
@@ -244,8 +252,9 @@ def _household_quota(
             "used": len(held),
             "allowed": allowed,
             "period_hours": period.total_seconds() / 3600,
-            "next_at": next_at.isoformat(),
-            "forfeited": forfeited,
+            "next_at": next_at,
+            # Only an overrun that still holds a slot is why the passage is refused.
+            "forfeited": any(overran for _, overran in held),
         },
     )
 
@@ -253,7 +262,8 @@ def _household_quota(
 def _overran(outing: Outing, max_outside: timedelta | None, now: datetime) -> bool:
     if max_outside is None:
         return False
-    back = outing.returned_at or now
+    # As of ``now``: a return recorded after ``now`` had not happened yet.
+    back = min(outing.returned_at, now) if outing.returned_at is not None else now
     return back - outing.left_at > max_outside
 
 
