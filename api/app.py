@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,8 +13,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.deps import get_services, get_session
-from api.schemas import Health, RegistryStatsPublic
-from gate.bootstrap import Services
+from api.schemas import DevicePublic, Health, RegistryStatsPublic
+from gate.bootstrap import Services, Station
 from gate.errors import GateError, RegistryUnavailable
 from registry.service import registry_stats
 
@@ -20,14 +22,27 @@ SessionDep = Annotated[Session, Depends(get_session)]
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def create_app(services: Services) -> FastAPI:
-    """Build the app around already-built services."""
-    app = FastAPI(title="Compound gate", version="0.1.0")
+def create_app(services: Services, station: Station | None = None) -> FastAPI:
+    """Build the app around already-built services (and a station, when devices run)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if station is not None:
+            station.start()
+        try:
+            yield
+        finally:
+            if station is not None:
+                station.stop()
+
+    app = FastAPI(title="Compound gate", version="0.1.0", lifespan=lifespan)
     app.state.services = services
+    app.state.station = station
     app.add_exception_handler(RegistryUnavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(GateError, _gate_error)  # type: ignore[arg-type]
     app.add_api_route("/healthz", healthz, methods=["GET"])
     app.add_api_route("/api/v1/registry/stats", stats, methods=["GET"])
+    app.add_api_route("/api/v1/devices", devices, methods=["GET"])
     return app
 
 
@@ -49,3 +64,22 @@ def stats(session: SessionDep) -> RegistryStatsPublic:
     """Counts of buildings, units, households, persons and quarantine, now."""
     counts = registry_stats(session, at=datetime.now(UTC))
     return RegistryStatsPublic(**dataclasses.asdict(counts))
+
+
+def devices(request: Request) -> list[DevicePublic]:
+    """Every configured device with its health (empty when the service runs without devices)."""
+    station: Station | None = request.app.state.station
+    if station is None:
+        return []
+    return [
+        DevicePublic(
+            lane=status.lane,
+            kind=status.kind,
+            name=status.name,
+            state=status.health.state.value,
+            detail=status.health.detail,
+            last_seen=status.health.last_seen,
+            silent_for=status.silent_for,
+        )
+        for status in station.watch.statuses()
+    ]

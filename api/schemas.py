@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel
 
 
@@ -22,3 +24,15 @@ class Health(BaseModel):
     status: str
     database: str
     schema_revision: str | None
+
+
+class DevicePublic(BaseModel):
+    """A device and its health."""
+
+    lane: str
+    kind: str
+    name: str
+    state: str
+    detail: str
+    last_seen: datetime | None
+    silent_for: float | None

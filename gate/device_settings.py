@@ -158,6 +158,9 @@ class LaneSettings(_Driver):
     """One lane of the entrance and the devices that serve it."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    direction: Literal["in", "out"] = Field(
+        default="in", description="Which way the lane's reader and scanner face"
+    )
     free_exit: bool = Field(
         default=False, description="Leaving never waits for a decision (emergency egress)"
     )

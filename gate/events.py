@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gate.lanes import DeviceAlarm
 from gate.model import Decision, DocumentRead, Outcome, PassageRecord
 from gate.snapshot import PersonFacts, VisitFacts
 
@@ -53,7 +54,8 @@ class PassageEvent:
     card: DocumentRead | None = None
 
 
-Handler = Callable[[PassageEvent], None]
+GateEvent = PassageEvent | DeviceAlarm
+Handler = Callable[[GateEvent], None]
 
 
 class EventBus:
@@ -75,7 +77,7 @@ class EventBus:
 
         return unsubscribe
 
-    def publish(self, event: PassageEvent) -> None:
+    def publish(self, event: GateEvent) -> None:
         """Deliver ``event`` to every listener."""
         with self._lock:
             handlers = list(self._handlers)

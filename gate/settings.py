@@ -85,6 +85,9 @@ class GateSettings(_Section):
     snapshot_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the service checks the registry for changes"
     )
+    device_silence_seconds: float = Field(
+        default=30.0, gt=0, description="A device silent this long raises an alarm"
+    )
 
 
 class Settings(BaseSettings):

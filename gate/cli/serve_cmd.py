@@ -18,13 +18,15 @@ def serve(
     import uvicorn  # the web stack loads only for this command
 
     from api.app import create_app
+    from gate.bootstrap import build_station
 
     context = cli_context(ctx)
     services = context.services()
     settings = context.settings
     try:
+        station = build_station(services)
         uvicorn.run(
-            create_app(services),
+            create_app(services, station),
             host=host or settings.server.host,
             port=port or settings.server.port,
             log_level=settings.log_level.lower(),

@@ -11,7 +11,7 @@ import pytest
 from devices.memory_barrier import RecordingBarrier
 from gate.bootstrap import Gate, Services, build_gate
 from gate.documents import DocumentType, gb11643_check_character
-from gate.events import PassageEvent
+from gate.events import GateEvent, PassageEvent
 from gate.model import Credential, CredentialKind, Direction, DocumentRead
 from gate.people import HealthStatus, LegalBasis, Sex
 from gate.pipeline import PassageResult
@@ -111,6 +111,10 @@ def gate_under_test(services: Services) -> Iterator[GateUnderTest]:
     barrier = RecordingBarrier()
     gate = build_gate(services, barrier=barrier, clock=clock)
     under_test = GateUnderTest(services, gate, barrier, clock)
-    unsubscribe = gate.events.subscribe(under_test.events.append)
+    def record(event: GateEvent) -> None:
+        if isinstance(event, PassageEvent):
+            under_test.events.append(event)
+
+    unsubscribe = gate.events.subscribe(record)
     yield under_test
     unsubscribe()
