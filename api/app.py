@@ -5,19 +5,28 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from api.deps import get_services, get_session
 from api.schemas import DevicePublic, Health, RegistryStatsPublic
+from api.web import auth, terminal
+from api.web.deps import TEMPLATES, WebContext
+from api.web.errors import install_page_errors
+from api.web.feed import RecentCards
+from api.web.limits import BodyLimit
 from gate.bootstrap import Services, Station
 from gate.errors import GateError, RegistryUnavailable
 from registry.service import registry_stats
 
+STATIC = Path(__file__).resolve().parent / "static"
 SessionDep = Annotated[Session, Depends(get_session)]
 ServicesDep = Annotated[Services, Depends(get_services)]
 
@@ -38,6 +47,26 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
     app = FastAPI(title="Compound gate", version="0.1.0", lifespan=lifespan)
     app.state.services = services
     app.state.station = station
+    settings = services.settings
+    app.state.web = WebContext(
+        services=services,
+        station=station,
+        templates=Jinja2Templates(directory=TEMPLATES),
+        idle_lock=timedelta(minutes=settings.web.idle_lock_minutes),
+        secure_cookies=settings.web.secure_cookies,
+    )
+    app.state.recent_cards = RecentCards()
+    if station is not None:
+        station.gate.events.subscribe(app.state.recent_cards.on_event)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.web.max_body_kb * 1024,
+        upload_paths={"/office/import": int(settings.imports.max_file_mb * 1_000_000) + 65536},
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(auth.router)
+    app.include_router(terminal.router)
+    install_page_errors(app)
     app.add_exception_handler(RegistryUnavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(GateError, _gate_error)  # type: ignore[arg-type]
     app.add_api_route("/healthz", healthz, methods=["GET"])

@@ -55,6 +55,18 @@ class SecretsSettings(_Section):
     )
 
 
+class WebSettings(_Section):
+    """The staff web app."""
+
+    idle_lock_minutes: float = Field(
+        default=10, gt=0, description="An idle session locks; the PIN opens it again"
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Mark cookies Secure: set true when served behind TLS"
+    )
+    max_body_kb: int = Field(default=256, gt=0, description="Largest form a page accepts")
+
+
 class ImportSettings(_Section):
     """Limits that keep a bad spreadsheet from exhausting the gate's memory."""
 
@@ -108,6 +120,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     secrets: SecretsSettings = SecretsSettings()
     imports: ImportSettings = ImportSettings()
+    web: WebSettings = WebSettings()
     compound: CompoundSettings = CompoundSettings()
     gate: GateSettings = GateSettings()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, select, update
@@ -249,3 +249,35 @@ def _rows_in_order(connection: Connection, batch: int) -> Iterator[RowMapping]:
             return
         yield from rows
         last = rows[-1]["seq"]
+
+
+def unhandled_alerts(
+    database: Database, *, since: datetime, limit: int = 200
+) -> list[PassageRecord]:
+    """Reviews and denials since ``since`` that no guard has decided yet, oldest first."""
+    override = _passages.alias("override")
+    query = (
+        select(_passages)
+        .outerjoin(override, override.c.overrides_seq == _passages.c.seq)
+        .where(
+            _passages.c.outcome.in_(("review", "deny")),
+            _passages.c.overrides_seq.is_(None),
+            _passages.c.at >= since,
+            override.c.seq.is_(None),
+        )
+        .order_by(_passages.c.seq)
+        .limit(limit)
+    )
+    with database.engine.connect() as connection:
+        return [record_from_row(row) for row in connection.execute(query).mappings()]
+
+
+def passages_between(database: Database, *, start: datetime, end: datetime) -> list[PassageRecord]:
+    """Every passage in ``[start, end)``, in order (shift reports)."""
+    with database.engine.connect() as connection:
+        rows = connection.execute(
+            select(_passages)
+            .where(_passages.c.at >= start, _passages.c.at < end)
+            .order_by(_passages.c.seq)
+        ).mappings()
+        return [record_from_row(row) for row in rows]

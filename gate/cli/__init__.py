@@ -21,6 +21,7 @@ from gate.cli import (
     registry_cmd,
     rules_cmd,
     serve_cmd,
+    user_cmd,
 )
 from gate.cli.context import CliContext
 from gate.errors import GateError
@@ -41,6 +42,7 @@ app.add_typer(passage_cmd.log_app, name="log")
 app.add_typer(rules_cmd.rules_app, name="rules")
 app.add_typer(rules_cmd.exemption_app, name="exemption")
 app.add_typer(rules_cmd.visitor_app, name="visitor")
+app.add_typer(user_cmd.app, name="user")
 app.command("passage")(passage_cmd.passage)
 app.command("presence")(passage_cmd.presence)
 app.command("serve")(serve_cmd.serve)

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the guard terminal and the office, behind staff sessions."""

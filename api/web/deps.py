@@ -1,0 +1,173 @@
+"""Sessions, roles, CSRF and language for the pages; refusals are audited.
+
+Every page and form goes through ``require(permission)``; every POST also through
+``csrf_checked``. A refusal changes nothing and leaves an audit row saying who tried what.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from api.i18n import DEFAULT_LANGUAGE, LANGUAGES, reason_text, t
+from gate.bootstrap import Services, Station
+from gate.roles import Permission, allowed
+from registry.accounts import ActiveSession, resolve_session
+from registry.service import audit
+
+SESSION_COOKIE = "gate_session"
+LANG_COOKIE = "gate_lang"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+class AuthRequired(Exception):
+    """No valid session: sign in first."""
+
+
+class Forbidden(Exception):
+    """The session's role may not do this."""
+
+
+class SessionLocked(Exception):
+    """The session is idle-locked: PIN first."""
+
+
+class CsrfRejected(Exception):
+    """A form without its CSRF token (or with a wrong one)."""
+
+
+@dataclass
+class WebContext:
+    """What the pages need from the composition root."""
+
+    services: Services
+    station: Station | None
+    templates: Jinja2Templates
+    idle_lock: timedelta
+    secure_cookies: bool
+
+
+def web(request: Request) -> WebContext:
+    """The web context of this app."""
+    context = request.app.state.web
+    assert isinstance(context, WebContext)
+    return context
+
+
+def language(request: Request) -> str:
+    """The language the user chose (cookie), Chinese by default."""
+    chosen = request.cookies.get(LANG_COOKIE, DEFAULT_LANGUAGE)
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def origin(request: Request) -> str:
+    """Where a request comes from, for the audit log."""
+    return f"web@{request.client.host if request.client else 'unknown'}"
+
+
+def now() -> datetime:
+    """The web layer's clock."""
+    return datetime.now(UTC)
+
+
+def current_session(request: Request, *, allow_locked: bool = False) -> ActiveSession:
+    """The signed-in session; ``AuthRequired`` / ``SessionLocked`` otherwise."""
+    cached = getattr(request.state, "session", None)
+    if isinstance(cached, ActiveSession):
+        active: ActiveSession | None = cached
+    else:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            raise AuthRequired
+        context = web(request)
+        with context.services.database.session() as db:
+            active = resolve_session(db, token=token, now=now(), idle_lock=context.idle_lock)
+        if active is None:
+            raise AuthRequired
+        request.state.session = active
+    assert active is not None
+    if active.locked and not allow_locked:
+        raise SessionLocked
+    return active
+
+
+def deny(request: Request, user: ActiveSession, what: str, **detail: Any) -> None:
+    """Audit a refused attempt (the caller then raises)."""
+    with web(request).services.database.session() as db:
+        audit(
+            db,
+            actor=user.username,
+            origin=origin(request),
+            action="access.denied",
+            target=what,
+            at=now(),
+            detail={"path": request.url.path, "method": request.method, **detail},
+        )
+
+
+def require(permission: Permission) -> Callable[[Request], ActiveSession]:
+    """A dependency: the session, if its role carries ``permission``."""
+
+    def dependency(request: Request) -> ActiveSession:
+        user = current_session(request)
+        if not allowed(user.role, permission):
+            deny(request, user, f"permission:{permission.value}", role=user.role.value)
+            raise Forbidden
+        return user
+
+    return dependency
+
+
+def require_csrf(
+    permission: Permission,
+) -> Callable[[Request], Coroutine[Any, Any, ActiveSession]]:
+    """A dependency for POSTs: permission plus a matching CSRF token (form field or header)."""
+    check = require(permission)
+
+    async def dependency(request: Request) -> ActiveSession:
+        user = check(request)
+        sent = request.headers.get("x-csrf-token")
+        if sent is None:
+            form = await request.form()
+            value = form.get("csrf_token")
+            sent = value if isinstance(value, str) else None
+        if not sent or not secrets.compare_digest(sent, user.csrf_token):
+            deny(request, user, "csrf", reason="missing or wrong token")
+            raise CsrfRejected
+        return user
+
+    return dependency
+
+
+def render(
+    request: Request,
+    template: str,
+    user: ActiveSession | None,
+    status_code: int = 200,
+    **values: Any,
+) -> Response:
+    """A page in the user's language."""
+    lang = language(request)
+    response: Response = web(request).templates.TemplateResponse(
+        request,
+        template,
+        {
+            "lang": lang,
+            "t": partial(t, lang),
+            "reason_text": partial(reason_text, lang),
+            "user": user,
+            "allowed": (lambda p: allowed(user.role, Permission(p))) if user else (lambda p: False),
+            **values,
+        },
+        status_code=status_code,
+    )
+    return response
