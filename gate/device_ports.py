@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from gate.cards import IdCard
 from gate.model import Direction
@@ -71,6 +71,41 @@ class QrScanner(Protocol):
 
     def close(self) -> None:
         """Release the device."""
+        ...
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """One picture from a camera, when it was taken, and its place in the camera's stream.
+
+    ``image`` is a BGR numpy array (height x width x 3, uint8), read-only because every
+    consumer shares it; typed ``Any`` to keep numpy out of ``gate/``. ``sequence`` grows by
+    one per frame the driver kept, across reconnects. ``monotonic`` is ``time.monotonic()``
+    at capture, for ages that a step of the wall clock cannot skew. Compared by identity.
+    """
+
+    image: Any
+    captured_at: datetime
+    sequence: int
+    monotonic: float
+
+
+class Camera(Protocol):
+    """A camera at the lane: always the freshest frame, never a queue of old ones."""
+
+    def latest_frame(self) -> Frame | None:
+        """The newest frame (the same one until a newer arrives); None while there is none.
+
+        Returns at once and raises nothing; ``health()`` says why there is no frame.
+        """
+        ...
+
+    def health(self) -> DeviceHealth:
+        """The camera's current state."""
+        ...
+
+    def close(self) -> None:
+        """Stop capturing and release the source."""
         ...
 
 

@@ -111,6 +111,7 @@ def gate_under_test(services: Services) -> Iterator[GateUnderTest]:
     barrier = RecordingBarrier()
     gate = build_gate(services, barrier=barrier, clock=clock)
     under_test = GateUnderTest(services, gate, barrier, clock)
+
     def record(event: GateEvent) -> None:
         if isinstance(event, PassageEvent):
             under_test.events.append(event)
