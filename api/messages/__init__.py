@@ -1,0 +1,1 @@
+"""Message catalogues, one module per page family; ``api.i18n`` merges them."""
