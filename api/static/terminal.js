@@ -206,6 +206,7 @@
     renderAlerts();
     connect();
   }
-  setInterval(() => { $("clock").textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }); }, 1000);
+  const tick = () => { $("clock").textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }); };
+  tick(); setInterval(tick, 1000);
   start();
 })();
