@@ -121,8 +121,9 @@ def add_exemption(
     actor: str,
     origin: str,
     now: datetime,
+    single_use: bool = False,
 ) -> Exemption:
-    """Lift the named rules for ``person`` until ``expires_at``; audited."""
+    """Lift the named rules for ``person`` until ``expires_at``, once if ``single_use``; audited."""
     known = set(session.scalars(select(Rule.rule_id))) | {kind.value for kind in RuleKind}
     wanted = sorted(set(rule_ids))
     unknown = [rule_id for rule_id in wanted if rule_id not in known]
@@ -135,6 +136,7 @@ def add_exemption(
         rule_ids=wanted,
         reason=reason.strip(),
         expires_at=expires_at,
+        single_use=single_use,
         recorded_by=actor,
         recorded_at=now,
     )
@@ -146,7 +148,12 @@ def add_exemption(
         action="exemption.add",
         target=f"person:{person.ref}",
         at=now,
-        detail={"rules": wanted, "reason": exemption.reason, "expires_at": _iso(expires_at)},
+        detail={
+            "rules": wanted,
+            "reason": exemption.reason,
+            "expires_at": _iso(expires_at),
+            "single_use": single_use,
+        },
     )
     bump_revision(session)
     return exemption

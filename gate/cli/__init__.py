@@ -16,6 +16,7 @@ from gate.cli import (
     config_cmd,
     db_cmd,
     demo_cmd,
+    devices_cmd,
     id_cmd,
     passage_cmd,
     registry_cmd,
@@ -38,6 +39,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(id_cmd.app, name="id")
 app.add_typer(demo_cmd.app, name="demo")
+app.add_typer(devices_cmd.app, name="devices")
 app.add_typer(passage_cmd.log_app, name="log")
 app.add_typer(rules_cmd.rules_app, name="rules")
 app.add_typer(rules_cmd.exemption_app, name="exemption")
