@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -304,7 +305,7 @@ class Passage(Base):
     outcome: Mapped[str] = mapped_column(String(8))
     alert: Mapped[str] = mapped_column(String(8))
     opens_barrier: Mapped[bool]
-    reasons: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     rule_ids: Mapped[list[str]] = mapped_column(JSON)
     decided_by: Mapped[str] = mapped_column(String(100))
     overrides_seq: Mapped[int | None] = mapped_column(BigInteger)
