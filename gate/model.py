@@ -109,9 +109,11 @@ class Credential:
 class Exemption:
     """Lifts named rules for one person until ``expires_at`` (work, hospital, duty)."""
 
-    rule_ids: frozenset[str]
+    rule_ids: frozenset[str]  # rule ids or rule kinds
     reason: str
     expires_at: datetime | None
+    exemption_id: int | None = None
+    single_use: bool = False  # e.g. one escorted hospital visit: consumed by its passage
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from gate.model import (
     AlertLevel,
     Decision,
     Direction,
+    Exemption,
     Identity,
     IdentityKind,
     Outcome,
@@ -105,9 +106,15 @@ def decide(identity: Identity, context: PassageContext, rules: Iterable[RuleConf
             continue
         exemption = _exemption_for(rule, identity, context.now)
         if exemption is not None and finding.outcome is not Outcome.ALLOW:
-            reasons.append(
-                Reason("exempted", {"rule": rule.rule_id, "exemption": exemption}, rule.rule_id)
-            )
+            params: dict[str, ParamValue] = {"rule": rule.rule_id, "exemption": exemption.reason}
+            if exemption.single_use:
+                # The log consumes a single-use pass (a hospital visit) with the passage.
+                params |= {"exemption_id": exemption.exemption_id, "single_use": True}
+            reasons.append(Reason("exempted", params, rule.rule_id))
+            if rule.mode is RuleMode.HARD:
+                # A lifted refusal still tells the guard (quarantined, leaving for hospital);
+                # a lifted soft rule is silenced, which is what exempting it is for.
+                alert = max(alert, AlertLevel.NOTICE, key=ALERT_SEVERITY.__getitem__)
             continue
         if rule.kind is RuleKind.OUTSIDER:
             # Only a rule that really judged the outsider replaces the baseline review;
@@ -117,8 +124,8 @@ def decide(identity: Identity, context: PassageContext, rules: Iterable[RuleConf
         enforced = rule.mode is RuleMode.HARD or finding.outcome is Outcome.ALLOW
         effect = finding.outcome if enforced else Outcome.ALLOW
         loudness = finding.alert if enforced else _at_least_notice(finding.alert)
-        params = dict(finding.params) if enforced else {**finding.params, "soft": True}
-        reasons.append(Reason(finding.code, params, rule.rule_id))
+        found = dict(finding.params) if enforced else {**finding.params, "soft": True}
+        reasons.append(Reason(finding.code, found, rule.rule_id))
         outcome = max(outcome, effect, key=OUTCOME_SEVERITY.__getitem__)
         alert = max(alert, loudness, key=ALERT_SEVERITY.__getitem__)
     if identity.kind is IdentityKind.OUTSIDER and not outsider_judged:
@@ -142,12 +149,12 @@ def _at_least_notice(alert: AlertLevel) -> AlertLevel:
     return alert if alert is not AlertLevel.NONE else AlertLevel.NOTICE
 
 
-def _exemption_for(rule: RuleConfig, identity: Identity, now: datetime) -> str | None:
+def _exemption_for(rule: RuleConfig, identity: Identity, now: datetime) -> Exemption | None:
     for exemption in identity.exemptions:
         if exemption.expires_at is not None and exemption.expires_at <= now:
             continue
         if rule.rule_id in exemption.rule_ids or rule.kind.value in exemption.rule_ids:
-            return exemption.reason
+            return exemption
     return None
 
 
@@ -340,14 +347,19 @@ EVALUATORS: dict[RuleKind, Evaluator] = {
     RuleKind.CARD_EXPIRED: _card_expired,
 }
 
-# The rule set a new compound starts with (epidemic-time rules exist but are not in force
-# until an administrator gives them an effective date).
+ALWAYS = datetime(2020, 1, 1, tzinfo=UTC)
+
+# The rule set a new compound starts with, as migration 0002 seeds it (a test holds the
+# two together). Epidemic-time rules (quota, curfew) exist but are not in force until an
+# administrator gives them a start date.
 DEFAULT_RULES: tuple[RuleConfig, ...] = (
-    RuleConfig("quarantine", RuleKind.QUARANTINE, RuleMode.HARD),
-    RuleConfig("health-monitoring", RuleKind.HEALTH_MONITORING, RuleMode.SOFT),
-    RuleConfig("key-person", RuleKind.KEY_PERSON, RuleMode.HARD),
-    RuleConfig("outsider", RuleKind.OUTSIDER, RuleMode.HARD),
-    RuleConfig("visitor-window", RuleKind.VISITOR_WINDOW, RuleMode.HARD),
+    RuleConfig("quarantine", RuleKind.QUARANTINE, RuleMode.HARD, effective_from=ALWAYS),
+    RuleConfig(
+        "health-monitoring", RuleKind.HEALTH_MONITORING, RuleMode.SOFT, effective_from=ALWAYS
+    ),
+    RuleConfig("key-person", RuleKind.KEY_PERSON, RuleMode.HARD, effective_from=ALWAYS),
+    RuleConfig("outsider", RuleKind.OUTSIDER, RuleMode.HARD, effective_from=ALWAYS),
+    RuleConfig("visitor-window", RuleKind.VISITOR_WINDOW, RuleMode.HARD, effective_from=ALWAYS),
     RuleConfig(
         "household-quota",
         RuleKind.HOUSEHOLD_QUOTA,
@@ -360,7 +372,7 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         RuleMode.HARD,
         {"direction": "out", "start": "23:00", "end": "05:00"},
     ),
-    RuleConfig("fever", RuleKind.FEVER, RuleMode.HARD, {"threshold": 37.3}),
-    RuleConfig("anti-passback", RuleKind.ANTI_PASSBACK, RuleMode.SOFT),
-    RuleConfig("card-expired", RuleKind.CARD_EXPIRED, RuleMode.HARD),
+    RuleConfig("fever", RuleKind.FEVER, RuleMode.HARD, {"threshold": 37.3}, ALWAYS),
+    RuleConfig("anti-passback", RuleKind.ANTI_PASSBACK, RuleMode.SOFT, effective_from=ALWAYS),
+    RuleConfig("card-expired", RuleKind.CARD_EXPIRED, RuleMode.HARD, effective_from=ALWAYS),
 )

@@ -34,12 +34,14 @@ from gate.model import (
 )
 from gate.status import LOCAL_TZ
 from registry.database import Database
-from registry.models import Passage, PassageChain, RegistryRevision
+from registry.models import Exemption, Passage, PassageChain, RegistryRevision
 
 logger = logging.getLogger(__name__)
 
 _passages: Table = Passage.__table__  # type: ignore[assignment]
 _chain: Table = PassageChain.__table__  # type: ignore[assignment]
+_exemptions: Table = Exemption.__table__  # type: ignore[assignment]
+_revision: Table = RegistryRevision.__table__  # type: ignore[assignment]
 
 
 def _row_values(seq: int, entry: PassageEntry, prev_hash: str) -> dict[str, Any]:
@@ -125,7 +127,30 @@ class SqlPassageLog:
         connection.execute(
             update(_chain).where(_chain.c.id == 1).values(last_hash=values["row_hash"])
         )
+        if entry.decision.opens_barrier:
+            self._consume_single_use_passes(connection, entry)
         return PassageRecord(seq=head.last_seq, entry=entry, row_hash=values["row_hash"])
+
+    def _consume_single_use_passes(self, connection: Connection, entry: PassageEntry) -> None:
+        """A one-time pass (an escorted hospital visit) is spent by the passage it let through.
+
+        Same transaction as the row: the pass is used if and only if the passage is logged.
+        """
+        spent = [
+            reason.params["exemption_id"]
+            for reason in entry.decision.reasons
+            if reason.code == "exempted" and reason.params.get("single_use")
+        ]
+        if not spent:
+            return
+        connection.execute(
+            update(_exemptions)
+            .where(_exemptions.c.id.in_(spent), _exemptions.c.used_at.is_(None))
+            .values(used_at=entry.at.astimezone(UTC))
+        )
+        connection.execute(
+            update(_revision).where(_revision.c.id == 1).values(revision=_revision.c.revision + 1)
+        )
 
     def get(self, seq: int) -> PassageRecord:
         """The passage with ``seq``."""

@@ -59,10 +59,19 @@ def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
     revision = current_revision(session)
     exemptions: dict[int, list[ExemptionFacts]] = defaultdict(list)
     for exemption in session.scalars(
-        select(Exemption).where((Exemption.expires_at.is_(None)) | (Exemption.expires_at > now))
+        select(Exemption).where(
+            (Exemption.expires_at.is_(None)) | (Exemption.expires_at > now),
+            Exemption.used_at.is_(None),
+        )
     ):
         exemptions[exemption.person_id].append(
-            ExemptionFacts(frozenset(exemption.rule_ids), exemption.reason, exemption.expires_at)
+            ExemptionFacts(
+                frozenset(exemption.rule_ids),
+                exemption.reason,
+                exemption.expires_at,
+                exemption_id=exemption.id,
+                single_use=exemption.single_use,
+            )
         )
     persons: dict[str, PersonFacts] = {}
     refs_by_id: dict[int, str] = {}

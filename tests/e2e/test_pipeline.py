@@ -23,7 +23,7 @@ from gate.people import HealthStatus, LegalBasis, PersonKind, Sex
 from gate.policy import RuleMode
 from registry.controls import add_exemption, person_by_document, set_rule
 from registry.database import Database
-from registry.models import Passage
+from registry.models import Exemption, Passage
 from registry.passages import SqlPassageLog, verify_chain
 from registry.records import PersonRecord, StatusEntry
 from registry.service import RegistryWriter, get_or_create_compound
@@ -362,3 +362,36 @@ def test_presence_follows_allowed_passages_only(gate_under_test: GateUnderTest) 
     assert (counts.inside, counts.outside, counts.unknown) == (1, 0, 2)
     reloaded = gate_under_test.gate.snapshots.reload()
     assert reloaded.presence == snapshot.presence
+
+
+def test_a_one_time_hospital_pass_lets_a_quarantined_person_out_once(
+    gate_under_test: GateUnderTest,
+) -> None:
+    services, clock = gate_under_test.services, gate_under_test.clock
+    with services.database.session() as session:
+        person = person_by_document(
+            session, cipher=services.cipher, doc_type=DocumentType.RESIDENT_ID, number=QUARANTINED
+        )
+        exemption = add_exemption(
+            session,
+            person=person,
+            rule_ids=["quarantine"],
+            reason="就医（陪同）",
+            expires_at=clock.now + timedelta(hours=6),
+            actor="building head",
+            origin="test",
+            now=clock.now,
+        )
+        exemption.single_use = True
+    out = gate_under_test.card(QUARANTINED, Direction.OUT)
+    assert out.decision.outcome is Outcome.ALLOW
+    assert out.decision.alert is AlertLevel.NOTICE  # the guard still sees who leaves
+    (exempted,) = [r for r in out.decision.reasons if r.code == "exempted"]
+    assert exempted.params["single_use"] is True
+    with services.database.session() as session:
+        used_at = session.scalar(select(Exemption.used_at))
+    assert used_at == clock.now
+    clock.advance(hours=2)
+    gate_under_test.card(QUARANTINED, Direction.IN)
+    again = gate_under_test.card(QUARANTINED, Direction.OUT)
+    assert again.decision.reason_codes == ("quarantine_no_exit",)

@@ -48,3 +48,12 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path) -> None:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
     database.dispose()
+
+
+def test_the_migration_seeds_exactly_the_default_rule_set(database: Database) -> None:
+    from gate.policy import DEFAULT_RULES
+    from registry.controls import list_rules
+
+    with database.session() as session:
+        seeded = list_rules(session)
+    assert seeded == sorted(DEFAULT_RULES, key=lambda rule: rule.rule_id)
