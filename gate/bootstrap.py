@@ -182,6 +182,7 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
             Direction(lane.direction),
             pipeline=gate.pipeline,
             reader=opened.get((lane.id, "id_reader")),
+            scanner=opened.get((lane.id, "qr_scanner")),
             thermometer=opened.get((lane.id, "thermometer")),
         )
         for lane in settings.gate.lanes

@@ -103,6 +103,8 @@ class LaneRunner:
         """Start reading."""
         if self._reader is not None:
             self._spawn(f"lane-{self.lane}-reader", self._read_cards)
+        if self._scanner is not None:
+            self._spawn(f"lane-{self.lane}-scanner", self._read_codes)
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -138,6 +140,20 @@ class LaneRunner:
             except Exception:
                 # The pipeline refuses with reasons; anything else is a bug, but the lane goes on.
                 logger.exception("lane %s: passage failed", self.lane)
+
+    def _read_codes(self) -> None:
+        # Signed QR passes come with the QR issue; until then a scan is received (the
+        # scanner stays healthy) and said to be unsupported, never turned into a passage.
+        assert self._scanner is not None
+        while not self._stop.is_set():
+            try:
+                code = self._scanner.read_code(self.POLL_TIMEOUT)
+            except DeviceIOError as exc:
+                logger.debug("lane %s scanner: %s", self.lane, exc)
+                self._stop.wait(self.POLL_TIMEOUT)
+                continue
+            if code is not None:
+                logger.info("lane %s: QR code scanned; QR passes are not enabled yet", self.lane)
 
     def _temperature(self) -> float | None:
         if self._thermometer is None:
