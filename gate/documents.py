@@ -4,8 +4,9 @@ Validation follows GB 11643-1999 for the 18-character numbers (mainland resident
 Hong Kong/Macau/Taiwan residence permit with region 81/82/83, and the 2023 foreigner's
 permanent residence card starting with 9): ISO 7064 MOD 11-2 check character, a real
 birth date, sex from the parity of the sequence digit. The 2017 foreigner card (15
-characters: nationality letters, authority code, YYMMDD birth date, sequence, check digit)
-gets format checks only: its check algorithm is not published.
+characters: 3 nationality letters, a 4-digit accepting authority, YYMMDD birth date, a
+sequence digit, a check digit) gets format checks only: its check algorithm is not
+officially published.
 
 Region codes are looked up for display only (GB/T 2260 via python-stdnum); an unknown
 region code is not an error, because new counties appear and old ones are merged.
@@ -186,7 +187,9 @@ def _validate_foreign_2017(value: str, today: date | None) -> DocumentInfo:
         )
     if not _FOREIGN_2017.match(value):
         raise DocumentInvalid("format", "expected 3 letters (nationality) and 12 digits")
-    birth = _two_digit_year_birth_date(value[5:11], today)
+    # Nationality (3 letters), accepting authority (4 digits: province + city), YYMMDD,
+    # a sequence digit and a check digit, e.g. PAK 3100 800101 0 3.
+    birth = _two_digit_year_birth_date(value[7:13], today)
     return DocumentInfo(
         DocumentType.FOREIGN_PERMANENT_2017,
         value,

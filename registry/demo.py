@@ -319,7 +319,8 @@ class _Generator:
 
     def _foreign_2017(self, letters: str, birth: date, sex: Sex) -> str:
         while True:
-            number = f"{letters}15{birth:%y%m%d}{self._sequence(sex)}{self.rng.randrange(10)}"
+            # letters + authority 1501 (Hohhot) + YYMMDD + sequence digit + check digit
+            number = f"{letters}1501{birth:%y%m%d}{self.rng.randrange(10)}{self.rng.randrange(10)}"
             if self._fresh(DocumentType.FOREIGN_PERMANENT_2017, number):
                 return number
 

@@ -132,7 +132,7 @@ def test_id_check_refuses_a_birth_date_after_today(runner: CliRunner) -> None:
 
 
 def test_id_check_places_a_2017_card_birth_year_in_the_past(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["id", "check", "--json", "USA118501010121"])
+    result = runner.invoke(app, ["id", "check", "--json", "USA110085010121"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["type"] == "foreign_permanent_2017"

@@ -165,7 +165,7 @@ def test_foreigner_card_2023_needs_the_right_check_character() -> None:
 
 
 def test_foreigner_card_2017_is_read_field_by_field() -> None:
-    info = validate(DocumentType.FOREIGN_PERMANENT_2017, "USA118501010121", today=TODAY)
+    info = validate(DocumentType.FOREIGN_PERMANENT_2017, "USA110085010121", today=TODAY)
     assert info.doc_type is DocumentType.FOREIGN_PERMANENT_2017
     assert info.nationality_code == "USA"
     assert info.region_code == "11"
@@ -192,30 +192,30 @@ def test_foreigner_card_2017_is_detected_in_any_case_and_width() -> None:
 def test_foreigner_card_2017_two_digit_year_takes_the_latest_past_century(
     yymmdd: str, today: date, born: date
 ) -> None:
-    info = validate(DocumentType.FOREIGN_PERMANENT_2017, f"GBR31{yymmdd}0012", today=today)
+    info = validate(DocumentType.FOREIGN_PERMANENT_2017, f"GBR3100{yymmdd}12", today=today)
     assert info.birth_date == born
 
 
 def test_foreigner_card_2017_without_today_has_no_birth_year_to_give() -> None:
     # Without a date to compare with, "85" could be 1985 or 2085; guessing 2085 was a bug.
-    info = validate(DocumentType.FOREIGN_PERMANENT_2017, "USA118501010121")
+    info = validate(DocumentType.FOREIGN_PERMANENT_2017, "USA110085010121")
     assert info.birth_date is None
     assert info.nationality_code == "USA"
 
 
 def test_foreigner_card_2017_without_today_still_checks_the_day() -> None:
-    assert rejection(DocumentType.FOREIGN_PERMANENT_2017, "USA118502300121", today=None) == (
+    assert rejection(DocumentType.FOREIGN_PERMANENT_2017, "USA110085023021", today=None) == (
         "birth_date"
     )
 
 
 @pytest.mark.parametrize("yymmdd", ["850230", "851301", "850100", "010229"])
 def test_foreigner_card_2017_refuses_dates_that_exist_in_no_century(yymmdd: str) -> None:
-    assert rejection(DocumentType.FOREIGN_PERMANENT_2017, f"USA11{yymmdd}0121") == "birth_date"
+    assert rejection(DocumentType.FOREIGN_PERMANENT_2017, f"USA1100{yymmdd}21") == "birth_date"
 
 
 def test_foreigner_card_2017_born_after_today_in_both_centuries_is_a_future_date() -> None:
-    number = "USA119501010121"
+    number = "USA110095010121"
     assert rejection(DocumentType.FOREIGN_PERMANENT_2017, number, today=date(1990, 1, 1)) == (
         "birth_date_future"
     )
@@ -256,8 +256,8 @@ def test_empty_number_has_no_type_to_detect() -> None:
         (DocumentType.RESIDENT_ID, "110105490101001", 18, 15),  # the old 15-digit number
         (DocumentType.HMT_RESIDENCE_PERMIT, "8100001988080800", 18, 16),
         (DocumentType.FOREIGN_PERMANENT_2023, "9118401990010100", 18, 16),
-        (DocumentType.FOREIGN_PERMANENT_2017, "USA11850101012", 15, 14),
-        (DocumentType.FOREIGN_PERMANENT_2017, "USA1185010101211", 15, 16),
+        (DocumentType.FOREIGN_PERMANENT_2017, "USA11008501012", 15, 14),
+        (DocumentType.FOREIGN_PERMANENT_2017, "USA1100850101211", 15, 16),
     ],
 )
 def test_wrong_length_is_refused_with_both_lengths(
@@ -281,7 +281,7 @@ def test_digits_of_the_wrong_length_are_taken_for_a_mistyped_resident_id() -> No
         (DocumentType.RESIDENT_ID, "1101051949123100AX"),
         (DocumentType.RESIDENT_ID, "X10105194912310021"),
         (DocumentType.FOREIGN_PERMANENT_2017, "US1118501010121"),
-        (DocumentType.FOREIGN_PERMANENT_2017, "USA11850101012X"),
+        (DocumentType.FOREIGN_PERMANENT_2017, "USA11008501012X"),
         (DocumentType.PASSPORT, "E12"),
         (DocumentType.PASSPORT, "E1234567!"),
         (DocumentType.PASSPORT, "A" * 21),
@@ -381,8 +381,8 @@ def test_numbers_of_no_known_shape_are_unrecognised(number: str) -> None:
         (DocumentType.RESIDENT_ID, with_check("11010520240602002"), TODAY),  # future
         (DocumentType.HMT_RESIDENCE_PERMIT, with_check("81000119880808005"), TODAY),  # region
         (DocumentType.HMT_RESIDENCE_PERMIT, WORKED_EXAMPLE, TODAY),  # type_mismatch
-        (DocumentType.FOREIGN_PERMANENT_2017, "USA118502300121", TODAY),  # birth_date
-        (DocumentType.FOREIGN_PERMANENT_2017, "USA119501010121", date(1990, 1, 1)),  # future
+        (DocumentType.FOREIGN_PERMANENT_2017, "USA110085023021", TODAY),  # birth_date
+        (DocumentType.FOREIGN_PERMANENT_2017, "USA110095010121", date(1990, 1, 1)),  # future
         (DocumentType.PASSPORT, "E1234567!", TODAY),  # format
     ],
 )
@@ -466,3 +466,9 @@ def test_full_width_spelling_validates_to_the_same_facts(
     doc_type, number, _born, _sex = case
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in number)
     assert validate(doc_type, full_width, today=TODAY) == validate(doc_type, number, today=TODAY)
+
+
+def test_a_published_2017_foreigner_card_number_reads_correctly() -> None:
+    # PAK (Pakistan), authority 3100 (Shanghai), born 80-01-01, sequence 0, check 3.
+    info = validate(DocumentType.FOREIGN_PERMANENT_2017, "PAK310080010103", today=date(2026, 1, 1))
+    assert (info.nationality_code, info.birth_date) == ("PAK", date(1980, 1, 1))
