@@ -136,6 +136,7 @@ class Station:
                 logger.error("snapshot refresh failed: %s", exc)
             except Exception:
                 logger.exception("snapshot refresh failed")
+            self.watch.probe()
             self.watch.check()
 
     def stop(self) -> None:

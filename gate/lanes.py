@@ -5,9 +5,10 @@ pipeline off the event loop, one thread per input device. ``LaneBarriers`` route
 pipeline's "open" to the relay of the lane it is for. ``DeviceWatch`` samples every
 device's health and raises an alarm when a feed falls silent.
 
-Free exit: on a lane marked ``free_exit`` leaving never waits for the service (the
-barrier is wired open for exit, or its relay is pulsed for everyone); the passage is
-still logged and decided, so the guard still sees a quarantined person walk out.
+Free exit: on a lane marked ``free_exit`` leaving never waits for the service: the exit
+is physically free (barrier wired open outward, or a turnstile that turns freely), so
+its relay is not pulsed for leaving. The passage is still read, decided and logged, so
+the guard still sees a quarantined person walk out.
 """
 
 from __future__ import annotations
@@ -184,6 +185,11 @@ class DeviceAlarm:
     silent: bool
 
 
+# Devices that should keep talking on their own; a relay or a thermometer speaks only
+# when asked, so for them only an offline state counts (after a probe, if they have one).
+FEED_KINDS = frozenset({"id_reader", "qr_scanner", "camera"})
+
+
 class DeviceWatch:
     """Samples every device's health; tells listeners when a feed goes silent or recovers."""
 
@@ -207,11 +213,25 @@ class DeviceWatch:
         result = []
         for (lane, kind), device in self._devices.items():
             health = device.health()
-            silent_for = (now - health.last_seen).total_seconds() if health.last_seen else None
+            silent_for = (
+                (now - health.last_seen).total_seconds()
+                if health.last_seen and kind in FEED_KINDS
+                else None
+            )
             result.append(
                 DeviceStatus(lane, kind, getattr(device, "name", kind), health, silent_for)
             )
         return result
+
+    def probe(self) -> None:
+        """Ask the devices that only speak when spoken to whether they still answer."""
+        for device in self._devices.values():
+            probe = getattr(device, "probe", None)
+            if callable(probe):
+                try:
+                    probe()
+                except DeviceError as exc:
+                    logger.debug("probe of %s failed: %s", getattr(device, "name", device), exc)
 
     def check(self) -> list[DeviceAlarm]:
         """Compare with the last check; raise an alarm for each change of silence."""

@@ -1,0 +1,160 @@
+"""Import the property office's spreadsheet (all or nothing) and export the registry.
+
+The upload's size is capped before it is read (``api.web.limits``, for this exact path);
+the file goes to a private temporary folder under a name of our own choosing and is
+deleted after the import. An export is written the same way and streamed; a revealing
+export (full document numbers and phones) is for the office and the administrator only,
+and the exporter audits it as such.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
+
+from api.i18n import t
+from api.web.deps import Forbidden, deny, language, now, origin, web
+from api.web.office_common import IoPost, IoUser, page
+from gate.errors import GateError, ImportRejected
+from gate.roles import Role
+from gate.status import LOCAL_TZ
+from registry.accounts import ActiveSession
+from registry.exporter import export_file, write_template
+from registry.importer import ImportLimits, ImportReport, import_file
+
+router = APIRouter(prefix="/office")
+FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS["csv"] = "text/csv; charset=utf-8"
+REVEALING_ROLES = frozenset({Role.OFFICE, Role.ADMIN})
+
+
+def _io_page(
+    request: Request,
+    user: ActiveSession,
+    *,
+    status_code: int = 200,
+    report: ImportReport | None = None,
+    rejected: ImportRejected | None = None,
+    error: str | None = None,
+) -> Response:
+    return page(
+        request,
+        "office_io.html",
+        user,
+        status_code=status_code,
+        section="io",
+        report=report,
+        problems=rejected.problems if rejected else None,
+        may_reveal=user.role in REVEALING_ROLES,
+        max_mb=web(request).services.settings.imports.max_file_mb,
+        error=error,
+    )
+
+
+@router.get("/import")
+def import_page(request: Request, user: IoUser) -> Response:
+    """The upload form and the export links."""
+    return _io_page(request, user)
+
+
+def _upload_name(filename: str | None) -> str:
+    """A safe file name that keeps the upload's name (for the audit) and its extension."""
+    name = Path(filename or "").name
+    stem, suffix = Path(name).stem, Path(name).suffix.lower()
+    stem = re.sub(r"[^\w\-.]", "_", stem)[:80] or "upload"
+    return f"{stem}{suffix[:8]}"
+
+
+@router.post("/import")
+def import_upload(
+    request: Request,
+    user: IoPost,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Import a CSV or XLSX: every row checked first, then all applied, or nothing."""
+    lang = language(request)
+    if file is None or not file.filename:
+        return _io_page(request, user, status_code=422, error=t(lang, "office.io.no_file"))
+    settings = web(request).services.settings
+    limits = ImportLimits(
+        max_bytes=int(settings.imports.max_file_mb * 1_000_000),
+        max_rows=settings.imports.max_rows,
+    )
+    with tempfile.TemporaryDirectory(prefix="gate-import-") as folder:
+        path = Path(folder) / _upload_name(file.filename)
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out)
+        try:
+            with web(request).services.database.session() as db:
+                report = import_file(
+                    db,
+                    path=path,
+                    cipher=web(request).services.cipher,
+                    compound_code=settings.compound.code,
+                    compound_name=settings.compound.name,
+                    limits=limits,
+                    now=now(),
+                    actor=user.username,
+                    origin=origin(request),
+                )
+        except ImportRejected as rejected:
+            return _io_page(request, user, status_code=422, rejected=rejected)
+    return _io_page(request, user, report=report)
+
+
+@router.get("/import/template")
+def import_template(request: Request, user: IoUser) -> Response:
+    """The empty XLSX in the import layout, with hints and pick lists."""
+    folder = tempfile.mkdtemp(prefix="gate-template-")
+    path = Path(folder) / "住户导入模板.xlsx"
+    write_template(path)
+    return FileResponse(
+        path,
+        media_type=FORMATS["xlsx"],
+        filename=path.name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+@router.get("/export")
+def export(request: Request, user: IoUser, format: str = "xlsx", reveal: str = "0") -> Response:
+    """The registry as a file in the import layout; masked unless ``reveal=1`` (audited)."""
+    lang = language(request)
+    if format not in FORMATS or reveal not in ("0", "1"):
+        return _io_page(request, user, status_code=422, error=t(lang, "office.io.bad_export"))
+    revealing = reveal == "1"
+    if revealing and user.role not in REVEALING_ROLES:
+        deny(request, user, "registry.export.reveal", role=user.role.value)
+        raise Forbidden
+    moment = now()
+    name = f"registry-{moment.astimezone(LOCAL_TZ):%Y%m%d-%H%M}{'-full' if revealing else ''}"
+    folder = tempfile.mkdtemp(prefix="gate-export-")
+    path = Path(folder) / f"{name}.{format}"
+    try:
+        with web(request).services.database.session() as db:
+            export_file(
+                db,
+                path=path,
+                cipher=web(request).services.cipher,
+                now=moment,
+                reveal=revealing,
+                actor=user.username,
+                origin=origin(request),
+            )
+    except (GateError, OSError):
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=FORMATS[format],
+        filename=path.name,
+        headers={"Cache-Control": "no-store"},
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )

@@ -1,0 +1,406 @@
+"""Households and persons by building, unit and room; adding, editing, moving out; statuses.
+
+Lists show masked names and document numbers; a person's own page shows the full name to
+those who may see their building. Every form is a plain POST with the CSRF field that
+redirects back on success, or shows the same page again with the reason on refusal.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from api.web.deps import language, now, origin, web
+from api.web.office_common import (
+    OfficePost,
+    OfficeUser,
+    done,
+    not_found,
+    out_of_scope,
+    page,
+    refusal_text,
+    scope_of,
+)
+from gate.documents import DOCUMENT_LABELS_ZH, DocumentType
+from gate.errors import DocumentInvalid, NotFound
+from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
+from gate.places import building_key
+from gate.status import local_date
+from registry.accounts import ActiveSession
+from registry.office import OfficeRefused, OutOfScope, parse_day
+from registry.office_people import (
+    PersonInput,
+    add_person,
+    end_status,
+    move_out,
+    start_status,
+    update_person,
+)
+from registry.office_views import building_summaries, building_view, household_view, person_view
+
+router = APIRouter(prefix="/office")
+E = TypeVar("E", bound=StrEnum)
+Text = Annotated[str, Form()]
+Refusals = (OfficeRefused, DocumentInvalid)
+
+CHOICES = {
+    "sexes": [s.value for s in (Sex.MALE, Sex.FEMALE)],
+    "relations": [r.value for r in Relation],
+    "kinds": [k.value for k in PersonKind],
+    "doc_types": [d.value for d in DocumentType],
+    "doc_labels": {d.value: label for d, label in DOCUMENT_LABELS_ZH.items()},
+    "statuses": [s.value for s in HealthStatus if s is not HealthStatus.NORMAL],
+    "bases": [b.value for b in LegalBasis],
+}
+
+
+def _choice(enum: type[E], text: str, field: str) -> E | None:
+    if not text:
+        return None
+    try:
+        return enum(text)
+    except ValueError:
+        raise OfficeRefused("choice", field=field) from None
+
+
+def _compound(request: Request) -> tuple[str, str]:
+    settings = web(request).services.settings
+    return settings.compound.code, settings.compound.name
+
+
+@router.get("")
+def office_home(request: Request, user: OfficeUser) -> Response:
+    """The buildings this account may see, with their counts."""
+    with web(request).services.database.session() as db:
+        buildings = building_summaries(db, scope=scope_of(user), now=now())
+    return page(request, "office_home.html", user, section="registry", buildings=buildings)
+
+
+def _building_page(
+    request: Request,
+    user: ActiveSession,
+    key: str,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    try:
+        with web(request).services.database.session() as db:
+            units = building_view(db, key=key, scope=scope_of(user), now=now())
+    except OutOfScope as refused:
+        out_of_scope(request, user, refused)
+    except NotFound:
+        if error is None:
+            return not_found(request, user)
+        # A form that named a building that does not exist: say so on the start page.
+        with web(request).services.database.session() as db:
+            buildings = building_summaries(db, scope=scope_of(user), now=now())
+        return page(
+            request,
+            "office_home.html",
+            user,
+            status_code=status_code,
+            section="registry",
+            buildings=buildings,
+            error=error,
+        )
+    return page(
+        request,
+        "office_building.html",
+        user,
+        status_code=status_code,
+        section="registry",
+        building=building_key(key),
+        units=units,
+        error=error,
+        form=form or {},
+        **CHOICES,
+    )
+
+
+@router.get("/buildings/{key}")
+def building_page(request: Request, user: OfficeUser, key: str) -> Response:
+    """One building: its units, rooms and who lives there."""
+    return _building_page(request, user, key)
+
+
+def _household_page(
+    request: Request,
+    user: ActiveSession,
+    ref: str,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    try:
+        with web(request).services.database.session() as db:
+            household, needs = household_view(db, ref=ref, scope=scope_of(user), now=now())
+    except OutOfScope as refused:
+        out_of_scope(request, user, refused)
+    except NotFound:
+        return not_found(request, user)
+    return page(
+        request,
+        "office_household.html",
+        user,
+        status_code=status_code,
+        section="registry",
+        household=household,
+        needs=needs,
+        error=error,
+        form=form or {},
+        **CHOICES,
+    )
+
+
+@router.get("/households/{ref}")
+def household_page(request: Request, user: OfficeUser, ref: str) -> Response:
+    """One household: its persons (masked), those who moved out, its needs; add a person."""
+    return _household_page(request, user, ref)
+
+
+def _person_input(
+    name: str, sex: str, phone: str, relation: str, kind: str, building: str, unit: str, room: str
+) -> PersonInput:
+    return PersonInput(
+        name=name,
+        sex=_choice(Sex, sex, "sex"),
+        phone=phone.strip() or None,
+        relation=_choice(Relation, relation, "relation"),
+        kind=_choice(PersonKind, kind, "kind") or PersonKind.RESIDENT,
+        building=building,
+        unit=unit,
+        room=room,
+    )
+
+
+@router.post("/persons")
+def add_person_form(
+    request: Request,
+    user: OfficePost,
+    name: Text = "",
+    sex: Text = "",
+    doc_type: Text = DocumentType.RESIDENT_ID.value,
+    doc_number: Text = "",
+    phone: Text = "",
+    relation: Text = "",
+    kind: Text = PersonKind.RESIDENT.value,
+    building: Text = "",
+    unit: Text = "",
+    room: Text = "",
+    household: Text = "",
+) -> Response:
+    """Register a person in a room (the household is created with its first person)."""
+    try:
+        data = _person_input(name, sex, phone, relation, kind, building, unit, room)
+        chosen = _choice(DocumentType, doc_type, "doc_type") or DocumentType.RESIDENT_ID
+        with web(request).services.database.session() as db:
+            ref = add_person(
+                db,
+                cipher=web(request).services.cipher,
+                compound=_compound(request),
+                scope=scope_of(user),
+                data=data,
+                doc_type=chosen,
+                doc_number=doc_number,
+                now=now(),
+                actor=user.username,
+                origin=origin(request),
+            )
+    except OutOfScope as refused:
+        out_of_scope(request, user, refused)
+    except Refusals as problem:
+        error = refusal_text(language(request), problem)
+        # The number itself is never sent back to the page.
+        form = {
+            "name": name[:50],
+            "sex": sex,
+            "doc_type": doc_type,
+            "phone": phone[:20],
+            "relation": relation,
+            "kind": kind,
+            "unit": unit[:20],
+            "room": room[:20],
+        }
+        if household:
+            return _household_page(
+                request, user, household, status_code=422, error=error, form=form
+            )
+        return _building_page(request, user, building, status_code=422, error=error, form=form)
+    return done(f"/office/persons/{ref}", "person_added")
+
+
+def _person_page(
+    request: Request,
+    user: ActiveSession,
+    ref: str,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+) -> Response:
+    try:
+        with web(request).services.database.session() as db:
+            person = person_view(db, ref=ref, scope=scope_of(user), now=now())
+    except OutOfScope as refused:
+        out_of_scope(request, user, refused)
+    except NotFound:
+        return not_found(request, user)
+    today = local_date(now())
+    return page(
+        request,
+        "office_person.html",
+        user,
+        status_code=status_code,
+        section="registry",
+        person=person,
+        error=error,
+        today=today.isoformat(),
+        fortnight=(today + timedelta(days=13)).isoformat(),
+        **CHOICES,
+    )
+
+
+@router.get("/persons/{ref}")
+def person_page(request: Request, user: OfficeUser, ref: str) -> Response:
+    """A person's own page: full name, details to edit, statuses, move out."""
+    return _person_page(request, user, ref)
+
+
+@router.post("/persons/{ref}")
+def update_person_form(
+    request: Request,
+    user: OfficePost,
+    ref: str,
+    name: Text = "",
+    sex: Text = "",
+    phone: Text = "",
+    clear_phone: Text = "",
+    relation: Text = "",
+    kind: Text = PersonKind.RESIDENT.value,
+    building: Text = "",
+    unit: Text = "",
+    room: Text = "",
+) -> Response:
+    """Save a person's details (their document stays as registered)."""
+    try:
+        data = _person_input(name, sex, phone, relation, kind, building, unit, room)
+        with web(request).services.database.session() as db:
+            changed = update_person(
+                db,
+                cipher=web(request).services.cipher,
+                compound=_compound(request),
+                scope=scope_of(user),
+                ref=ref,
+                data=data,
+                clear_phone=bool(clear_phone),
+                now=now(),
+                actor=user.username,
+                origin=origin(request),
+            )
+    except OutOfScope as refused:
+        out_of_scope(request, user, refused)
+    except NotFound:
+        return not_found(request, user)
+    except Refusals as problem:
+        error = refusal_text(language(request), problem)
+        return _person_page(request, user, ref, status_code=422, error=error)
+    return done(f"/office/persons/{ref}", "person_saved" if changed else "person_unchanged")
+
+
+@router.post("/persons/{ref}/move-out")
+def move_out_form(request: Request, user: OfficePost, ref: str) -> Response:
+    """Record that the person moved out; the row and its history stay."""
+    try:
+        with web(request).services.database.session() as db:
+            move_out(
+                db,
+                scope=scope_of(user),
+                ref=ref,
+                now=now(),
+                actor=user.username,
+                origin=origin(request),
+            )
+    except OutOfScope as refused:
+        out_of_scope(request, user, refused)
+    except NotFound:
+        return not_found(request, user)
+    except Refusals as problem:
+        error = refusal_text(language(request), problem)
+        return _person_page(request, user, ref, status_code=422, error=error)
+    return done(f"/office/persons/{ref}", "moved_out")
+
+
+@router.post("/persons/{ref}/statuses")
+def start_status_form(
+    request: Request,
+    user: OfficePost,
+    ref: str,
+    status: Text = HealthStatus.HOME_QUARANTINE.value,
+    first_day: Text = "",
+    last_day: Text = "",
+    legal_basis: Text = LegalBasis.PUBLIC_HEALTH_EMERGENCY.value,
+    note: Text = "",
+) -> Response:
+    """Start home quarantine (or another status) from a day, to a day or until further notice."""
+    try:
+        chosen = _choice(HealthStatus, status, "status") or HealthStatus.HOME_QUARANTINE
+        basis = _choice(LegalBasis, legal_basis, "legal_basis") or LegalBasis.CONSENT
+        first = parse_day(first_day, field_name="first_day", required=True)
+        assert first is not None
+        with web(request).services.database.session() as db:
+            start_status(
+                db,
+                scope=scope_of(user),
+                ref=ref,
+                status=chosen,
+                first_day=first,
+                last_day=parse_day(last_day, field_name="last_day"),
+                legal_basis=basis,
+                note=note,
+                now=now(),
+                actor=user.username,
+                origin=origin(request),
+            )
+    except OutOfScope as refused:
+        out_of_scope(request, user, refused)
+    except NotFound:
+        return not_found(request, user)
+    except Refusals as problem:
+        error = refusal_text(language(request), problem)
+        return _person_page(request, user, ref, status_code=422, error=error)
+    return done(f"/office/persons/{ref}", "status_started", "statuses")
+
+
+@router.post("/statuses/{record_id}/end")
+def end_status_form(request: Request, user: OfficePost, record_id: int) -> Response:
+    """End a status now, ahead of its planned end."""
+    try:
+        with web(request).services.database.session() as db:
+            ref = end_status(
+                db,
+                scope=scope_of(user),
+                record_id=record_id,
+                now=now(),
+                actor=user.username,
+                origin=origin(request),
+            )
+    except OutOfScope as refused:
+        out_of_scope(request, user, refused)
+    except NotFound:
+        return not_found(request, user)
+    except OfficeRefused as problem:
+        return page(
+            request,
+            "error.html",
+            user,
+            status_code=422,
+            status_code_text=422,
+            message=refusal_text(language(request), problem),
+        )
+    return done(f"/office/persons/{ref}", "status_ended", "statuses")

@@ -1,0 +1,187 @@
+"""The building head's daily round: today's quarantined persons, temperatures, needs.
+
+One small form per person (temperature and note) and one per household (a need, and for
+a hospital visit an optional one-time escorted exit pass), so a phone on the stairs
+needs nothing but plain HTML.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from api.web.deps import language, now, origin, web
+from api.web.office_common import (
+    RoundPost,
+    RoundUser,
+    done,
+    not_found,
+    out_of_scope,
+    page,
+    refusal_text,
+    scope_of,
+)
+from gate.errors import NotFound
+from registry.accounts import ActiveSession
+from registry.office import OfficeRefused, OutOfScope
+from registry.office_round import (
+    ESCORT_HOURS,
+    NeedKind,
+    daily_round,
+    parse_temperature,
+    record_need,
+    record_temperature,
+    resolve_need,
+)
+
+router = APIRouter(prefix="/office/round")
+Text = Annotated[str, Form()]
+
+
+def _round_page(
+    request: Request,
+    user: ActiveSession,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    error_at: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    with web(request).services.database.session() as db:
+        today = daily_round(db, scope=scope_of(user), now=now())
+    return page(
+        request,
+        "office_round.html",
+        user,
+        status_code=status_code,
+        section="round",
+        round=today,
+        buildings=bool(user.building_keys),
+        need_kinds=[kind.value for kind in NeedKind],
+        escort_hours=ESCORT_HOURS,
+        error=error,
+        error_at=error_at,
+        form=form or {},
+    )
+
+
+@router.get("")
+def round_page(request: Request, user: RoundUser) -> Response:
+    """Today's list of quarantined persons in the account's buildings, by household."""
+    return _round_page(request, user)
+
+
+@router.post("/temperature")
+def temperature_form(
+    request: Request,
+    user: RoundPost,
+    person: Text = "",
+    temperature: Text = "",
+    note: Text = "",
+) -> Response:
+    """Today's temperature of one person; entering it again today replaces it."""
+    try:
+        value = parse_temperature(temperature)
+        with web(request).services.database.session() as db:
+            replaced = record_temperature(
+                db,
+                scope=scope_of(user),
+                ref=person,
+                temperature=value,
+                note=note,
+                now=now(),
+                actor=user.username,
+                origin=origin(request),
+            )
+    except OutOfScope as refused:
+        out_of_scope(request, user, refused)
+    except NotFound:
+        return not_found(request, user)
+    except OfficeRefused as problem:
+        return _round_page(
+            request,
+            user,
+            status_code=422,
+            error=refusal_text(language(request), problem),
+            error_at=f"p-{person}",
+            form={"temperature": temperature[:10], "note": note[:200]},
+        )
+    return done(
+        "/office/round", "temperature_replaced" if replaced else "temperature_saved", f"p-{person}"
+    )
+
+
+@router.post("/needs")
+def need_form(
+    request: Request,
+    user: RoundPost,
+    household: Text = "",
+    kind: Text = "",
+    detail: Text = "",
+    escort: Text = "",
+    escort_person: Text = "",
+    escort_hours: Text = "",
+) -> Response:
+    """Note what a household needs; a hospital visit may get a one-time escorted exit pass."""
+    try:
+        try:
+            chosen = NeedKind(kind)
+        except ValueError:
+            raise OfficeRefused("choice", field="need_kind") from None
+        try:
+            hours = float(escort_hours) if escort_hours.strip() else ESCORT_HOURS
+        except ValueError:
+            raise OfficeRefused("escort_hours_format") from None
+        with web(request).services.database.session() as db:
+            issued = record_need(
+                db,
+                scope=scope_of(user),
+                household_ref=household,
+                kind=chosen,
+                detail=detail,
+                escort_ref=escort_person if escort else None,
+                escort_hours=hours,
+                now=now(),
+                actor=user.username,
+                origin=origin(request),
+            )
+    except OutOfScope as refused:
+        out_of_scope(request, user, refused)
+    except NotFound:
+        return not_found(request, user)
+    except OfficeRefused as problem:
+        return _round_page(
+            request,
+            user,
+            status_code=422,
+            error=refusal_text(language(request), problem),
+            error_at=f"h-{household}",
+            form={"detail": detail[:200]},
+        )
+    return done("/office/round", "pass_issued" if issued else "need_saved", f"h-{household}")
+
+
+@router.post("/needs/{need_id}/resolve")
+def resolve_form(request: Request, user: RoundPost, need_id: int, household: Text = "") -> Response:
+    """Mark a need as taken care of."""
+    try:
+        with web(request).services.database.session() as db:
+            resolve_need(
+                db,
+                scope=scope_of(user),
+                need_id=need_id,
+                now=now(),
+                actor=user.username,
+                origin=origin(request),
+            )
+    except OutOfScope as refused:
+        out_of_scope(request, user, refused)
+    except NotFound:
+        return not_found(request, user)
+    except OfficeRefused as problem:
+        return _round_page(
+            request, user, status_code=422, error=refusal_text(language(request), problem)
+        )
+    return done("/office/round", "need_resolved", f"h-{household}" if household else "")

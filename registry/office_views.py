@@ -1,0 +1,197 @@
+"""The office pages' reads: buildings, a building by unit and room, a household, a person.
+
+Names come back in full; the screen masks them where it lists people.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gate.documents import DocumentType
+from gate.errors import NotFound
+from gate.people import HealthStatus, LegalBasis
+from gate.places import building_key
+from registry.models import Building, Household, HouseholdNeed, Person, Unit
+from registry.office import (
+    HOUSEHOLD_LOADS,
+    ExemptionLine,
+    HouseholdLine,
+    NeedLine,
+    OutOfScope,
+    PersonLine,
+    Scope,
+    active_exemptions,
+    household_line,
+    in_scope,
+    load_household,
+    load_person,
+    natural_key,
+    need_line,
+    person_line,
+    present,
+    quarantined_at,
+)
+
+
+@dataclass(frozen=True)
+class BuildingSummary:
+    """Counts of one building for the start page."""
+
+    key: str
+    units: int
+    households: int
+    persons: int
+    quarantined: int
+
+
+@dataclass(frozen=True)
+class UnitBlock:
+    """One unit of a building and its households, by room."""
+
+    key: str
+    households: tuple[HouseholdLine, ...]
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    """One status record of a person."""
+
+    id: int
+    status: HealthStatus
+    starts_at: datetime
+    ends_at: datetime | None
+    legal_basis: LegalBasis
+    note: str
+    recorded_by: str
+    active: bool
+    upcoming: bool
+
+
+@dataclass(frozen=True)
+class PersonDetail:
+    """Everything the edit page of one person shows."""
+
+    line: PersonLine
+    birth_date: date | None
+    doc_type: DocumentType
+    phone_last4: str | None
+    household: HouseholdLine | None
+    statuses: tuple[StatusLine, ...]
+    exemptions: tuple[ExemptionLine, ...]
+
+
+def building_summaries(session: Session, *, scope: Scope, now: datetime) -> list[BuildingSummary]:
+    """Every building in scope with its counts of units, households, persons, quarantined."""
+    units = dict(
+        session.execute(
+            in_scope(
+                select(Building.key, func.count(Unit.id)).join(Unit).group_by(Building.key), scope
+            )
+        ).all()
+    )
+
+    def person_counts(*conditions: Any) -> dict[str, tuple[int, int]]:
+        query = (
+            select(
+                Building.key,
+                func.count(Person.id),
+                func.count(func.distinct(Person.household_id)),
+            )
+            .join(Unit, Unit.building_id == Building.id)
+            .join(Household, Household.unit_id == Unit.id)
+            .join(Person, Person.household_id == Household.id)
+            .where(present(), *conditions)
+            .group_by(Building.key)
+        )
+        return {
+            key: (persons, homes) for key, persons, homes in session.execute(in_scope(query, scope))
+        }
+
+    living = person_counts()
+    quarantined = person_counts(Person.id.in_(quarantined_at(now)))
+    return [
+        BuildingSummary(
+            key=key,
+            units=units[key],
+            households=living.get(key, (0, 0))[1],
+            persons=living.get(key, (0, 0))[0],
+            quarantined=quarantined.get(key, (0, 0))[0],
+        )
+        for key in sorted(units, key=natural_key)
+    ]
+
+
+def building_view(session: Session, *, key: str, scope: Scope, now: datetime) -> list[UnitBlock]:
+    """The units of one building and their households with present persons."""
+    wanted = building_key(key)
+    if session.scalar(select(Building.id).where(Building.key == wanted)) is None:
+        raise NotFound(f"no building {key!r}")
+    if not scope.covers(wanted):
+        raise OutOfScope(f"building:{wanted}")
+    units = session.scalars(
+        select(Unit).join(Building).where(Building.key == wanted).order_by(Unit.key)
+    ).all()
+    households = session.scalars(
+        select(Household)
+        .where(Household.unit_id.in_([unit.id for unit in units]))
+        .options(*HOUSEHOLD_LOADS)
+    ).all()
+    by_unit: dict[int, list[HouseholdLine]] = defaultdict(list)
+    for household in households:
+        by_unit[household.unit_id].append(household_line(household, now, moved_out=False))
+    return [
+        UnitBlock(
+            key=unit.key,
+            households=tuple(sorted(by_unit[unit.id], key=lambda h: natural_key(h.room))),
+        )
+        for unit in sorted(units, key=lambda u: natural_key(u.key))
+    ]
+
+
+def household_view(
+    session: Session, *, ref: str, scope: Scope, now: datetime
+) -> tuple[HouseholdLine, list[NeedLine]]:
+    """A household with every person ever registered in it, and its needs (newest first)."""
+    household = load_household(session, ref, scope)
+    needs = session.scalars(
+        select(HouseholdNeed)
+        .where(HouseholdNeed.household_id == household.id)
+        .order_by(HouseholdNeed.recorded_at.desc())
+        .limit(50)
+    ).all()
+    return household_line(household, now, moved_out=True), [need_line(n) for n in needs]
+
+
+def person_view(session: Session, *, ref: str, scope: Scope, now: datetime) -> PersonDetail:
+    """One person with their status history and exemptions in force."""
+    person = load_person(session, ref, scope)
+    home = person.household
+    statuses = tuple(
+        StatusLine(
+            id=record.id,
+            status=record.status,
+            starts_at=record.starts_at,
+            ends_at=record.ends_at,
+            legal_basis=record.legal_basis,
+            note=record.note,
+            recorded_by=record.recorded_by,
+            active=record.starts_at <= now and (record.ends_at is None or record.ends_at > now),
+            upcoming=record.starts_at > now,
+        )
+        for record in sorted(person.statuses, key=lambda r: r.starts_at, reverse=True)
+    )
+    return PersonDetail(
+        line=person_line(person, now),
+        birth_date=person.birth_date,
+        doc_type=person.documents[0].doc_type,
+        phone_last4=person.phone_last4,
+        household=household_line(home, now, moved_out=False) if home else None,
+        statuses=statuses,
+        exemptions=tuple(active_exemptions(session, now=now, person_ids=[person.id])),
+    )
