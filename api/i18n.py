@@ -27,7 +27,7 @@ class _Defaulting(dict[str, Any]):
         return "{" + key + "}"
 
 
-def t(lang: str, key: str, **params: Any) -> str:
+def t(lang: str, key: str, /, **params: Any) -> str:
     """The message ``key`` in ``lang`` with ``params`` filled in."""
     catalogue = MESSAGES.get(lang, MESSAGES[DEFAULT_LANGUAGE])
     template = catalogue.get(key, key)

@@ -2,6 +2,7 @@
 
     GateError
     ├── ConfigError               a setting is missing or wrong; ``key`` names it
+    │   └── RuleParamsInvalid     rule parameters the rule cannot use
     ├── CredentialInvalid         a credential cannot be read (bad number, unknown lane)
     ├── PassageError
     │   ├── LogUnavailable        the passage log refused the write; the barrier stays shut
@@ -41,6 +42,13 @@ class ConfigError(GateError):
     def __init__(self, message: str, *, key: str | None = None) -> None:
         self.key = key
         super().__init__(f"{key}: {message}" if key else message)
+
+
+class RuleParamsInvalid(ConfigError):
+    """Rule parameters that the rule's kind does not read or cannot use."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, key="params")
 
 
 class DocumentInvalid(GateError, ValueError):

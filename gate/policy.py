@@ -347,6 +347,49 @@ EVALUATORS: dict[RuleKind, Evaluator] = {
     RuleKind.CARD_EXPIRED: _card_expired,
 }
 
+
+def _in_range(low: float | None = None, high: float | None = None) -> Callable[[ParamValue], bool]:
+    def check(value: ParamValue) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return (low is None or value >= low) and (high is None or value <= high)
+
+    return check
+
+
+def _clock_text(value: ParamValue) -> bool:
+    if not isinstance(value, str) or len(value) != 5:
+        return False
+    try:
+        time.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+# What each kind of rule reads from its parameters, and what a value must look like;
+# anything else would only break decide() at the gate. ``set_rule`` refuses the rest.
+RULE_PARAMETERS: dict[RuleKind, dict[str, Callable[[ParamValue], bool]]] = {
+    RuleKind.HOUSEHOLD_QUOTA: {
+        "persons": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+        "period_hours": _in_range(0.5, 24 * 30),
+        "max_outside_hours": lambda v: v is None or _in_range(0.25, 24 * 30)(v),
+    },
+    RuleKind.CURFEW: {
+        "direction": lambda v: v in (None, "in", "out"),
+        "start": _clock_text,
+        "end": _clock_text,
+    },
+    RuleKind.FEVER: {"threshold": _in_range(30.0, 45.0)},
+}
+
+
+def invalid_params(kind: RuleKind, params: Mapping[str, ParamValue]) -> list[str]:
+    """The parameter names that ``kind`` does not read or whose value it cannot use."""
+    known = RULE_PARAMETERS.get(kind, {})
+    return [name for name, value in params.items() if name not in known or not known[name](value)]
+
+
 ALWAYS = datetime(2020, 1, 1, tzinfo=UTC)
 
 # The rule set a new compound starts with, as migration 0002 seeds it (a test holds the

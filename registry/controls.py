@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gate.documents import DocumentType, validate
-from gate.errors import NotFound
+from gate.errors import NotFound, RuleParamsInvalid
 from gate.model import ParamValue
 from gate.places import building_key, room_key, unit_key
-from gate.policy import RuleConfig, RuleKind, RuleMode
+from gate.policy import RULE_PARAMETERS, RuleConfig, RuleKind, RuleMode, invalid_params
 from registry.crypto import PersonalDataCipher
 from registry.models import (
     Building,
@@ -65,6 +65,11 @@ def set_rule(
     if rule is None:
         raise NotFound(f"no rule {rule_id!r}; see: gate rules list")
     before = rule_config(rule)
+    if params and (bad := invalid_params(RuleKind(rule.kind), params)):
+        raise RuleParamsInvalid(
+            f"rule {rule_id} ({rule.kind}) cannot use parameter(s) {', '.join(bad)}; "
+            f"it reads: {', '.join(RULE_PARAMETERS.get(RuleKind(rule.kind), {})) or 'none'}"
+        )
     if mode is not None:
         rule.mode = mode.value
     if params:

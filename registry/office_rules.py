@@ -7,8 +7,7 @@ a curfew starting at "25:00" would otherwise only fail later, inside every decis
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime, time
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,11 +15,11 @@ from sqlalchemy.orm import Session
 from gate.documents import DocumentType, validate
 from gate.errors import NotFound
 from gate.model import ParamValue
-from gate.policy import RuleKind, RuleMode
+from gate.policy import RULE_PARAMETERS, RuleKind, RuleMode
 from registry.controls import set_rule
 from registry.crypto import PersonalDataCipher
 from registry.models import Document, Exemption, Person, Rule
-from registry.office import TEMPERATURE_RANGE, OfficeRefused, Scope, load_person
+from registry.office import OfficeRefused, Scope, load_person
 from registry.service import audit, bump_revision
 
 
@@ -68,44 +67,9 @@ def revoke_exemption(
     bump_revision(session)
 
 
-def _number(low: float | None = None, high: float | None = None) -> Callable[[ParamValue], bool]:
-    def check(value: ParamValue) -> bool:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return False
-        return (low is None or value >= low) and (high is None or value <= high)
-
-    return check
-
-
-def _clock(value: ParamValue) -> bool:
-    if not isinstance(value, str) or len(value) != 5:
-        return False
-    try:
-        time.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-# What each kind of rule reads from its parameters; anything else would only break decide().
-RULE_PARAMS: dict[RuleKind, dict[str, Callable[[ParamValue], bool]]] = {
-    RuleKind.HOUSEHOLD_QUOTA: {
-        "persons": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
-        "period_hours": _number(0.5, 24 * 30),
-        "max_outside_hours": lambda v: v is None or _number(0.25, 24 * 30)(v),
-    },
-    RuleKind.CURFEW: {
-        "direction": lambda v: v in (None, "in", "out"),
-        "start": _clock,
-        "end": _clock,
-    },
-    RuleKind.FEVER: {"threshold": _number(*TEMPERATURE_RANGE)},
-}
-
-
 def parse_params(kind: RuleKind, text: str) -> dict[str, ParamValue]:
     """``key=value`` lines (or ``;``-separated) checked against what the rule kind reads."""
-    known = RULE_PARAMS.get(kind, {})
+    known = RULE_PARAMETERS.get(kind, {})
     params: dict[str, ParamValue] = {}
     for item in text.replace(";", "\n").splitlines():
         line = item.strip()

@@ -21,13 +21,12 @@ from api.web.office_common import (
 )
 from gate.documents import DocumentType
 from gate.errors import DocumentInvalid, NotFound
-from gate.policy import RuleMode
+from gate.policy import RULE_PARAMETERS, RuleMode
 from gate.status import end_of_local_day, local_date
 from registry.accounts import ActiveSession
 from registry.controls import add_exemption, list_rules
 from registry.office import OfficeRefused, Scope, active_exemptions, parse_day, parse_local_time
 from registry.office_rules import (
-    RULE_PARAMS,
     change_rule,
     person_for_exemption,
     revoke_exemption,
@@ -198,7 +197,7 @@ def _rules_page(
             "rule": rule,
             "in_force": rule.in_force(moment),
             "params": _params_text(rule.params),
-            "known": ", ".join(RULE_PARAMS.get(rule.kind, {})),
+            "known": ", ".join(RULE_PARAMETERS.get(rule.kind, {})),
             "from_field": _field_time(rule.effective_from),
             "to_field": _field_time(rule.effective_to),
         }
