@@ -36,7 +36,9 @@ from tests.e2e.conftest import OUTSIDER, QUARANTINED, RESIDENT_A, populate
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Screenshots go to $GATE_SCREENSHOTS (the README's come from there), else nowhere kept.
-SCREENSHOTS = Path(os.environ.get("GATE_SCREENSHOTS") or tempfile.gettempdir()) / "gate-screens"
+SCREENSHOTS = Path(
+    os.environ.get("GATE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "gate-screens"
+)
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
