@@ -28,11 +28,14 @@ from api.app import create_app
 from gate.bootstrap import Services, Station, build_station
 from gate.documents import DocumentType
 from gate.model import Credential, CredentialKind, Direction, DocumentRead
+from gate.people import Sex
 from gate.roles import Role
 from registry.accounts import create_account
-from registry.models import Passage, Visitor
+from registry.models import AuditEvent, Building, Household, Passage, Unit, Visitor
+from registry.records import PersonRecord
+from registry.service import RegistryWriter, add_building, get_or_create_compound
 from tests.conftest import THREAD_ALLOWANCES
-from tests.e2e.conftest import OUTSIDER, QUARANTINED, RESIDENT_A, populate
+from tests.e2e.conftest import OUTSIDER, QUARANTINED, RESIDENT_A, number, populate
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Screenshots go to $GATE_SCREENSHOTS (the README's come from there), else nowhere kept.
@@ -282,3 +285,63 @@ def test_the_english_switch_changes_the_whole_terminal(
     assert "In quarantine, may not leave" in text
     assert "通行记录" not in text
     page.close()  # type: ignore[attr-defined]
+
+
+def test_a_building_head_sees_only_their_own_building(browser: object, live_gate: LiveGate) -> None:
+    services = live_gate.services
+    now = datetime.now(UTC)
+    with services.database.session() as session:
+        compound = get_or_create_compound(session, code="ruyi", name="如意小区")
+        add_building(session, compound=compound, label="2", units=["1"])
+        writer = RegistryWriter(
+            session, cipher=services.cipher, compound=compound, now=now, recorded_by="test"
+        )
+        writer.apply(
+            PersonRecord(
+                name="钱多多",
+                sex=Sex.FEMALE,
+                doc_type=DocumentType.RESIDENT_ID,
+                doc_number=number("19850505", "006"),
+                building="2",
+                unit="1",
+                room="301",
+            )
+        )
+        writer.flush()
+        other_household = session.scalars(
+            select(Household).join(Unit).join(Building).where(Building.key == "2")
+        ).one()
+        create_account(
+            session,
+            username="head1",
+            display_name="李楼长",
+            role=Role.BUILDING_HEAD,
+            password="head-password",
+            building_keys=["1"],
+            now=now,
+            actor="test",
+            origin="test",
+        )
+        household_ref = other_household.ref
+    page = browser.new_page(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    page.goto(f"{live_gate.url}/login")
+    page.fill("input[name=username]", "head1")
+    page.fill("input[name=password]", "head-password")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/office")
+    overview = page.inner_text("main")
+    assert "1号楼" in overview
+    assert "2号楼" not in overview
+    for path in ("/office/buildings/2", f"/office/households/{household_ref}"):
+        response = page.goto(f"{live_gate.url}{path}")
+        assert response.status == 403, path
+        assert "没有权限" in page.inner_text("main")
+        assert "钱" not in page.content()
+    with services.database.session() as session:
+        denied = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "access.denied", AuditEvent.actor == "head1"
+            )
+        ).all()
+    assert len(denied) >= 2
+    page.close()
