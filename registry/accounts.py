@@ -176,6 +176,15 @@ def resolve_session(
     account = row.account
     if account.revoked_at is not None or row.session_version != account.session_version:
         row.ended_at = now
+        audit(
+            session,
+            actor=account.username,
+            origin=row.origin,
+            action="session.refused",
+            target=f"account:{account.username}",
+            at=now,
+            detail={"reason": "revoked" if account.revoked_at else "account changed"},
+        )
         return None
     if now - row.last_active_at > idle_lock:
         row.locked = True

@@ -1,0 +1,137 @@
+"""The terminal's endpoints refuse what they must, change nothing, and say so in the audit log."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.app import create_app
+from gate.bootstrap import Services, build_station
+from gate.documents import DocumentType
+from gate.model import Credential, CredentialKind, Direction, DocumentRead
+from gate.roles import Role
+from registry.accounts import create_account, revoke_account
+from registry.models import AuditEvent, Passage
+from tests.e2e.conftest import OUTSIDER, populate
+
+
+@pytest.fixture
+def guard_client(services: Services) -> Iterator[tuple[TestClient, object, str]]:
+    populate(services)
+    with services.database.session() as session:
+        create_account(
+            session,
+            username="guard1",
+            display_name="王师傅",
+            role=Role.GUARD,
+            password="guard-password",
+            now=datetime.now(UTC),
+            actor="test",
+            origin="test",
+        )
+    station = build_station(services)
+    with TestClient(create_app(services, station)) as client:
+        client.post("/login", data={"username": "guard1", "password": "guard-password"})
+        page = client.get("/terminal")
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert token is not None
+        yield client, station, token.group(1)
+
+
+def outsider_review(station: object) -> int:
+    result = station.gate.pipeline.process(  # type: ignore[attr-defined]
+        Credential(
+            CredentialKind.ID_CARD, document=DocumentRead(DocumentType.RESIDENT_ID, OUTSIDER)
+        ),
+        lane="main",
+        direction=Direction.IN,
+    )
+    return int(result.record.seq)
+
+
+def audit_actions(services: Services) -> list[str]:
+    with services.database.session() as session:
+        return [
+            event.action for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+
+
+def overrides(services: Services) -> list[Passage]:
+    with services.database.session() as session:
+        return list(session.scalars(select(Passage).where(Passage.overrides_seq.is_not(None))))
+
+
+def test_an_override_without_its_csrf_token_is_refused_and_audited(
+    services: Services, guard_client: tuple[TestClient, object, str]
+) -> None:
+    client, station, _token = guard_client
+    seq = outsider_review(station)
+    body = {"outcome": "allow", "reason_code": "identity_confirmed", "text": "ok"}
+    response = client.post(f"/terminal/passages/{seq}/override", json=body)
+    assert response.status_code == 403
+    assert overrides(services) == []
+    assert "access.denied" in audit_actions(services)
+
+
+def test_an_override_with_an_empty_reason_is_refused_and_audited(
+    services: Services, guard_client: tuple[TestClient, object, str]
+) -> None:
+    client, station, token = guard_client
+    seq = outsider_review(station)
+    response = client.post(
+        f"/terminal/passages/{seq}/override",
+        json={"outcome": "allow", "reason_code": "identity_confirmed", "text": "   "},
+        headers={"X-CSRF-Token": token},
+    )
+    assert response.status_code == 409
+    assert "reason text" in response.json()["detail"]
+    assert overrides(services) == []
+    assert "action.refused" in audit_actions(services)
+    done = client.post(
+        f"/terminal/passages/{seq}/override",
+        json={"outcome": "allow", "reason_code": "identity_confirmed", "text": "业主确认"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert done.status_code == 200
+    assert done.json()["overrides_seq"] == seq
+    assert "passage.override" in audit_actions(services)
+
+
+def test_a_revoked_guards_open_session_stops_at_the_next_request(
+    services: Services, guard_client: tuple[TestClient, object, str]
+) -> None:
+    client, station, token = guard_client
+    assert client.get("/terminal/state").status_code == 200
+    with services.database.session() as session:
+        revoke_account(
+            session, username="guard1", now=datetime.now(UTC), actor="admin", origin="test"
+        )
+    seq = outsider_review(station)
+    refused = client.post(
+        f"/terminal/passages/{seq}/override",
+        json={"outcome": "allow", "reason_code": "identity_confirmed", "text": "ok"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert refused.status_code == 401
+    assert client.get("/terminal/state").status_code == 401
+    assert overrides(services) == []
+    assert "session.refused" in audit_actions(services)
+
+
+def test_a_5_mb_field_is_refused_before_it_is_read(
+    services: Services, guard_client: tuple[TestClient, object, str]
+) -> None:
+    client, station, token = guard_client
+    seq = outsider_review(station)
+    response = client.post(
+        f"/terminal/passages/{seq}/override",
+        content=b'{"outcome":"allow","reason_code":"other","text":"' + b"x" * 5_000_000 + b'"}',
+        headers={"X-CSRF-Token": token, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert overrides(services) == []
