@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import get_services, get_session
 from api.schemas import DevicePublic, Health, RegistryStatsPublic
-from api.web import auth, office, terminal
+from api.web import auth, office, report, terminal
 from api.web.deps import TEMPLATES, WebContext
 from api.web.errors import install_page_errors
 from api.web.feed import RecentCards
@@ -67,6 +67,7 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(terminal.router)
     app.include_router(office.router)
+    app.include_router(report.router)
     install_page_errors(app)
     app.add_exception_handler(RegistryUnavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(GateError, _gate_error)  # type: ignore[arg-type]

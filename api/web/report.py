@@ -1,0 +1,182 @@
+"""The shift report (page, print, XLSX) and, through ``report_audit``, the audit log.
+
+Guards, the office, auditors and the administrator read the shift report; only auditors
+and the administrator the audit log. Names are masked, document numbers never shown.
+An XLSX export is audited; reading the page is not.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from api.i18n import t
+from api.web import report_audit
+from api.web.deps import language, now, origin, render, require, web
+from api.web.report_text import LONG, ReportText, local
+from api.web.report_xlsx import XLSX_TYPE, export_name, report_workbook
+from gate.model import Outcome
+from gate.roles import Permission
+from gate.status import LOCAL_TZ
+from registry.accounts import ActiveSession
+from registry.reports import MAX_REPORT_SPAN, SHIFT_LENGTH, shift_containing, shift_report
+from registry.service import audit
+
+router = APIRouter()
+router.include_router(report_audit.router)
+
+Reader = Annotated[ActiveSession, Depends(require(Permission.SHIFT_REPORT))]
+INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+_SPACED_OFFSET = re.compile(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$")
+
+
+class WindowRejected(ValueError):
+    """A report window that cannot be read; ``message`` is for the screen."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(key)
+
+
+def parse_moment(value: str) -> datetime:
+    """A moment typed or linked (``2020-02-01T08:00``, local unless it names its offset)."""
+    text = value.strip()
+    # An unescaped "+08:00" in a query string arrives as " 08:00".
+    text = _SPACED_OFFSET.sub(r"\1+\2", text).replace(" ", "T", 1)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise WindowRejected("report.error.bad_time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment.astimezone(UTC)
+
+
+def report_window(start: str | None, end: str | None, *, at: datetime) -> tuple[datetime, datetime]:
+    """The window asked for; the shift holding ``at`` when none; one shift from a lone end."""
+    if not start and not end:
+        return shift_containing(at)
+    begin = parse_moment(start) if start else None
+    finish = parse_moment(end) if end else None
+    if begin is None:
+        assert finish is not None
+        begin = finish - SHIFT_LENGTH
+    if finish is None:
+        finish = begin + SHIFT_LENGTH
+    if begin >= finish:
+        raise WindowRejected("report.error.order")
+    if finish - begin > MAX_REPORT_SPAN:
+        raise WindowRejected("report.error.span", days=MAX_REPORT_SPAN.days)
+    return begin, finish
+
+
+def _link(path: str, start: datetime, end: datetime) -> str:
+    return (
+        f"{path}?start={start.astimezone(LOCAL_TZ):{INPUT_FORMAT}}"
+        f"&end={end.astimezone(LOCAL_TZ):{INPUT_FORMAT}}"
+    )
+
+
+@router.get("/report")
+def report_page(
+    request: Request, user: Reader, start: str | None = None, end: str | None = None
+) -> Response:
+    """The shift report of ``[start, end)``, by default the current shift."""
+    lang = language(request)
+    moment = now()
+    try:
+        begin, finish = report_window(start, end, at=moment)
+    except WindowRejected as rejected:
+        begin, finish = shift_containing(moment)
+        error = t(lang, rejected.key, **rejected.params)
+        return _render(request, user, begin, finish, moment, error=error, status_code=422)
+    return _render(request, user, begin, finish, moment)
+
+
+def _render(
+    request: Request,
+    user: ActiveSession,
+    start: datetime,
+    end: datetime,
+    moment: datetime,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    with web(request).services.database.session() as db:
+        report = shift_report(db, start=start, end=end)
+    current = shift_containing(moment)
+    return render(
+        request,
+        "report.html",
+        user,
+        status_code=status_code,
+        report=report,
+        text=ReportText(language(request)),
+        local=local,
+        long=LONG,
+        compound=web(request).services.settings.compound.name,
+        generated_at=moment,
+        start_value=f"{start.astimezone(LOCAL_TZ):{INPUT_FORMAT}}",
+        end_value=f"{end.astimezone(LOCAL_TZ):{INPUT_FORMAT}}",
+        previous_link=_link("/report", start - SHIFT_LENGTH, start),
+        next_link=_link("/report", end, end + SHIFT_LENGTH),
+        current_link=_link("/report", *current),
+        xlsx_link=_link("/report.xlsx", start, end),
+        shift_link=lambda at: _link("/report", *shift_containing(at)),
+        outcome_allow=Outcome.ALLOW,
+        outcome_deny=Outcome.DENY,
+        error=error,
+    )
+
+
+@router.get("/report.xlsx")
+def report_xlsx(
+    request: Request, user: Reader, start: str | None = None, end: str | None = None
+) -> Response:
+    """The same report as an XLSX file; every export is audited."""
+    lang = language(request)
+    moment = now()
+    try:
+        begin, finish = report_window(start, end, at=moment)
+    except WindowRejected as rejected:
+        return PlainTextResponse(t(lang, rejected.key, **rejected.params), status_code=422)
+    context = web(request)
+    with context.services.database.session() as db:
+        report = shift_report(db, start=begin, end=finish)
+        content = report_workbook(
+            report,
+            lang=lang,
+            compound=context.services.settings.compound.name,
+            generated_at=moment,
+            generated_by=user.display_name,
+        )
+        audit(
+            db,
+            actor=user.username,
+            origin=origin(request),
+            action="report.export",
+            target=f"report:{begin.isoformat()}/{finish.isoformat()}",
+            at=moment,
+            detail={
+                "format": "xlsx",
+                "start": begin.isoformat(),
+                "end": finish.isoformat(),
+                "alerts": len(report.alerts),
+                "overrides": len(report.overrides),
+                "quarantine_exits": len(report.quarantine_exits),
+            },
+        )
+    return Response(
+        content,
+        media_type=XLSX_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export_name(report)}"',
+            "Cache-Control": "no-store",
+        },
+    )
