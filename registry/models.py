@@ -308,7 +308,7 @@ class Passage(Base):
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     rule_ids: Mapped[list[str]] = mapped_column(JSON)
     decided_by: Mapped[str] = mapped_column(String(100))
-    overrides_seq: Mapped[int | None] = mapped_column(BigInteger)
+    overrides_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
     temperature: Mapped[float | None]
     snapshot_ref: Mapped[str | None] = mapped_column(String(200))
     prev_hash: Mapped[str] = mapped_column(String(64))

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from gate.bootstrap import build_gate
-from gate.cli.context import cli_context
+from gate.cli.context import cli_context, operator, origin
 from gate.documents import DocumentType
 from gate.model import Credential, CredentialKind, Direction, DocumentRead, Outcome, PassageRecord
 from gate.people import mask_name
@@ -18,6 +18,7 @@ from gate.presence import occupancy
 from gate.snapshot import PersonFacts
 from gate.status import LOCAL_TZ
 from registry.passages import SqlPassageLog, verify_chain
+from registry.service import audit
 
 log_app = typer.Typer(help="The passage log.", no_args_is_help=True)
 
@@ -195,6 +196,16 @@ def override(
         result = gate.pipeline.override(
             seq, outcome=outcome, reason_code=reason, text=text, guard=guard
         )
+        with services.database.session() as session:
+            audit(
+                session,
+                actor=operator(),
+                origin=origin(),
+                action="passage.override",
+                target=f"passage:{seq}",
+                at=datetime.now(UTC),
+                detail={"outcome": outcome.value, "reason": reason, "guard": guard},
+            )
     finally:
         services.close()
     _print_result(result, as_json=as_json)
