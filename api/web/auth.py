@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -11,7 +12,10 @@ from api.i18n import LANGUAGES, t
 from api.web.deps import (
     LANG_COOKIE,
     SESSION_COOKIE,
+    AuthRequired,
+    CsrfRejected,
     current_session,
+    deny,
     language,
     now,
     origin,
@@ -19,7 +23,14 @@ from api.web.deps import (
     web,
 )
 from gate.roles import Role
-from registry.accounts import LoginRefused, authenticate, end_session, open_session, unlock_session
+from registry.accounts import (
+    ActiveSession,
+    LoginRefused,
+    authenticate,
+    end_session,
+    open_session,
+    unlock_session,
+)
 
 router = APIRouter()
 
@@ -75,13 +86,23 @@ def login(
     return response
 
 
+def _check_csrf(request: Request, user: ActiveSession, sent: str) -> None:
+    token = request.headers.get("x-csrf-token") or sent
+    if not token or not secrets.compare_digest(token, user.csrf_token):
+        deny(request, user, "csrf", reason="missing or wrong token")
+        raise CsrfRejected
+
+
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(
+    request: Request, csrf_token: Annotated[str, Form(max_length=MAX_FIELD)] = ""
+) -> Response:
     """End the session."""
     try:
         user = current_session(request, allow_locked=True)
-    except Exception:
+    except AuthRequired:
         return RedirectResponse("/login", status_code=303)
+    _check_csrf(request, user, csrf_token)
     with web(request).services.database.session() as db:
         end_session(db, session_id=user.session_id, now=now())
     response = RedirectResponse("/login", status_code=303)
@@ -95,9 +116,11 @@ def unlock(
     pin: Annotated[str, Form(max_length=MAX_FIELD)] = "",
     password: Annotated[str, Form(max_length=MAX_FIELD)] = "",
     next_page: Annotated[str, Form(alias="next", max_length=MAX_FIELD)] = "/terminal",
+    csrf_token: Annotated[str, Form(max_length=MAX_FIELD)] = "",
 ) -> Response:
     """Re-open an idle-locked session with the PIN (or the password)."""
     user = current_session(request, allow_locked=True)
+    _check_csrf(request, user, csrf_token)
     try:
         with web(request).services.database.session() as db:
             unlock_session(

@@ -1,0 +1,612 @@
+"""Benchmark: ID card -> decision -> durable log row; p50/p99/max and passages per second.
+
+On the demo compound (about 4,600 persons), 10,000 ID-card passages go through
+``PassagePipeline.process`` one after the other, each timed on its own. The same
+passages go, in the same run and on the same kind of database, through a baseline
+pipeline that differs only in where identification and context come from: instead of
+the in-memory snapshot it queries the registry tables for the one person at every
+passage (person, statuses, exemptions, household, rules, revision, presence, outings).
+The floor is a bare durable commit: one INSERT of a chained SHA-256 (computed inside the
+timing) and COMMIT on the driver's connection, with the database's own durability
+settings (SQLite: WAL, synchronous=FULL).
+
+Each variant runs on its own copy of one seeded database, so all start from an empty
+log. Passages draw (seeded) from the demo persons' documents plus about 5% valid numbers
+nobody registered; a person's next passage goes the other way only after the barrier
+opened for them, so anti-passback stays quiet and a refused quarantined resident tries
+the exit again. Decisions of both pipelines must agree passage by passage; the log's hash
+chain and row count are verified at the end.
+
+    .venv/bin/python benchmarks/bench_passage.py [--passages 10000] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import platform
+import random
+import secrets
+import sqlite3
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session, joinedload
+
+from devices.memory_barrier import RecordingBarrier
+from gate.bootstrap import Services, bootstrap, build_gate, utc_now
+from gate.documents import DocumentType, gb11643_check_character, normalize
+from gate.events import EventBus
+from gate.model import (
+    Credential,
+    CredentialKind,
+    Direction,
+    DocumentRead,
+    Identity,
+    Outcome,
+    PassageContext,
+    Presence,
+    VisitWindow,
+)
+from gate.model import Exemption as ExemptionFacts
+from gate.pipeline import PassagePipeline
+from gate.policy import RuleConfig
+from gate.settings import load_settings
+from gate.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, VisitFacts
+from gate.status import LOCAL_TZ, StatusPeriod
+from registry.controls import list_rules
+from registry.database import Database
+from registry.demo import REGIONS, generate_demo, seed_demo
+from registry.models import Document, Exemption, Household, Passage, Person, Unit, Visitor
+from registry.passages import SqlPassageLog, verify_chain
+from registry.snapshot import VISIT_MEMORY, current_revision, home_label
+
+SEED = 2020
+OUTSIDER_SHARE = 0.05
+GOAL_P99_MS, GOAL_RATIO, GOAL_RATE = 2.0, 10.0, 2000.0
+
+Visit = tuple[DocumentRead, bool]  # the card, and whether it belongs to a registered person
+
+
+# --- the baseline: the registry queried at every passage -------------------------------
+
+
+class QueryingSnapshot:
+    """Answers like ``RegistrySnapshot``, from queries for the one person of one passage.
+
+    Each answer is delegated to a ``RegistrySnapshot`` holding just that person, so the
+    identification and context logic is the production one; only the data source differs.
+    All queries of a passage share one session, closed once the context is known.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session: Session | None = session
+        self._revision: int | None = None
+        self._rules: tuple[RuleConfig, ...] | None = None
+        self._one = RegistrySnapshot(0, {}, {}, {}, ())
+
+    def _query(self) -> Session:
+        assert self._session is not None, "the passage's queries are over"
+        return self._session
+
+    def close(self) -> None:
+        """End the passage's read transaction."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    @property
+    def revision(self) -> int:
+        """The registry revision, read before anything the decision depends on."""
+        if self._revision is None:
+            self._revision = current_revision(self._query())
+        return self._revision
+
+    @property
+    def rules(self) -> tuple[RuleConfig, ...]:
+        """The rules, as stored now."""
+        if self._rules is None:
+            self._rules = tuple(list_rules(self._query()))
+        return self._rules
+
+    @property
+    def persons(self) -> dict[str, PersonFacts]:
+        """The identified person, if any."""
+        return dict(self._one.persons)
+
+    @property
+    def visits_by_document(self) -> dict[str, tuple[VisitFacts, ...]]:
+        """The visits registered for the card read, if any."""
+        return dict(self._one.visits_by_document)
+
+    def identify(
+        self, credential: Credential, document_hash: str | None, *, now: datetime
+    ) -> Identity:
+        """Look the holder up in the tables, then identify as the snapshot does."""
+        revision, rules = self.revision, self.rules
+        session = self._query()
+        person: Person | None = None
+        query = select(Person).options(
+            joinedload(Person.statuses),
+            joinedload(Person.household).joinedload(Household.unit).joinedload(Unit.building),
+        )
+        if document_hash is not None:
+            query = query.join(Document).where(Document.number_hash == document_hash)
+        elif credential.person_ref is not None:
+            query = query.where(Person.ref == credential.person_ref)
+        if document_hash is not None or credential.person_ref is not None:
+            person = session.scalars(query.where(Person.moved_out_at.is_(None))).unique().first()
+        persons = {person.ref: _person_facts(session, person, now)} if person else {}
+        visits: dict[str, tuple[VisitFacts, ...]] = {}
+        if person is None and document_hash is not None:
+            found = _visits(session, document_hash, now)
+            visits = {document_hash: found} if found else {}
+        by_document = {document_hash: person.ref} if person and document_hash else {}
+        self._one = RegistrySnapshot(revision, persons, by_document, visits, rules)
+        return self._one.identify(credential, document_hash, now=now)
+
+    def context(
+        self,
+        identity: Identity,
+        *,
+        lane: str,
+        direction: Direction,
+        now: datetime,
+        temperature: float | None = None,
+    ) -> PassageContext:
+        """Read the person's presence and the household's outings, then build the context."""
+        session = self._query()
+        if identity.person_ref is not None:
+            last = session.scalar(
+                select(Passage.direction)
+                .where(Passage.person_ref == identity.person_ref, Passage.opens_barrier.is_(True))
+                .order_by(Passage.seq.desc())
+                .limit(1)
+            )
+            if last is not None:
+                inside = last == Direction.IN.value
+                self._one.presence[identity.person_ref] = (
+                    Presence.INSIDE if inside else Presence.OUTSIDE
+                )
+        if identity.household_ref is not None:
+            presence = dict(self._one.presence)  # replaying must not disturb the latest
+            for person_ref, household_ref, way, at in session.execute(
+                select(Passage.person_ref, Passage.household_ref, Passage.direction, Passage.at)
+                .where(
+                    Passage.household_ref == identity.household_ref,
+                    Passage.opens_barrier.is_(True),
+                    Passage.at >= now - OUTING_MEMORY,
+                )
+                .order_by(Passage.seq)
+            ):
+                self._one.note_passage(
+                    person_ref=person_ref,
+                    household_ref=household_ref,
+                    direction=Direction(way),
+                    at=at,
+                )
+            self._one.presence = presence
+        self.close()
+        return self._one.context(
+            identity, lane=lane, direction=direction, now=now, temperature=temperature
+        )
+
+    def note_passage(
+        self,
+        *,
+        person_ref: str | None,
+        household_ref: str | None,
+        direction: Direction,
+        at: datetime,
+    ) -> None:
+        """Nothing to move: the next passage reads the log row just written."""
+
+
+def _person_facts(session: Session, person: Person, now: datetime) -> PersonFacts:
+    """One person's facts, as ``registry.snapshot.load_snapshot`` builds them for all."""
+    exemptions = tuple(
+        ExemptionFacts(
+            frozenset(exemption.rule_ids),
+            exemption.reason,
+            exemption.expires_at,
+            exemption_id=exemption.id,
+            single_use=exemption.single_use,
+        )
+        for exemption in session.scalars(
+            select(Exemption).where(
+                Exemption.person_id == person.id,
+                (Exemption.expires_at.is_(None)) | (Exemption.expires_at > now),
+                Exemption.used_at.is_(None),
+            )
+        )
+    )
+    household = person.household
+    return PersonFacts(
+        ref=person.ref,
+        name=person.name,
+        kind=person.kind,
+        household_ref=household.ref if household else None,
+        building=household.unit.building.key if household else None,
+        home=home_label(household),
+        statuses=tuple(
+            StatusPeriod(record.status, record.starts_at, record.ends_at)
+            for record in person.statuses
+        ),
+        exemptions=exemptions,
+    )
+
+
+def _visits(session: Session, document_hash: str, now: datetime) -> tuple[VisitFacts, ...]:
+    query = (
+        select(Visitor)
+        .where(Visitor.number_hash == document_hash, Visitor.ends_at > now - VISIT_MEMORY)
+        .options(
+            joinedload(Visitor.host_household).joinedload(Household.unit).joinedload(Unit.building)
+        )
+    )
+    return tuple(
+        VisitFacts(
+            ref=visitor.ref,
+            name=visitor.name,
+            window=VisitWindow(
+                visitor.starts_at,
+                visitor.ends_at,
+                visitor.host_household.ref if visitor.host_household else None,
+            ),
+            host=home_label(visitor.host_household),
+        )
+        for visitor in session.scalars(query).unique()
+    )
+
+
+class QueryingSnapshots:
+    """``SnapshotProvider`` whose snapshot is a fresh ``QueryingSnapshot`` per passage."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._last: QueryingSnapshot | None = None
+
+    def current(self) -> RegistrySnapshot:
+        """A per-passage view on its own session (the pipeline asks once per passage)."""
+        if self._last is not None:
+            self._last.close()  # a passage refused before its context still ends here
+        self._last = QueryingSnapshot(Session(self._database.engine))
+        return self._last  # type: ignore[return-value]  # duck-typed RegistrySnapshot
+
+    def reload(self) -> RegistrySnapshot:
+        """Nothing cached: the next view reads the tables again."""
+        return self.current()
+
+
+# --- databases --------------------------------------------------------------------------
+
+
+@dataclass
+class Engine:
+    """Where the databases of one engine live, and how to copy the seeded one."""
+
+    name: str
+    url_for: Callable[[str], str]
+    clone: Callable[[str, str], str]  # (seeded name, new name) -> URL of the copy
+    drop_all: Callable[[], None]
+
+
+def sqlite_engine(scratch: Path) -> Engine:
+    def url_for(name: str) -> str:
+        return f"sqlite:///{scratch / name}.db"
+
+    def clone(seeded: str, name: str) -> str:
+        # The backup API copies a consistent image, WAL content included.
+        with sqlite3.connect(scratch / f"{seeded}.db") as source:
+            target = sqlite3.connect(scratch / f"{name}.db")
+            source.backup(target)
+            target.close()
+        return url_for(name)
+
+    return Engine("sqlite", url_for, clone, lambda: None)
+
+
+def postgres_engine(server_url: str) -> Engine:
+    created: list[str] = []
+
+    @contextmanager
+    def admin() -> Iterator[Connection]:
+        engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                yield connection
+        finally:
+            engine.dispose()
+
+    def create(name: str, template: str | None = None) -> str:
+        database = f"gate_bench_{name}"
+        copy = f' TEMPLATE "gate_bench_{template}"' if template else ""
+        with admin() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{database}"{copy}'))
+        created.append(database)
+        return make_url(server_url).set(database=database).render_as_string(hide_password=False)
+
+    def drop_all() -> None:
+        with admin() as connection:
+            for database in created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+    return Engine("postgresql", create, lambda seeded, name: create(name, seeded), drop_all)
+
+
+def services_for(url: str, scratch: Path, key_file: Path, name: str) -> Services:
+    # WARNING: the recording barrier logs every opening at INFO, which would time stderr.
+    settings = load_settings(
+        data_dir=scratch / name,
+        database_url=url,
+        secrets={"key_file": key_file},
+        log_level="WARNING",
+    )
+    return bootstrap(settings)
+
+
+def seed(url: str, scratch: Path, key_file: Path, today: date) -> tuple[str, ...]:
+    """Migrate and seed the demo compound; return the registered document reads' keys."""
+    database = Database(url)
+    database.upgrade()
+    database.dispose()
+    services = services_for(url, scratch, key_file, "seed")
+    demo = generate_demo(seed=SEED, today=today)
+    try:
+        with services.database.session() as session:
+            seed_demo(
+                session,
+                cipher=services.cipher,
+                demo=demo,
+                compound_code="ruyi",
+                compound_name="如意小区",
+                now=datetime.now(UTC),
+                actor="bench",
+                origin="bench",
+            )
+    finally:
+        services.close()
+    return tuple(f"{p.doc_type.value}:{p.doc_number}" for p in demo.persons)
+
+
+# --- the passages -----------------------------------------------------------------------
+
+
+def draw_visits(registered: tuple[str, ...], count: int) -> list[Visit]:
+    """``count`` card reads: registered documents, and about 5% unregistered valid ones."""
+    rng = random.Random(SEED)
+    known = set(registered)
+    outsiders: list[DocumentRead] = []
+    while len(outsiders) < 200:
+        first17 = (
+            f"{rng.choice(sorted(REGIONS))}{1950 + rng.randrange(55)}"
+            f"{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}{rng.randrange(1000):03d}"
+        )
+        number = first17 + gb11643_check_character(first17)
+        if f"{DocumentType.RESIDENT_ID.value}:{number}" not in known:
+            outsiders.append(DocumentRead(DocumentType.RESIDENT_ID, number))
+    residents = [
+        DocumentRead(DocumentType(key.split(":", 1)[0]), key.split(":", 1)[1]) for key in registered
+    ]
+    return [
+        (rng.choice(outsiders), False)
+        if rng.random() < OUTSIDER_SHARE
+        else (rng.choice(residents), True)
+        for _ in range(count)
+    ]
+
+
+@dataclass
+class Run:
+    """Per-passage nanoseconds, the wall time of the whole run and what was decided."""
+
+    latencies: list[int]
+    seconds: float
+    outcomes: list[Outcome]
+    reasons: Counter[str]
+
+
+def run_pipeline(pipeline: PassagePipeline, visits: list[Visit]) -> Run:
+    """Process every card read at lane ``main``; directions follow the barrier."""
+    rng = random.Random(SEED + 1)
+    going: dict[str, Direction] = {}
+    latencies, outcomes, reasons = [], [], Counter[str]()
+    started = time.perf_counter()
+    for document, registered in visits:
+        key = document.number
+        direction = going.setdefault(
+            key, rng.choice((Direction.IN, Direction.OUT)) if registered else Direction.IN
+        )
+        credential = Credential(CredentialKind.ID_CARD, document=document)
+        before = time.perf_counter_ns()
+        result = pipeline.process(credential, lane="main", direction=direction)
+        latencies.append(time.perf_counter_ns() - before)
+        if result.barrier_opened and registered:
+            going[key] = Direction.OUT if direction is Direction.IN else Direction.IN
+        outcomes.append(result.decision.outcome)
+        reasons.update(result.decision.reason_codes)
+    return Run(latencies, time.perf_counter() - started, outcomes, reasons)
+
+
+def baseline_pipeline(services: Services) -> PassagePipeline:
+    """The production pipeline with the snapshot swapped for per-passage queries."""
+    cipher = services.cipher
+
+    def document_hash(document: DocumentRead) -> str:  # as in gate.bootstrap.build_gate
+        return cipher.lookup_hash(document.doc_type.value, normalize(document.number))
+
+    return PassagePipeline(
+        snapshots=QueryingSnapshots(services.database),
+        log=SqlPassageLog(services.database),
+        barrier=RecordingBarrier(),
+        events=EventBus(),
+        document_hash=document_hash,
+        lanes=services.settings.gate.lane_ids,
+        clock=utc_now,
+    )
+
+
+def run_floor(database: Database, count: int) -> Run:
+    """INSERT one chained 64-character hash and COMMIT, ``count`` times, on the driver."""
+    connection = database.engine.raw_connection()  # carries the engine's PRAGMAs
+    marker = "?" if database.dialect == "sqlite" else "%s"
+    try:
+        cursor = connection.cursor()
+        cursor.execute("CREATE TABLE bench_floor (n INTEGER PRIMARY KEY, hash CHAR(64))")
+        connection.commit()
+        latencies, digest = [], "0" * 64
+        started = time.perf_counter()
+        for n in range(1, count + 1):
+            before = time.perf_counter_ns()
+            digest = hashlib.sha256(f"{digest}\n{n}".encode()).hexdigest()
+            cursor.execute(f"INSERT INTO bench_floor VALUES ({marker}, {marker})", (n, digest))
+            connection.commit()
+            latencies.append(time.perf_counter_ns() - before)
+        seconds = time.perf_counter() - started
+        cursor.execute("SELECT count(*) FROM bench_floor")
+        assert cursor.fetchone() == (count,)
+    finally:
+        connection.close()
+    return Run(latencies, seconds, [], Counter())
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def quantile(latencies: list[int], q: float) -> float:
+    """The ``q`` quantile in milliseconds (nearest rank)."""
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6
+
+
+def row(label: str, run: Run) -> str:
+    return (
+        f"  {label:34} {quantile(run.latencies, 0.5):8.3f} {quantile(run.latencies, 0.99):8.3f} "
+        f"{max(run.latencies) / 1e6:8.2f} {len(run.latencies) / run.seconds:10,.0f}"
+    )
+
+
+def verify(services: Services, passages: int) -> str:
+    report = verify_chain(services.database)
+    with services.database.engine.connect() as connection:
+        rows = connection.scalar(select(text("count(*)")).select_from(Passage.__table__))
+    assert report.intact, f"passage chain broken at {report.first_broken_seq}: {report.problem}"
+    assert rows == passages, f"{rows} rows for {passages} passages"
+    return f"chain intact, {rows:,} rows = {passages:,} passages"
+
+
+def bench_engine(engine: Engine, scratch: Path, key_file: Path, passages: int) -> None:
+    today = datetime.now(LOCAL_TZ).date()  # quarantines drawn around today are in force
+    began = time.perf_counter()
+    registered = seed(engine.url_for("seed"), scratch, key_file, today)
+    print(f"\n[{engine.name}] demo compound seeded: {len(registered):,} persons "
+          f"in {time.perf_counter() - began:.1f} s")  # fmt: skip
+    visits = draw_visits(registered, passages)
+
+    floor_services = services_for(engine.clone("seed", "floor"), scratch, key_file, "floor")
+    try:
+        floor = run_floor(floor_services.database, passages)
+    finally:
+        floor_services.close()
+
+    runs: dict[str, Run] = {}
+    checks: dict[str, str] = {}
+    for name in ("snapshot", "baseline"):
+        services = services_for(engine.clone("seed", name), scratch, key_file, name)
+        try:
+            pipeline = build_gate(services).pipeline if name == "snapshot" else None
+            runs[name] = run_pipeline(pipeline or baseline_pipeline(services), visits)
+            checks[name] = verify(services, passages)
+        finally:
+            services.close()
+    snapshot, baseline = runs["snapshot"], runs["baseline"]
+    agree = sum(a is b for a, b in zip(snapshot.outcomes, baseline.outcomes, strict=True))
+
+    print(f"  {'':34} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'per second':>10}")
+    print(row("floor: INSERT + COMMIT (driver)", floor))
+    print(row("pipeline (snapshot)", snapshot))
+    print(row("baseline (queries per passage)", baseline))
+    p50, p99 = (quantile(snapshot.latencies, q) for q in (0.5, 0.99))
+    ratio50 = quantile(baseline.latencies, 0.5) / p50
+    ratio99 = quantile(baseline.latencies, 0.99) / p99
+    rate = passages / snapshot.seconds
+    print(f"  pipeline vs baseline: x{ratio50:.1f} faster at p50, x{ratio99:.1f} at p99")
+    print(
+        f"  pipeline vs floor: x{p50 / quantile(floor.latencies, 0.5):.1f} the floor at p50, "
+        f"x{p99 / quantile(floor.latencies, 0.99):.1f} at p99"
+    )
+    outcomes = Counter(outcome.value for outcome in snapshot.outcomes)
+    outsiders = sum(not registered for _, registered in visits)
+    print(
+        f"  passages: {passages:,} ({outsiders:,} unregistered cards); outcomes: "
+        + ", ".join(f"{name} {count:,}" for name, count in outcomes.most_common())
+    )
+    print(
+        "  reasons: "
+        + ", ".join(f"{code} {count:,}" for code, count in snapshot.reasons.most_common())
+    )
+    print(f"  decisions of pipeline and baseline agree: {agree:,}/{passages:,}")
+    for name, check in checks.items():
+        print(f"  log of {name}: {check}")
+    goals = (
+        (f"p99 <= {GOAL_P99_MS:g} ms", p99 <= GOAL_P99_MS, f"{p99:.3f} ms"),
+        (f">= {GOAL_RATIO:g}x baseline", min(ratio50, ratio99) >= GOAL_RATIO,
+         f"x{ratio50:.1f} / x{ratio99:.1f}"),
+        (f">= {GOAL_RATE:,.0f} passages/s", rate >= GOAL_RATE, f"{rate:,.0f}/s"),
+    )  # fmt: skip
+    for goal, met, value in goals:
+        print(f"  goal {goal:24} {'met   ' if met else 'MISSED'} ({value})")
+
+
+def describe_machine() -> str:
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (
+        f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
+        f"load average {load} (other work on the machine widens p99)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--passages", type=int, default=10_000)
+    parser.add_argument("--postgres", help="also run against this PostgreSQL server URL")
+    options = parser.parse_args()
+
+    print(f"bench_passage {datetime.now(LOCAL_TZ):%Y-%m-%d %H:%M %Z}: {describe_machine()}")
+    with tempfile.TemporaryDirectory(prefix="bench-passage-") as name:
+        scratch = Path(name)
+        print(f"scratch folder (SQLite files): {scratch}")
+        key_file = scratch / "data.key"
+        key_file.write_bytes(base64.b64encode(secrets.token_bytes(32)) + b"\n")
+        key_file.chmod(0o600)
+        engines = [sqlite_engine(scratch)]
+        if options.postgres:
+            engines.append(postgres_engine(options.postgres))
+        for engine in engines:
+            try:
+                bench_engine(engine, scratch, key_file, options.passages)
+            finally:
+                engine.drop_all()
+
+
+if __name__ == "__main__":
+    main()
