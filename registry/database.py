@@ -40,6 +40,7 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._extra_engines: list[Engine] = []
 
     @property
     def dialect(self) -> str:
@@ -56,9 +57,30 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    def writer_engine(self, *, lock_timeout_ms: int) -> Engine:
+        """An engine for short, hot writes: bounded lock waits, no ping per checkout."""
+        if self.dialect == "sqlite":
+            engine = create_engine(self.url)
+
+            def pragmas(dbapi_connection: Any, record: Any) -> None:
+                _sqlite_pragmas(dbapi_connection, record)
+                cursor = dbapi_connection.cursor()
+                cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout_ms)}")
+                cursor.close()
+
+            event.listen(engine, "connect", pragmas)
+        else:
+            engine = create_engine(
+                self.url, connect_args={"options": f"-c lock_timeout={int(lock_timeout_ms)}"}
+            )
+        self._extra_engines.append(engine)
+        return engine
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        for engine in self._extra_engines:
+            engine.dispose()
 
     # --- migrations -------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import DBAPIError
 
@@ -82,54 +82,59 @@ def hashed_content(values: Mapping[str, Any]) -> dict[str, Any]:
     return content
 
 
+# Built once: compiling a statement per passage cost more than the fsync.
+_BUMP_HEAD = (
+    update(_chain)
+    .where(_chain.c.id == 1)
+    .values(last_seq=_chain.c.last_seq + 1)
+    .returning(
+        _chain.c.last_seq,
+        _chain.c.last_hash,
+        select(_revision.c.revision).where(_revision.c.id == 1).scalar_subquery(),
+    )
+)
+_INSERT_ROW = _passages.insert()
+_MOVE_HEAD = update(_chain).where(_chain.c.id == 1).values(last_hash=bindparam("new_hash"))
+
+
 class SqlPassageLog:
-    """``gate.ports.PassageLog`` on the registry database."""
+    """``gate.ports.PassageLog`` on the registry database.
+
+    Appends go through an engine of their own whose connections wait at most
+    ``lock_timeout_ms`` for a lock (a gate must never hang: past that the passage is
+    refused), without a ping per checkout; a connection the server dropped is retried once.
+    """
 
     def __init__(self, database: Database, *, lock_timeout_ms: int = 2000) -> None:
         self._database = database
-        # A gate must never hang on a lock: past this wait the passage is refused instead.
-        self._lock_timeout_ms = lock_timeout_ms
+        self._writer = database.writer_engine(lock_timeout_ms=lock_timeout_ms)
 
     def append(self, entry: PassageEntry, *, registry_revision: int | None = None) -> PassageRecord:
         """Write ``entry`` durably (see the module docstring)."""
-        try:
-            with self._database.engine.begin() as connection:
-                self._limit_lock_wait(connection)
-                return self._append(connection, entry, registry_revision)
-        except DBAPIError as exc:
-            logger.error("passage log write failed: %s", exc.orig)
-            raise LogUnavailable(f"the passage log refused the write: {exc.orig}") from None
-
-    def _limit_lock_wait(self, connection: Connection) -> None:
-        if self._database.dialect == "sqlite":
-            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(self._lock_timeout_ms)}")
-        else:
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(self._lock_timeout_ms)}")
+        for attempt in range(2):
+            try:
+                with self._writer.begin() as connection:
+                    return self._append(connection, entry, registry_revision)
+            except DBAPIError as exc:
+                if exc.connection_invalidated and attempt == 0:
+                    continue  # the server dropped an idle connection: once more, fresh
+                logger.error("passage log write failed: %s", exc.orig)
+                raise LogUnavailable(f"the passage log refused the write: {exc.orig}") from None
+        raise AssertionError("unreachable")
 
     def _append(
         self, connection: Connection, entry: PassageEntry, registry_revision: int | None
     ) -> PassageRecord:
-        head = connection.execute(
-            update(_chain)
-            .where(_chain.c.id == 1)
-            .values(last_seq=_chain.c.last_seq + 1)
-            .returning(_chain.c.last_seq, _chain.c.last_hash)
-        ).one()
-        if registry_revision is not None:
-            current = connection.scalar(
-                select(RegistryRevision.revision).where(RegistryRevision.id == 1)
-            )
-            if current != registry_revision:
-                raise StaleSnapshot(int(current or 0))
-        values = _row_values(head.last_seq, entry, head.last_hash)
-        values["row_hash"] = row_digest(head.last_hash, hashed_content(values))
-        connection.execute(_passages.insert().values(values))
-        connection.execute(
-            update(_chain).where(_chain.c.id == 1).values(last_hash=values["row_hash"])
-        )
+        last_seq, last_hash, current_revision = connection.execute(_BUMP_HEAD).one()
+        if registry_revision is not None and current_revision != registry_revision:
+            raise StaleSnapshot(int(current_revision or 0))
+        values = _row_values(last_seq, entry, last_hash)
+        values["row_hash"] = row_digest(last_hash, hashed_content(values))
+        connection.execute(_INSERT_ROW, values)
+        connection.execute(_MOVE_HEAD, {"new_hash": values["row_hash"]})
         if entry.decision.opens_barrier:
             self._consume_single_use_passes(connection, entry)
-        return PassageRecord(seq=head.last_seq, entry=entry, row_hash=values["row_hash"])
+        return PassageRecord(seq=last_seq, entry=entry, row_hash=values["row_hash"])
 
     def _consume_single_use_passes(self, connection: Connection, entry: PassageEntry) -> None:
         """A one-time pass (an escorted hospital visit) is spent by the passage it let through.
