@@ -191,6 +191,13 @@ class Decision:
         """The codes alone, in order."""
         return tuple(reason.code for reason in self.reasons)
 
+    def reasons_json(self) -> list[dict[str, object]]:
+        """The reasons as the log stores them and scripts read them."""
+        return [
+            {"code": reason.code, "params": dict(reason.params), "rule_id": reason.rule_id}
+            for reason in self.reasons
+        ]
+
 
 @dataclass(frozen=True)
 class PassageEntry:

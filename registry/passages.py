@@ -61,10 +61,7 @@ def _row_values(seq: int, entry: PassageEntry, prev_hash: str) -> dict[str, Any]
         "outcome": decision.outcome.value,
         "alert": decision.alert.value,
         "opens_barrier": decision.opens_barrier,
-        "reasons": [
-            {"code": reason.code, "params": dict(reason.params), "rule_id": reason.rule_id}
-            for reason in decision.reasons
-        ],
+        "reasons": decision.reasons_json(),
         "rule_ids": list(decision.rule_ids),
         "decided_by": entry.decided_by,
         "overrides_seq": entry.overrides_seq,

@@ -44,10 +44,7 @@ def record_json(record: PassageRecord, person: PersonFacts | None = None) -> dic
         "outcome": decision.outcome.value,
         "alert": decision.alert.value,
         "opens_barrier": decision.opens_barrier,
-        "reasons": [
-            {"code": reason.code, "params": dict(reason.params), "rule_id": reason.rule_id}
-            for reason in decision.reasons
-        ],
+        "reasons": decision.reasons_json(),
         "rule_ids": list(decision.rule_ids),
         "decided_by": entry.decided_by,
         "overrides_seq": entry.overrides_seq,
@@ -60,10 +57,7 @@ def _print_result(result: PassageResult, *, as_json: bool) -> None:
         payload: dict[str, Any] = {
             "seq": None,
             "outcome": result.decision.outcome.value,
-            "reasons": [
-                {"code": r.code, "params": dict(r.params), "rule_id": r.rule_id}
-                for r in result.decision.reasons
-            ],
+            "reasons": result.decision.reasons_json(),
         }
     else:
         payload = record_json(result.record, result.event.person)
