@@ -58,14 +58,19 @@ def login(
 ) -> Response:
     """Check the password; open a session (HttpOnly, SameSite=Strict cookie)."""
     context = web(request)
-    try:
-        with context.services.database.session() as db:
+    refused: LoginRefused | None = None
+    with context.services.database.session() as db:
+        # The refusal is caught inside the transaction: its failure count and audit row
+        # must be committed, not rolled back with it.
+        try:
             account = authenticate(
                 db, username=username.strip(), password=password, now=now(), origin=origin(request)
             )
             token, _row = open_session(db, account=account, now=now(), origin=origin(request))
             role = Role(account.role)
-    except LoginRefused as refused:
+        except LoginRefused as problem:
+            refused = problem
+    if refused is not None:
         return render(
             request,
             "login.html",
@@ -121,8 +126,9 @@ def unlock(
     """Re-open an idle-locked session with the PIN (or the password)."""
     user = current_session(request, allow_locked=True)
     _check_csrf(request, user, csrf_token)
-    try:
-        with web(request).services.database.session() as db:
+    refused = False
+    with web(request).services.database.session() as db:
+        try:  # caught inside: the failure count and audit row are committed
             unlock_session(
                 db,
                 session_id=user.session_id,
@@ -131,7 +137,9 @@ def unlock(
                 now=now(),
                 origin=origin(request),
             )
-    except LoginRefused:
+        except LoginRefused:
+            refused = True
+    if refused:
         return render(
             request,
             "unlock.html",

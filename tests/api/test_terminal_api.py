@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -135,3 +136,67 @@ def test_a_5_mb_field_is_refused_before_it_is_read(
     )
     assert response.status_code == 413
     assert overrides(services) == []
+
+
+def test_an_idle_terminal_locks_and_the_guards_pin_opens_it_again(services: Services) -> None:
+    populate(services)
+    with services.database.session() as session:
+        create_account(
+            session,
+            username="guard2",
+            display_name="夜班",
+            role=Role.GUARD,
+            password="guard-password",
+            pin="2468",
+            now=datetime.now(UTC),
+            actor="test",
+            origin="test",
+        )
+    app = create_app(services, build_station(services))
+    app.state.web.idle_lock = timedelta(milliseconds=300)
+    with TestClient(app) as client:
+        client.post("/login", data={"username": "guard2", "password": "guard-password"})
+        page = client.get("/terminal")
+        found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert found is not None
+        token = found.group(1)
+        time.sleep(0.4)
+        assert client.get("/terminal/state").status_code == 423
+        locked_page = client.get("/terminal", headers={"accept": "text/html"})
+        assert locked_page.status_code == 423
+        assert 'name="pin"' in locked_page.text
+        wrong = client.post("/unlock", data={"pin": "0000", "csrf_token": token})
+        assert wrong.status_code == 401
+        assert client.get("/terminal/state").status_code == 423
+        right = client.post(
+            "/unlock", data={"pin": "2468", "csrf_token": token}, follow_redirects=False
+        )
+        assert right.status_code == 303
+        assert client.get("/terminal/state").status_code == 200
+    assert "unlock.refused" in audit_actions(services)
+
+
+def test_five_wrong_passwords_lock_the_account_and_every_attempt_is_audited(
+    services: Services,
+) -> None:
+    with services.database.session() as session:
+        create_account(
+            session,
+            username="guard3",
+            display_name="早班",
+            role=Role.GUARD,
+            password="guard-password",
+            now=datetime.now(UTC),
+            actor="test",
+            origin="test",
+        )
+    with TestClient(create_app(services, build_station(services))) as client:
+        for _attempt in range(5):
+            wrong = client.post("/login", data={"username": "guard3", "password": "nope-nope"})
+            assert wrong.status_code == 401
+        right = client.post("/login", data={"username": "guard3", "password": "guard-password"})
+        assert right.status_code == 401
+        assert "锁定" in right.text
+    actions = audit_actions(services)
+    assert actions.count("login.refused") == 6
+    assert "login" not in actions
