@@ -202,7 +202,7 @@ class DeviceWatch:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._devices = dict(devices)
-        self._silence_after = silence_after
+        self.silence_after = silence_after
         self._on_alarm = on_alarm
         self._clock = clock
         self._silent: set[tuple[str, str]] = set()
@@ -240,7 +240,7 @@ class DeviceWatch:
             key = (status.lane, status.kind)
             silent = status.health.state is DeviceState.OFFLINE or (
                 status.silent_for is not None
-                and status.silent_for > self._silence_after.total_seconds()
+                and status.silent_for > self.silence_after.total_seconds()
             )
             if silent != (key in self._silent):
                 (self._silent.add if silent else self._silent.discard)(key)

@@ -29,6 +29,7 @@ from api.web.feed import feed_item
 from gate.bootstrap import Station
 from gate.documents import DocumentType
 from gate.errors import DocumentInvalid, GateError, NotFound, OverrideRefused
+from gate.lanes import DeviceStatus
 from gate.model import Outcome, PassageRecord
 from gate.people import mask_name
 from gate.pipeline import MAX_OVERRIDE_TEXT, OVERRIDE_REASONS
@@ -71,21 +72,26 @@ def terminal_page(request: Request, user: Guard) -> Response:
     )
 
 
+def _device(status: DeviceStatus, lang: str, silence: float) -> dict[str, Any]:
+    # A feed that has gone quiet is shown as offline even while its port is still open.
+    silent = status.silent_for is not None and status.silent_for > silence
+    state = "offline" if silent else status.health.state.value
+    return {
+        "lane": status.lane,
+        "kind": status.kind,
+        "label": t(lang, f"device.{status.kind}"),
+        "state": state,
+        "state_text": t(lang, f"device.state.{state}"),
+        "detail": f"silent {status.silent_for:.0f} s" if silent else status.health.detail,
+    }
+
+
 def _header(station: Station, lang: str) -> dict[str, Any]:
+    silence = station.watch.silence_after.total_seconds()
     snapshot = station.gate.snapshots.current()
     counts = occupancy(snapshot, now=now())
     return {
-        "devices": [
-            {
-                "lane": status.lane,
-                "kind": status.kind,
-                "label": t(lang, f"device.{status.kind}"),
-                "state": status.health.state.value,
-                "state_text": t(lang, f"device.state.{status.health.state.value}"),
-                "detail": status.health.detail,
-            }
-            for status in station.watch.statuses()
-        ],
+        "devices": [_device(status, lang, silence) for status in station.watch.statuses()],
         "occupancy": t(lang, "terminal.occupancy", inside=counts.inside, outside=counts.outside),
         "quarantined_outside": [
             {"name": mask_name(person.name), "home": person.home}
