@@ -1,0 +1,47 @@
+"""The operator's view of the log: `gate passage`, `gate log verify` catching an edited row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import text
+
+from gate.bootstrap import Services
+from tests.e2e.conftest import QUARANTINED, RESIDENT_A, populate
+from tests.e2e.test_serve import gate
+
+
+def env_of(services: Services) -> dict[str, str]:
+    from tests.e2e.test_serve import gate_env
+
+    settings = services.settings
+    env = gate_env(Path(settings.data_dir).parent, settings.effective_database_url)
+    env.update(
+        GATE_DATA_DIR=str(settings.data_dir), GATE_SECRETS__KEY_FILE=str(settings.secrets.key_file)
+    )
+    return env
+
+
+def test_gate_passage_prints_the_decision_and_log_verify_names_an_edited_row(
+    services: Services,
+) -> None:
+    populate(services)
+    env = env_of(services)
+    allowed = gate(env, "passage", "--id-number", RESIDENT_A, "--direction", "out", "--json")
+    assert allowed.returncode == 0, allowed.stderr
+    decision = json.loads(allowed.stdout)
+    assert (decision["seq"], decision["outcome"], decision["barrier_opened"]) == (1, "allow", True)
+    assert RESIDENT_A not in allowed.stdout
+    denied = json.loads(
+        gate(env, "passage", "--id-number", QUARANTINED, "--direction", "out", "--json").stdout
+    )
+    assert (denied["outcome"], denied["reasons"][0]["code"]) == ("deny", "quarantine_no_exit")
+    intact = gate(env, "log", "verify")
+    assert intact.returncode == 0
+    assert "intact: 2 rows" in intact.stdout
+    with services.database.engine.begin() as connection:
+        connection.execute(text("UPDATE passages SET outcome = 'allow' WHERE seq = 2"))
+    broken = gate(env, "log", "verify")
+    assert broken.returncode == 1
+    assert "BROKEN at row 2" in broken.stderr
