@@ -28,7 +28,23 @@ POSTGRES_URL = os.environ.get(
     "GATE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("GATE_TEST_REQUIRE_POSTGRES") == "1"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _find_shared_data() -> Path:
+    """``../shared/data`` beside the checkout, wherever the checkout is cloned to.
+
+    ``GATE_TEST_DATA`` names it explicitly; else the folders above the repository are
+    searched, then the workplace's ``/work/shared/data``.
+    """
+    if os.environ.get("GATE_TEST_DATA"):
+        return Path(os.environ["GATE_TEST_DATA"])
+    for parent in Path(__file__).resolve().parents[1:]:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return Path("/work/shared/data")
+
+
+SHARED_DATA = _find_shared_data()
 TEST_KEY = bytes(range(32))
 
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -14,8 +14,9 @@ from devices.idcard.text import ISSUER_2023, icao_check_digit
 from gate.cards import CardType, IdCard
 from gate.documents import gb11643_check_character
 from gate.people import Sex
+from tests.conftest import SHARED_DATA
 
-SAM_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "idcard-sam"
+SAM_DATA = SHARED_DATA / "idcard-sam"
 PHOTO = b"WL" + bytes((n * 37 + 11) % 256 for n in range(1022))
 
 
