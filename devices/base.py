@@ -64,6 +64,11 @@ class DeviceDriver:
             delay = min(self.BACKOFF_START * 2 ** (self._failures - 1), self.BACKOFF_MAX)
             self._retry_at = self._monotonic() + delay
 
+    def _mark_closed(self) -> None:
+        """Mark the device closed on purpose: offline, without an error or a backoff."""
+        with self._health_lock:
+            self._state, self._detail = DeviceState.OFFLINE, "closed"
+
     def _may_retry(self) -> bool:
         """True once the backoff after the last failure has passed."""
         return self._monotonic() >= self._retry_at

@@ -142,8 +142,7 @@ class OpenCvCamera(DeviceDriver):
                 )
         with self._frame_lock:
             self._latest = None
-        with self._health_lock:
-            self._state, self._detail = DeviceState.OFFLINE, "closed"
+        self._mark_closed()
 
     @property
     def open_attempts(self) -> int:

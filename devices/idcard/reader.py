@@ -47,7 +47,6 @@ from devices.idcard.protocol import (
 )
 from devices.idcard.text import decode_text
 from gate.cards import IdCard
-from gate.device_ports import DeviceState
 from gate.device_settings import Ga467SerialConfig
 from gate.errors import ConfigError, DeviceIOError, DeviceTimeout, FrameError
 
@@ -175,8 +174,7 @@ class Ga467SerialReader(DeviceDriver):
         self._closing.set()
         with self._io_lock:
             self._drop_port()
-        with self._health_lock:
-            self._state, self._detail = DeviceState.OFFLINE, "closed"
+        self._mark_closed()
 
     # --- connection -------------------------------------------------------------------
 

@@ -24,7 +24,6 @@ import time
 from collections import deque
 
 from devices.base import DeviceDriver
-from gate.device_ports import DeviceState
 from gate.errors import DeviceIOError
 
 logger = logging.getLogger(__name__)
@@ -66,10 +65,6 @@ class ScannerDriver(DeviceDriver):
         """The device answered with garbage: degraded for a while."""
         self._degraded_until = time.monotonic() + self.DEGRADED_HOLD
         self._degraded(detail)
-
-    def _mark_closed(self) -> None:
-        with self._health_lock:
-            self._state, self._detail = DeviceState.OFFLINE, "closed"
 
     def _unavailable(self) -> DeviceIOError:
         """The error ``read_code`` raises while the scanner is offline or closed."""

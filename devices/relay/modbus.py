@@ -284,11 +284,6 @@ class ModbusRelay(DeviceDriver):
                 self._seen()
             return self.health()
 
-    def _mark_closed(self) -> None:
-        # Not a failure: no error log, no backoff; just no longer available.
-        with self._health_lock:
-            self._state, self._detail = DeviceState.OFFLINE, "closed"
-
     def close(self) -> None:
         """Switch the coil off and release the connection."""
         with self._lock:

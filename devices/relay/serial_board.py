@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import serial
 
 from devices.base import DeviceDriver
-from gate.device_ports import DeviceHealth, DeviceState
+from gate.device_ports import DeviceHealth
 from gate.device_settings import SerialRelayConfig
 from gate.errors import DeviceIOError, DeviceTimeout
 from gate.model import Direction
@@ -120,11 +120,6 @@ class SerialRelayBoard(DeviceDriver):
                 return self.health()
             self._seen()
             return self.health()
-
-    def _mark_closed(self) -> None:
-        # Not a failure: no error log, no backoff; just no longer available.
-        with self._health_lock:
-            self._state, self._detail = DeviceState.OFFLINE, "closed"
 
     def close(self) -> None:
         """Send "off" and release the port."""

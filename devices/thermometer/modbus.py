@@ -27,7 +27,7 @@ from pymodbus.simulator import SimDevice
 from devices.base import DeviceDriver
 from devices.relay.emulators import ModbusEmulatorServer, Transport, bit_blocks
 from devices.relay.modbus import ModbusEndpoint, ModbusLink, endpoint_from_config
-from gate.device_ports import DeviceHealth, DeviceState
+from gate.device_ports import DeviceHealth
 from gate.device_settings import ModbusThermometerConfig, ThermometerEmulatedConfig
 from gate.errors import DeviceIOError, DriverNotAvailable
 
@@ -108,11 +108,6 @@ class ModbusThermometer(DeviceDriver):
                 return None
             self._seen()
             return value
-
-    def _mark_closed(self) -> None:
-        # Not a failure: no error log, no backoff; just no longer available.
-        with self._health_lock:
-            self._state, self._detail = DeviceState.OFFLINE, "closed"
 
     def close(self) -> None:
         """Release the connection."""
