@@ -56,7 +56,7 @@ class ModbusRelayConfig(_Driver):
     port: int = Field(default=502, ge=1, le=65535)
     serial_port: str | None = None
     baud: int = Field(default=9600, gt=0)
-    unit_id: int = Field(default=1, ge=0, le=247)
+    unit_id: int = Field(default=1, ge=1, le=247)  # 0 is broadcast: nothing would answer
     coil: int = Field(default=0, ge=0)
     pulse_ms: int = Field(default=500, ge=50, le=10_000)
     closed_input: int | None = Field(default=None, ge=0, description="Barrier-closed contact")
@@ -137,9 +137,13 @@ class ModbusThermometerConfig(_Driver):
     port: int = Field(default=502, ge=1, le=65535)
     serial_port: str | None = None
     baud: int = Field(default=9600, gt=0)
-    unit_id: int = Field(default=1, ge=0, le=247)
+    unit_id: int = Field(default=1, ge=1, le=247)  # 0 is broadcast: nothing would answer
     holding_register: int = Field(default=0, ge=0)
     scale: Literal[10, 100] = 10
+    no_reading: tuple[int, ...] = Field(
+        default=(), description="Raw values the device writes when nobody was measured"
+    )
+    timeout: float = Field(default=1.0, gt=0)
 
 
 class ThermometerEmulatedConfig(_Driver):

@@ -511,7 +511,7 @@ def seed_demo(
         session,
         actor=actor,
         origin=origin,
-        action="demo_seed",
+        action="demo.seed",
         target=target,
         at=now,
         detail=detail,

@@ -75,12 +75,13 @@ class ModbusThermometer(DeviceDriver):
         cls, config: ModbusThermometerConfig, *, name: str, data_dir: Path
     ) -> ModbusThermometer:
         """Build from a ``modbus-thermometer`` config."""
-        endpoint = endpoint_from_config(config, timeout=1.0)
+        endpoint = endpoint_from_config(config, timeout=config.timeout)
         return cls(
             name,
             link=ModbusLink(endpoint, device=name),
             register=config.holding_register,
             scale=config.scale,
+            no_reading=config.no_reading,
         )
 
     def read_celsius(self, timeout: float) -> float | None:
