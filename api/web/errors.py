@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.i18n import t
@@ -12,9 +13,12 @@ from api.web.deps import (
     Forbidden,
     SessionLocked,
     current_session,
+    deny,
     language,
     render,
 )
+from gate.errors import NotFound
+from registry.office import OutOfScope
 
 
 def _wants_html(request: Request) -> bool:
@@ -46,6 +50,30 @@ def install_page_errors(app: FastAPI) -> None:
                 request, "error.html", user, status_code=403, status_code_text=403, message=message
             )
         return JSONResponse({"detail": message}, status_code=403)
+
+    @app.exception_handler(OutOfScope)
+    async def _out_of_scope(request: Request, exc: OutOfScope) -> Response:
+        # A building head reaching for another building: audited, then "not allowed".
+        user = current_session(request, allow_locked=True)
+        await run_in_threadpool(
+            deny,
+            request,
+            user,
+            exc.target,
+            role=user.role.value,
+            buildings=list(user.building_keys),
+        )
+        return await _forbidden(request, Forbidden())
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> Response:
+        message = t(language(request), "error.not_found")
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+        user = current_session(request, allow_locked=True)
+        return render(
+            request, "error.html", user, status_code=404, status_code_text=404, message=message
+        )
 
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, _exc: CsrfRejected) -> Response:

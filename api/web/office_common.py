@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.i18n import t
-from api.web.deps import Forbidden, deny, language, render, require, require_csrf
+from api.web.deps import language, render, require, require_csrf
 from gate.documents import mask
 from gate.errors import DocumentInvalid, GateError, NotFound
 from gate.people import mask_name
 from gate.roles import Permission, scoped_to_buildings
 from gate.status import LOCAL_TZ
 from registry.accounts import ActiveSession
-from registry.office import FEVER_FROM, OfficeRefused, OutOfScope, Scope, natural_key
+from registry.office import FEVER_FROM, OfficeRefused, Scope, natural_key
 
 OfficeUser = Annotated[ActiveSession, Depends(require(Permission.OFFICE))]
 OfficePost = Annotated[ActiveSession, Depends(require_csrf(Permission.OFFICE))]
@@ -61,12 +61,6 @@ def scope_of(user: ActiveSession) -> Scope:
     if scoped_to_buildings(user.role):
         return Scope(frozenset(user.building_keys))
     return Scope()
-
-
-def out_of_scope(request: Request, user: ActiveSession, refused: OutOfScope) -> NoReturn:
-    """Audit a reach outside the account's buildings and answer 403."""
-    deny(request, user, refused.target, role=user.role.value, buildings=list(user.building_keys))
-    raise Forbidden
 
 
 def refusal_text(lang: str, problem: Exception) -> str:

@@ -20,7 +20,6 @@ from api.web.office_common import (
     OfficeUser,
     done,
     not_found,
-    out_of_scope,
     page,
     refusal_text,
     scope_of,
@@ -31,7 +30,7 @@ from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
 from gate.places import building_key
 from gate.status import local_date
 from registry.accounts import ActiveSession
-from registry.office import OfficeRefused, OutOfScope, parse_day
+from registry.office import OfficeRefused, parse_day
 from registry.office_people import (
     PersonInput,
     add_person,
@@ -92,8 +91,6 @@ def _building_page(
     try:
         with web(request).services.database.session() as db:
             units = building_view(db, key=key, scope=scope_of(user), now=now())
-    except OutOfScope as refused:
-        out_of_scope(request, user, refused)
     except NotFound:
         if error is None:
             return not_found(request, user)
@@ -138,13 +135,8 @@ def _household_page(
     error: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    try:
-        with web(request).services.database.session() as db:
-            household, needs = household_view(db, ref=ref, scope=scope_of(user), now=now())
-    except OutOfScope as refused:
-        out_of_scope(request, user, refused)
-    except NotFound:
-        return not_found(request, user)
+    with web(request).services.database.session() as db:
+        household, needs = household_view(db, ref=ref, scope=scope_of(user), now=now())
     return page(
         request,
         "office_household.html",
@@ -213,8 +205,6 @@ def add_person_form(
                 actor=user.username,
                 origin=origin(request),
             )
-    except OutOfScope as refused:
-        out_of_scope(request, user, refused)
     except Refusals as problem:
         error = refusal_text(language(request), problem)
         # The number itself is never sent back to the page.
@@ -244,13 +234,8 @@ def _person_page(
     status_code: int = 200,
     error: str | None = None,
 ) -> Response:
-    try:
-        with web(request).services.database.session() as db:
-            person = person_view(db, ref=ref, scope=scope_of(user), now=now())
-    except OutOfScope as refused:
-        out_of_scope(request, user, refused)
-    except NotFound:
-        return not_found(request, user)
+    with web(request).services.database.session() as db:
+        person = person_view(db, ref=ref, scope=scope_of(user), now=now())
     today = local_date(now())
     return page(
         request,
@@ -303,10 +288,6 @@ def update_person_form(
                 actor=user.username,
                 origin=origin(request),
             )
-    except OutOfScope as refused:
-        out_of_scope(request, user, refused)
-    except NotFound:
-        return not_found(request, user)
     except Refusals as problem:
         error = refusal_text(language(request), problem)
         return _person_page(request, user, ref, status_code=422, error=error)
@@ -326,10 +307,6 @@ def move_out_form(request: Request, user: OfficePost, ref: str) -> Response:
                 actor=user.username,
                 origin=origin(request),
             )
-    except OutOfScope as refused:
-        out_of_scope(request, user, refused)
-    except NotFound:
-        return not_found(request, user)
     except Refusals as problem:
         error = refusal_text(language(request), problem)
         return _person_page(request, user, ref, status_code=422, error=error)
@@ -367,10 +344,6 @@ def start_status_form(
                 actor=user.username,
                 origin=origin(request),
             )
-    except OutOfScope as refused:
-        out_of_scope(request, user, refused)
-    except NotFound:
-        return not_found(request, user)
     except Refusals as problem:
         error = refusal_text(language(request), problem)
         return _person_page(request, user, ref, status_code=422, error=error)
@@ -390,10 +363,6 @@ def end_status_form(request: Request, user: OfficePost, record_id: int) -> Respo
                 actor=user.username,
                 origin=origin(request),
             )
-    except OutOfScope as refused:
-        out_of_scope(request, user, refused)
-    except NotFound:
-        return not_found(request, user)
     except OfficeRefused as problem:
         return page(
             request,

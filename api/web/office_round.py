@@ -17,15 +17,12 @@ from api.web.office_common import (
     RoundPost,
     RoundUser,
     done,
-    not_found,
-    out_of_scope,
     page,
     refusal_text,
     scope_of,
 )
-from gate.errors import NotFound
 from registry.accounts import ActiveSession
-from registry.office import OfficeRefused, OutOfScope
+from registry.office import OfficeRefused
 from registry.office_round import (
     ESCORT_HOURS,
     NeedKind,
@@ -95,10 +92,6 @@ def temperature_form(
                 actor=user.username,
                 origin=origin(request),
             )
-    except OutOfScope as refused:
-        out_of_scope(request, user, refused)
-    except NotFound:
-        return not_found(request, user)
     except OfficeRefused as problem:
         return _round_page(
             request,
@@ -147,10 +140,6 @@ def need_form(
                 actor=user.username,
                 origin=origin(request),
             )
-    except OutOfScope as refused:
-        out_of_scope(request, user, refused)
-    except NotFound:
-        return not_found(request, user)
     except OfficeRefused as problem:
         return _round_page(
             request,
@@ -176,10 +165,6 @@ def resolve_form(request: Request, user: RoundPost, need_id: int, household: Tex
                 actor=user.username,
                 origin=origin(request),
             )
-    except OutOfScope as refused:
-        out_of_scope(request, user, refused)
-    except NotFound:
-        return not_found(request, user)
     except OfficeRefused as problem:
         return _round_page(
             request, user, status_code=422, error=refusal_text(language(request), problem)
