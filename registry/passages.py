@@ -297,14 +297,3 @@ def unhandled_alerts(
     )
     with database.engine.connect() as connection:
         return [record_from_row(row) for row in connection.execute(query).mappings()]
-
-
-def passages_between(database: Database, *, start: datetime, end: datetime) -> list[PassageRecord]:
-    """Every passage in ``[start, end)``, in order (shift reports)."""
-    with database.engine.connect() as connection:
-        rows = connection.execute(
-            select(_passages)
-            .where(_passages.c.at >= start, _passages.c.at < end)
-            .order_by(_passages.c.seq)
-        ).mappings()
-        return [record_from_row(row) for row in rows]
