@@ -7,13 +7,11 @@ page with the reason and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
-from gate.bootstrap import Services
 from gate.people import HealthStatus
 from gate.status import end_of_local_day, start_of_local_day
 from tests.api.test_office_support import (
@@ -29,33 +27,10 @@ from tests.api.test_office_support import (
     person,
     person_by_number,
     person_count,
-    populate,
     revision,
     sign_in,
     today,
 )
-
-
-@pytest.fixture
-def compound(services: Services) -> Compound:
-    """The small compound with its accounts."""
-    return populate(services)
-
-
-@pytest.fixture
-def head(compound: Compound) -> Iterator[TestClient]:
-    """A client signed in as the building head of buildings 1 and 2."""
-    with app_client(compound.services) as client:
-        sign_in(client, "head")
-        yield client
-
-
-@pytest.fixture
-def office(compound: Compound) -> Iterator[TestClient]:
-    """A client signed in as the property office."""
-    with app_client(compound.services) as client:
-        sign_in(client, "office")
-        yield client
 
 
 def new_person(token: str, **values: str) -> dict[str, str]:

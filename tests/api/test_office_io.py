@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from gate.bootstrap import Services
 from tests.api.test_office_support import (
     NEWCOMER,
     RESIDENT_A,
@@ -23,24 +20,9 @@ from tests.api.test_office_support import (
     html,
     person_by_number,
     person_count,
-    populate,
     sign_in,
 )
 from tests.registry.builders import person_row, write_csv, write_xlsx
-
-
-@pytest.fixture
-def compound(services: Services) -> Compound:
-    """The small compound with its accounts."""
-    return populate(services)
-
-
-@pytest.fixture
-def office(compound: Compound) -> Iterator[TestClient]:
-    """A client signed in as the property office."""
-    with app_client(compound.services) as client:
-        sign_in(client, "office")
-        yield client
 
 
 def upload(client: TestClient, path: Path, token: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,25 +17,10 @@ from tests.api.test_office_support import (
     csrf,
     html,
     person,
-    populate,
     revision,
     sign_in,
     today,
 )
-
-
-@pytest.fixture
-def compound(services: Services) -> Compound:
-    """The small compound with its accounts."""
-    return populate(services)
-
-
-@pytest.fixture
-def head(compound: Compound) -> Iterator[TestClient]:
-    """A client signed in as the building head of buildings 1 and 2."""
-    with app_client(compound.services) as client:
-        sign_in(client, "head")
-        yield client
 
 
 def checks(services: Services) -> list[HealthCheck]:
