@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,17 +25,7 @@ from tests.e2e.conftest import OUTSIDER, populate
 @pytest.fixture
 def guard_client(services: Services) -> Iterator[tuple[TestClient, object, str]]:
     populate(services)
-    with services.database.session() as session:
-        create_account(
-            session,
-            username="guard1",
-            display_name="王师傅",
-            role=Role.GUARD,
-            password="guard-password",
-            now=datetime.now(UTC),
-            actor="test",
-            origin="test",
-        )
+    add_guard(services, "guard1", "王师傅")
     station = build_station(services)
     with TestClient(create_app(services, station)) as client:
         client.post("/login", data={"username": "guard1", "password": "guard-password"})
@@ -42,6 +33,21 @@ def guard_client(services: Services) -> Iterator[tuple[TestClient, object, str]]
         token = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
         assert token is not None
         yield client, station, token.group(1)
+
+
+def add_guard(services: Services, username: str, name: str, pin: str | None = None) -> None:
+    with services.database.session() as session:
+        create_account(
+            session,
+            username=username,
+            display_name=name,
+            role=Role.GUARD,
+            password="guard-password",
+            pin=pin,
+            now=datetime.now(UTC),
+            actor="test",
+            origin="test",
+        )
 
 
 def outsider_review(station: object) -> int:
@@ -53,6 +59,12 @@ def outsider_review(station: object) -> int:
         direction=Direction.IN,
     )
     return int(result.record.seq)
+
+
+def post_override(client: TestClient, seq: int, text: str, token: str | None) -> Any:
+    headers = {"X-CSRF-Token": token} if token else {}
+    body = {"outcome": "allow", "reason_code": "identity_confirmed", "text": text}
+    return client.post(f"/terminal/passages/{seq}/override", json=body, headers=headers)
 
 
 def audit_actions(services: Services) -> list[str]:
@@ -72,8 +84,7 @@ def test_an_override_without_its_csrf_token_is_refused_and_audited(
 ) -> None:
     client, station, _token = guard_client
     seq = outsider_review(station)
-    body = {"outcome": "allow", "reason_code": "identity_confirmed", "text": "ok"}
-    response = client.post(f"/terminal/passages/{seq}/override", json=body)
+    response = post_override(client, seq, "ok", None)
     assert response.status_code == 403
     assert overrides(services) == []
     assert "access.denied" in audit_actions(services)
@@ -84,20 +95,12 @@ def test_an_override_with_an_empty_reason_is_refused_and_audited(
 ) -> None:
     client, station, token = guard_client
     seq = outsider_review(station)
-    response = client.post(
-        f"/terminal/passages/{seq}/override",
-        json={"outcome": "allow", "reason_code": "identity_confirmed", "text": "   "},
-        headers={"X-CSRF-Token": token},
-    )
+    response = post_override(client, seq, "   ", token)
     assert response.status_code == 409
     assert "reason text" in response.json()["detail"]
     assert overrides(services) == []
     assert "action.refused" in audit_actions(services)
-    done = client.post(
-        f"/terminal/passages/{seq}/override",
-        json={"outcome": "allow", "reason_code": "identity_confirmed", "text": "业主确认"},
-        headers={"X-CSRF-Token": token},
-    )
+    done = post_override(client, seq, "业主确认", token)
     assert done.status_code == 200
     assert done.json()["overrides_seq"] == seq
     assert "passage.override" in audit_actions(services)
@@ -113,11 +116,7 @@ def test_a_revoked_guards_open_session_stops_at_the_next_request(
             session, username="guard1", now=datetime.now(UTC), actor="admin", origin="test"
         )
     seq = outsider_review(station)
-    refused = client.post(
-        f"/terminal/passages/{seq}/override",
-        json={"outcome": "allow", "reason_code": "identity_confirmed", "text": "ok"},
-        headers={"X-CSRF-Token": token},
-    )
+    refused = post_override(client, seq, "ok", token)
     assert refused.status_code == 401
     assert client.get("/terminal/state").status_code == 401
     assert overrides(services) == []
@@ -140,18 +139,7 @@ def test_a_5_mb_field_is_refused_before_it_is_read(
 
 def test_an_idle_terminal_locks_and_the_guards_pin_opens_it_again(services: Services) -> None:
     populate(services)
-    with services.database.session() as session:
-        create_account(
-            session,
-            username="guard2",
-            display_name="夜班",
-            role=Role.GUARD,
-            password="guard-password",
-            pin="2468",
-            now=datetime.now(UTC),
-            actor="test",
-            origin="test",
-        )
+    add_guard(services, "guard2", "夜班", pin="2468")
     app = create_app(services, build_station(services))
     app.state.web.idle_lock = timedelta(milliseconds=300)
     with TestClient(app) as client:
@@ -179,17 +167,7 @@ def test_an_idle_terminal_locks_and_the_guards_pin_opens_it_again(services: Serv
 def test_five_wrong_passwords_lock_the_account_and_every_attempt_is_audited(
     services: Services,
 ) -> None:
-    with services.database.session() as session:
-        create_account(
-            session,
-            username="guard3",
-            display_name="早班",
-            role=Role.GUARD,
-            password="guard-password",
-            now=datetime.now(UTC),
-            actor="test",
-            origin="test",
-        )
+    add_guard(services, "guard3", "早班")
     with TestClient(create_app(services, build_station(services))) as client:
         for _attempt in range(5):
             wrong = client.post("/login", data={"username": "guard3", "password": "nope-nope"})
