@@ -23,7 +23,6 @@ from tests.api.test_office_support import (
     audits,
     csrf,
     html,
-    number,
     person,
     person_by_number,
     person_count,
@@ -31,6 +30,7 @@ from tests.api.test_office_support import (
     sign_in,
     today,
 )
+from tests.registry.builders import resident_number as number
 
 
 def new_person(token: str, **values: str) -> dict[str, str]:

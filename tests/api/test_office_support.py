@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from gate.bootstrap import Services, build_station
-from gate.documents import DocumentType, gb11643_check_character
+from gate.documents import DocumentType
 from gate.people import HealthStatus, LegalBasis, Relation, Sex
 from gate.roles import Role
 from gate.status import local_date
@@ -28,14 +28,9 @@ from registry.accounts import create_account
 from registry.models import AuditEvent, Document, Household, Person, RegistryRevision, Unit
 from registry.records import PersonRecord, StatusEntry
 from registry.service import RegistryWriter, add_building, get_or_create_compound
+from tests.registry.builders import resident_number as number
 
 PASSWORD = "correct horse battery"
-
-
-def number(birth: str, seq: str, region: str = "150102") -> str:
-    """A valid resident ID number."""
-    first17 = region + birth + seq
-    return first17 + gb11643_check_character(first17)
 
 
 RESIDENT_A = number("19800101", "003")

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from api.app import create_app
 from gate.bootstrap import Services, Station
-from gate.documents import DocumentType, gb11643_check_character
+from gate.documents import DocumentType
 from gate.model import Credential, CredentialKind, Direction, DocumentRead, Outcome
 from gate.people import HealthStatus, LegalBasis, Sex
 from gate.roles import Role
@@ -30,6 +30,7 @@ from registry.accounts import create_account
 from registry.models import AuditEvent
 from registry.records import PersonRecord, StatusEntry
 from registry.service import RegistryWriter, add_building, get_or_create_compound
+from tests.registry.builders import resident_number as number
 
 PASSWORD = "correct horse battery"
 SHIFT_START = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
@@ -37,12 +38,6 @@ SHIFT_END = SHIFT_START + timedelta(hours=12)
 SHIFT_QUERY = "start=2026-11-29T08:00&end=2026-11-29T20:00"
 NEXT_SHIFT_QUERY = "start=2026-11-29T20:00&end=2026-11-30T08:00"
 FORMULA = '=HYPERLINK("http://evil.example","click")'
-
-
-def number(birth: str, seq: str, region: str = "150102") -> str:
-    """A valid resident ID number."""
-    first17 = region + birth + seq
-    return first17 + gb11643_check_character(first17)
 
 
 RESIDENT_A = number("19800101", "003")

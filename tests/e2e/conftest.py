@@ -10,20 +10,16 @@ import pytest
 
 from devices.memory_barrier import RecordingBarrier
 from gate.bootstrap import Gate, Services, build_gate
-from gate.documents import DocumentType, gb11643_check_character
+from gate.documents import DocumentType
 from gate.events import GateEvent, PassageEvent
 from gate.model import Credential, CredentialKind, Direction, DocumentRead
 from gate.people import HealthStatus, LegalBasis, Sex
 from gate.pipeline import PassageResult
 from registry.records import PersonRecord, StatusEntry
 from registry.service import RegistryWriter, add_building, get_or_create_compound
+from tests.registry.builders import resident_number as number
 
 START = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
-
-
-def number(birth: str, seq: str, region: str = "150102") -> str:
-    first17 = region + birth + seq
-    return first17 + gb11643_check_character(first17)
 
 
 RESIDENT_A = number("19800101", "003")  # 1号楼1单元101

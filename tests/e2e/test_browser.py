@@ -35,7 +35,8 @@ from registry.models import AuditEvent, Building, Household, Passage, Unit, Visi
 from registry.records import PersonRecord
 from registry.service import RegistryWriter, add_building, get_or_create_compound
 from tests.conftest import THREAD_ALLOWANCES
-from tests.e2e.conftest import OUTSIDER, QUARANTINED, RESIDENT_A, number, populate
+from tests.e2e.conftest import OUTSIDER, QUARANTINED, RESIDENT_A, populate
+from tests.registry.builders import resident_number as number
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Screenshots go to $GATE_SCREENSHOTS (the README's come from there), else nowhere kept.
