@@ -22,8 +22,8 @@ from api.web.deps import TEMPLATES, WebContext
 from api.web.errors import install_page_errors
 from api.web.feed import RecentCards
 from api.web.limits import BodyLimit
-from gate.bootstrap import Services, Station
-from gate.errors import GateError, RegistryUnavailable
+from gate.domain.errors import GateError, RegistryUnavailable
+from gate.runtime.bootstrap import Services, Station
 from registry.service import registry_stats
 
 STATIC = Path(__file__).resolve().parent / "static"

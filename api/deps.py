@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from gate.bootstrap import Services
+from gate.runtime.bootstrap import Services
 
 
 def get_services(request: Request) -> Services:

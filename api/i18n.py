@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.messages import core, office, report
-from gate.status import LOCAL_TZ
+from gate.domain.status import LOCAL_TZ
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"

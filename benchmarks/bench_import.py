@@ -20,7 +20,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from gate.documents import gb11643_check_character
+from gate.domain.documents import gb11643_check_character
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.importer import ImportLimits, import_file

@@ -44,10 +44,10 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, joinedload
 
 from devices.memory_barrier import RecordingBarrier
-from gate.bootstrap import Services, bootstrap, build_gate, utc_now
-from gate.documents import DocumentType, gb11643_check_character, normalize
-from gate.events import EventBus
-from gate.model import (
+from gate.app.pipeline import PassagePipeline
+from gate.domain.documents import DocumentType, gb11643_check_character, normalize
+from gate.domain.events import EventBus
+from gate.domain.model import (
     Credential,
     CredentialKind,
     Direction,
@@ -58,12 +58,12 @@ from gate.model import (
     Presence,
     VisitWindow,
 )
-from gate.model import Exemption as ExemptionFacts
-from gate.pipeline import PassagePipeline
-from gate.policy import RuleConfig
-from gate.settings import load_settings
-from gate.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, VisitFacts
-from gate.status import LOCAL_TZ, StatusPeriod
+from gate.domain.model import Exemption as ExemptionFacts
+from gate.domain.policy import RuleConfig
+from gate.domain.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, VisitFacts
+from gate.domain.status import LOCAL_TZ, StatusPeriod
+from gate.runtime.bootstrap import Services, bootstrap, build_gate, utc_now
+from gate.runtime.settings import load_settings
 from registry.controls import list_rules
 from registry.database import Database
 from registry.demo import REGIONS, generate_demo, seed_demo
@@ -443,7 +443,7 @@ def baseline_pipeline(services: Services) -> PassagePipeline:
     """The production pipeline with the snapshot swapped for per-passage queries."""
     cipher = services.cipher
 
-    def document_hash(document: DocumentRead) -> str:  # as in gate.bootstrap.build_gate
+    def document_hash(document: DocumentRead) -> str:  # as in gate.runtime.bootstrap.build_gate
         return cipher.lookup_hash(document.doc_type.value, normalize(document.number))
 
     return PassagePipeline(

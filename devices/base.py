@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from gate.device_ports import DeviceHealth, DeviceState
+from gate.domain.device_ports import DeviceHealth, DeviceState
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gate.errors import DriverNotAvailable
+from gate.domain.errors import DriverNotAvailable
 
 BACKENDS: dict[str, tuple[str, str]] = {
     # ID-card readers

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from devices.base import DeviceDriver
-from gate.model import Direction
+from gate.domain.model import Direction
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class BarrierCommand:
 
 
 class RecordingBarrier(DeviceDriver):
-    """``gate.device_ports.BarrierRelay`` that keeps every command in memory."""
+    """``gate.domain.device_ports.BarrierRelay`` that keeps every command in memory."""
 
     def __init__(self, name: str = "barrier") -> None:
         super().__init__(name)

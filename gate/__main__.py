@@ -1,5 +1,5 @@
 """``python -m gate`` runs the CLI."""
 
-from gate.cli import main
+from gate.runtime.cli import main
 
 main()

@@ -17,8 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gate.errors import GateError, NotFound
-from gate.roles import Role
+from gate.domain.errors import GateError, NotFound
+from gate.domain.roles import Role
 from registry.models import StaffAccount, WebSession
 from registry.service import audit
 

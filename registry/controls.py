@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gate.documents import DocumentType, validate
-from gate.errors import NotFound, RuleParamsInvalid
-from gate.model import ParamValue
-from gate.places import building_key, room_key, unit_key
-from gate.policy import RULE_PARAMETERS, RuleConfig, RuleKind, RuleMode, invalid_params
+from gate.domain.documents import DocumentType, validate
+from gate.domain.errors import NotFound, RuleParamsInvalid
+from gate.domain.model import ParamValue
+from gate.domain.places import building_key, room_key, unit_key
+from gate.domain.policy import RULE_PARAMETERS, RuleConfig, RuleKind, RuleMode, invalid_params
 from registry.crypto import PersonalDataCipher
 from registry.models import (
     Building,

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from gate.errors import RegistryError
+from gate.domain.errors import RegistryError
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gate.errors import RegistryUnavailable, SchemaNotCurrent
+from gate.domain.errors import RegistryUnavailable, SchemaNotCurrent
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ seeded with the seed; every other choice from ``random.Random(seed)``. Birth dat
 drawn back from ``REFERENCE_DATE``, never from the clock. ``seed_demo`` writes the result
 through ``RegistryWriter`` in the caller's transaction; ``write_cards`` saves the cards.
 
-Document numbers follow GB 11643 (check character from ``gate.documents``), except the
+Document numbers follow GB 11643 (check character from ``gate.domain.documents``), except the
 2017 foreigner card, whose check digit is a stand-in because its algorithm is unpublished.
 """
 
@@ -26,10 +26,10 @@ from faker import Faker
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gate.documents import DocumentType, gb11643_check_character, validate
-from gate.errors import RegistryError, RegistryNotEmpty
-from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, StaffRole
-from gate.status import LOCAL_TZ
+from gate.domain.documents import DocumentType, gb11643_check_character, validate
+from gate.domain.errors import RegistryError, RegistryNotEmpty
+from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, StaffRole
+from gate.domain.status import LOCAL_TZ
 from registry.crypto import PersonalDataCipher
 from registry.models import Building, Person, StaffAssignment
 from registry.records import PersonRecord, StatusEntry

@@ -15,11 +15,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from gate.documents import DOCUMENT_LABELS_ZH, DocumentType, mask
-from gate.errors import GateError
-from gate.people import HealthStatus, label_zh
-from gate.places import building_label, unit_label
-from gate.status import StatusPeriod, current_period, local_date
+from gate.domain.documents import DOCUMENT_LABELS_ZH, DocumentType, mask
+from gate.domain.errors import GateError
+from gate.domain.people import HealthStatus, label_zh
+from gate.domain.places import building_label, unit_label
+from gate.domain.status import StatusPeriod, current_period, local_date
 from registry.crypto import PersonalDataCipher
 from registry.models import Building, Document, Household, Person, StatusRecord, Unit
 from registry.service import audit

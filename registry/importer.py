@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gate.documents import mask
-from gate.errors import ImportProblem, ImportRejected
-from gate.status import local_date
+from gate.domain.documents import mask
+from gate.domain.errors import ImportProblem, ImportRejected
+from gate.domain.status import local_date
 from registry.crypto import PersonalDataCipher
 from registry.records import PersonRecord
 from registry.service import Change, RegistryWriter, audit, get_or_create_compound

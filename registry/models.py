@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from gate.documents import DocumentType
-from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, StaffRole
+from gate.domain.documents import DocumentType
+from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, StaffRole
 from registry.types import UTCDateTime, enum_column
 
 NAMING_CONVENTION = {
@@ -285,7 +285,7 @@ class Passage(Base):
     """One row of the append-only passage log; ``seq`` is the district's cursor.
 
     ``row_hash`` = SHA-256 over ``prev_hash`` and the row's canonical JSON (see
-    ``gate.hashchain``), so an edited or deleted row breaks the chain from there on.
+    ``gate.domain.hashchain``), so an edited or deleted row breaks the chain from there on.
     """
 
     __tablename__ = "passages"

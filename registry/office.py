@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from gate.errors import GateError, NotFound
-from gate.people import HealthStatus, PersonKind, Relation, Sex
-from gate.places import building_label, unit_label
-from gate.status import LOCAL_TZ, StatusPeriod, current_period, start_of_local_day
+from gate.domain.errors import GateError, NotFound
+from gate.domain.people import HealthStatus, PersonKind, Relation, Sex
+from gate.domain.places import building_label, unit_label
+from gate.domain.status import LOCAL_TZ, StatusPeriod, current_period, start_of_local_day
 from registry.models import (
     Building,
     Exemption,

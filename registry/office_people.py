@@ -13,11 +13,11 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gate.documents import DocumentType, validate
-from gate.errors import NotFound
-from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
-from gate.places import building_key, building_label, room_key, unit_key, unit_label
-from gate.status import end_of_local_day, local_date, start_of_local_day
+from gate.domain.documents import DocumentType, validate
+from gate.domain.errors import NotFound
+from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
+from gate.domain.places import building_key, building_label, room_key, unit_key, unit_label
+from gate.domain.status import end_of_local_day, local_date, start_of_local_day
 from registry.crypto import PersonalDataCipher
 from registry.models import Document, Person, StatusRecord
 from registry.office import MAX_NAME, MAX_TEXT, OfficeRefused, OutOfScope, Scope, load_person

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from gate.errors import NotFound
-from gate.status import local_date, start_of_local_day
+from gate.domain.errors import NotFound
+from gate.domain.status import local_date, start_of_local_day
 from registry.controls import add_exemption
 from registry.models import Building, HealthCheck, Household, HouseholdNeed, Person, Unit
 from registry.office import (

@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gate.documents import DocumentType, validate
-from gate.errors import NotFound
-from gate.model import ParamValue
-from gate.policy import RULE_PARAMETERS, RuleKind, RuleMode
+from gate.domain.documents import DocumentType, validate
+from gate.domain.errors import NotFound
+from gate.domain.model import ParamValue
+from gate.domain.policy import RULE_PARAMETERS, RuleKind, RuleMode
 from registry.controls import set_rule
 from registry.crypto import PersonalDataCipher
 from registry.models import Document, Exemption, Person, Rule

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gate.documents import DocumentType
-from gate.errors import NotFound
-from gate.people import HealthStatus, LegalBasis
-from gate.places import building_key
+from gate.domain.documents import DocumentType
+from gate.domain.errors import NotFound
+from gate.domain.people import HealthStatus, LegalBasis
+from gate.domain.places import building_key
 from registry.models import Building, Household, HouseholdNeed, Person, Unit
 from registry.office import (
     HOUSEHOLD_LOADS,

@@ -19,9 +19,9 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import DBAPIError
 
-from gate.errors import LogUnavailable, NotFound, StaleSnapshot
-from gate.hashchain import GENESIS, row_digest
-from gate.model import (
+from gate.domain.errors import LogUnavailable, NotFound, StaleSnapshot
+from gate.domain.hashchain import GENESIS, row_digest
+from gate.domain.model import (
     AlertLevel,
     CredentialKind,
     Decision,
@@ -32,7 +32,7 @@ from gate.model import (
     PassageRecord,
     Reason,
 )
-from gate.status import LOCAL_TZ
+from gate.domain.status import LOCAL_TZ
 from registry.database import Database
 from registry.models import Exemption, Passage, PassageChain, RegistryRevision
 
@@ -95,7 +95,7 @@ _MOVE_HEAD = update(_chain).where(_chain.c.id == 1).values(last_hash=bindparam("
 
 
 class SqlPassageLog:
-    """``gate.ports.PassageLog`` on the registry database.
+    """``gate.domain.ports.PassageLog`` on the registry database.
 
     Appends go through an engine of their own whose connections wait at most
     ``lock_timeout_ms`` for a lock (a gate must never hang: past that the passage is

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from gate.documents import DocumentType
-from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
+from gate.domain.documents import DocumentType
+from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
 
 _PHONE = re.compile(r"^\+?\d{7,15}$")
 

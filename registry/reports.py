@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from gate.model import Outcome, Reason
-from gate.people import HealthStatus, mask_name
-from gate.places import building_label, unit_label
-from gate.status import LOCAL_TZ
+from gate.domain.model import Outcome, Reason
+from gate.domain.people import HealthStatus, mask_name
+from gate.domain.places import building_label, unit_label
+from gate.domain.status import LOCAL_TZ
 from registry.models import (
     Building,
     Household,

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import distinct, event, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from gate.errors import DuplicateDocument, NotFound
-from gate.people import HealthStatus
-from gate.places import building_key, room_key, unit_key
-from gate.status import StatusPeriod, current_status, end_of_local_day, start_of_local_day
+from gate.domain.errors import DuplicateDocument, NotFound
+from gate.domain.people import HealthStatus
+from gate.domain.places import building_key, room_key, unit_key
+from gate.domain.status import StatusPeriod, current_status, end_of_local_day, start_of_local_day
 from registry.crypto import PersonalDataCipher
 from registry.models import (
     AuditEvent,

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from gate.model import Direction, Presence, VisitWindow
-from gate.model import Exemption as ExemptionFacts
-from gate.places import building_label, unit_label
-from gate.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, VisitFacts
-from gate.status import StatusPeriod
+from gate.domain.model import Direction, Presence, VisitWindow
+from gate.domain.model import Exemption as ExemptionFacts
+from gate.domain.places import building_label, unit_label
+from gate.domain.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, VisitFacts
+from gate.domain.status import StatusPeriod
 from registry.controls import list_rules
 from registry.database import Database
 from registry.models import (

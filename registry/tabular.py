@@ -13,9 +13,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from gate.documents import DocumentType, detect_type, validate
-from gate.errors import DocumentInvalid, ImportProblem
-from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, parse_label
+from gate.domain.documents import DocumentType, detect_type, validate
+from gate.domain.errors import DocumentInvalid, ImportProblem
+from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, parse_label
 from registry.records import PersonRecord, StatusEntry, normalize_phone
 
 E = TypeVar("E", bound=StrEnum)

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from gate.bootstrap import Services, bootstrap
-from gate.settings import Settings, load_settings
+from gate.runtime.bootstrap import Services, bootstrap
+from gate.runtime.settings import Settings, load_settings
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gate.cli import app
-from gate.errors import ConfigError
+from gate.domain.errors import ConfigError
+from gate.runtime.cli import app
 from tests.conftest import TEST_KEY
 
 WORKED_EXAMPLE = "11010519491231002X"
-ENTRY_POINT = "import sys; from gate.cli import main; sys.argv[0] = 'gate'; main()"
+ENTRY_POINT = "import sys; from gate.runtime.cli import main; sys.argv[0] = 'gate'; main()"
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +32,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def runner() -> CliRunner:
-    """A runner for ``gate.cli.app`` in this process."""
+    """A runner for ``gate.runtime.cli.app`` in this process."""
     return CliRunner()
 
 
@@ -43,7 +43,7 @@ def with_check(first17: str) -> str:
 
 
 def run_gate(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the console entry point (``gate.cli.main``) in a fresh interpreter."""
+    """Run the console entry point (``gate.runtime.cli.main``) in a fresh interpreter."""
     return subprocess.run(
         [sys.executable, "-c", ENTRY_POINT, *args],
         capture_output=True,

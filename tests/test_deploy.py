@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from gate.settings import Settings, load_settings
+from gate.runtime.settings import Settings, load_settings
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 

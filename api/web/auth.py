@@ -22,7 +22,7 @@ from api.web.deps import (
     render,
     web,
 )
-from gate.roles import Role
+from gate.domain.roles import Role
 from registry.accounts import (
     ActiveSession,
     LoginRefused,

@@ -19,8 +19,8 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from api.i18n import DEFAULT_LANGUAGE, LANGUAGES, reason_text, t
-from gate.bootstrap import Services, Station
-from gate.roles import Permission, allowed
+from gate.domain.roles import Permission, allowed
+from gate.runtime.bootstrap import Services, Station
 from registry.accounts import ActiveSession, resolve_session
 from registry.service import audit
 

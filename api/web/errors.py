@@ -17,7 +17,7 @@ from api.web.deps import (
     language,
     render,
 )
-from gate.errors import NotFound
+from gate.domain.errors import NotFound
 from registry.office import OutOfScope
 
 

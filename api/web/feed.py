@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.i18n import reason_text, t
-from gate.documents import mask
-from gate.events import GateEvent, PassageEvent
-from gate.model import DocumentRead, Outcome, PassageRecord
-from gate.people import mask_name
-from gate.snapshot import RegistrySnapshot
-from gate.status import LOCAL_TZ
+from gate.domain.documents import mask
+from gate.domain.events import GateEvent, PassageEvent
+from gate.domain.model import DocumentRead, Outcome, PassageRecord
+from gate.domain.people import mask_name
+from gate.domain.snapshot import RegistrySnapshot
+from gate.domain.status import LOCAL_TZ
 
 
 class RecentCards:

@@ -17,11 +17,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.i18n import t
 from api.web.deps import language, render, require, require_csrf
-from gate.documents import mask
-from gate.errors import DocumentInvalid, GateError, NotFound
-from gate.people import mask_name
-from gate.roles import Permission, scoped_to_buildings
-from gate.status import LOCAL_TZ
+from gate.domain.documents import mask
+from gate.domain.errors import DocumentInvalid, GateError, NotFound
+from gate.domain.people import mask_name
+from gate.domain.roles import Permission, scoped_to_buildings
+from gate.domain.status import LOCAL_TZ
 from registry.accounts import ActiveSession
 from registry.office import FEVER_FROM, OfficeRefused, Scope, natural_key
 

@@ -19,10 +19,10 @@ from api.web.office_common import (
     page,
     refusal_text,
 )
-from gate.documents import DocumentType
-from gate.errors import DocumentInvalid, NotFound
-from gate.policy import RULE_PARAMETERS, RuleMode
-from gate.status import end_of_local_day, local_date
+from gate.domain.documents import DocumentType
+from gate.domain.errors import DocumentInvalid, NotFound
+from gate.domain.policy import RULE_PARAMETERS, RuleMode
+from gate.domain.status import end_of_local_day, local_date
 from registry.accounts import ActiveSession
 from registry.controls import add_exemption, list_rules
 from registry.office import OfficeRefused, Scope, active_exemptions, parse_day, parse_local_time

@@ -22,9 +22,9 @@ from starlette.background import BackgroundTask
 from api.i18n import t
 from api.web.deps import Forbidden, deny, language, now, origin, web
 from api.web.office_common import IoPost, IoUser, page
-from gate.errors import GateError, ImportRejected
-from gate.roles import Role
-from gate.status import LOCAL_TZ
+from gate.domain.errors import GateError, ImportRejected
+from gate.domain.roles import Role
+from gate.domain.status import LOCAL_TZ
 from registry.accounts import ActiveSession
 from registry.exporter import export_file, write_template
 from registry.importer import ImportLimits, ImportReport, import_file

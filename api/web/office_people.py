@@ -24,11 +24,11 @@ from api.web.office_common import (
     refusal_text,
     scope_of,
 )
-from gate.documents import DOCUMENT_LABELS_ZH, DocumentType
-from gate.errors import DocumentInvalid, NotFound
-from gate.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
-from gate.places import building_key
-from gate.status import local_date
+from gate.domain.documents import DOCUMENT_LABELS_ZH, DocumentType
+from gate.domain.errors import DocumentInvalid, NotFound
+from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
+from gate.domain.places import building_key
+from gate.domain.status import local_date
 from registry.accounts import ActiveSession
 from registry.office import OfficeRefused, parse_day
 from registry.office_people import (

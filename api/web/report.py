@@ -19,9 +19,9 @@ from api.web import report_audit
 from api.web.deps import language, now, origin, render, require, web
 from api.web.report_text import LONG, ReportText, local
 from api.web.report_xlsx import XLSX_TYPE, export_name, report_workbook
-from gate.model import Outcome
-from gate.roles import Permission
-from gate.status import LOCAL_TZ
+from gate.domain.model import Outcome
+from gate.domain.roles import Permission
+from gate.domain.status import LOCAL_TZ
 from registry.accounts import ActiveSession
 from registry.reports import MAX_REPORT_SPAN, SHIFT_LENGTH, shift_containing, shift_report
 from registry.service import audit

@@ -20,8 +20,8 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from api.i18n import t
 from api.web.deps import language, now, origin, render, require, web
 from api.web.report_text import local
-from gate.roles import Permission
-from gate.status import LOCAL_TZ, start_of_local_day
+from gate.domain.roles import Permission
+from gate.domain.status import LOCAL_TZ, start_of_local_day
 from registry.accounts import ActiveSession
 from registry.reports_audit import (
     AUDIT_PAGE_SIZE,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from api.i18n import reason_text, t
-from gate.model import Reason
-from gate.status import LOCAL_TZ
+from gate.domain.model import Reason
+from gate.domain.status import LOCAL_TZ
 from registry.reports import GuardDecision, Who
 
 SHORT = "%m-%d %H:%M"

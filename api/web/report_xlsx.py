@@ -16,8 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from api.web.report_text import ReportText
-from gate.model import Outcome
-from gate.status import LOCAL_TZ
+from gate.domain.model import Outcome
+from gate.domain.status import LOCAL_TZ
 from registry.reports import ShiftReport
 from registry.tabular import neutralise
 

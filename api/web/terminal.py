@@ -26,17 +26,17 @@ from api.web.deps import (
     web,
 )
 from api.web.feed import feed_item
-from gate.bootstrap import Station
-from gate.documents import DocumentType
-from gate.errors import DocumentInvalid, GateError, NotFound, OverrideRefused
-from gate.lanes import DeviceStatus
-from gate.model import Outcome, PassageRecord
-from gate.people import mask_name
-from gate.pipeline import MAX_OVERRIDE_TEXT, OVERRIDE_REASONS
-from gate.places import room_key
-from gate.presence import occupancy
-from gate.roles import Permission
-from gate.status import LOCAL_TZ, StatusPeriod, current_status, start_of_local_day
+from gate.app.pipeline import MAX_OVERRIDE_TEXT, OVERRIDE_REASONS
+from gate.domain.device_ports import DeviceStatus
+from gate.domain.documents import DocumentType
+from gate.domain.errors import DocumentInvalid, GateError, NotFound, OverrideRefused
+from gate.domain.model import Outcome, PassageRecord
+from gate.domain.people import mask_name
+from gate.domain.places import room_key
+from gate.domain.presence import occupancy
+from gate.domain.roles import Permission
+from gate.domain.status import LOCAL_TZ, StatusPeriod, current_status, start_of_local_day
+from gate.runtime.bootstrap import Station
 from registry.accounts import ActiveSession, resolve_session
 from registry.controls import find_household, register_visitor
 from registry.models import Document, Exemption, Household, Passage, Person, StatusRecord

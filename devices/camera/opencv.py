@@ -1,4 +1,4 @@
-"""``gate.device_ports.Camera`` for anything ``cv2.VideoCapture`` opens.
+"""``gate.domain.device_ports.Camera`` for anything ``cv2.VideoCapture`` opens.
 
 One background thread owns the capture (a capture must not be used from two threads) and
 keeps only the newest frame, so a slow consumer gets a recent picture, never a queue of
@@ -32,9 +32,9 @@ from pathlib import Path
 import cv2
 
 from devices.base import DeviceDriver
-from gate.device_ports import DeviceHealth, DeviceState, Frame
-from gate.device_settings import OpenCvCameraConfig
-from gate.errors import DeviceIOError
+from gate.domain.device_ports import DeviceHealth, DeviceState, Frame
+from gate.domain.errors import DeviceIOError
+from gate.runtime.device_settings import OpenCvCameraConfig
 
 logger = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from devices.idcard.emulator import Ga467Emulator, load_cards
 from devices.idcard.reader import MIN_POLL_INTERVAL, Ga467SerialReader
-from gate.cards import IdCard
-from gate.device_ports import DeviceHealth
-from gate.device_settings import Ga467EmulatedConfig
+from gate.domain.cards import IdCard
+from gate.domain.device_ports import DeviceHealth
+from gate.runtime.device_settings import Ga467EmulatedConfig
 
 
 class EmulatedGa467Reader:
-    """``gate.device_ports.IdCardReader``: emulator plus real driver; ``close`` stops both."""
+    """``IdCardReader`` port: emulator plus real driver; ``close`` stops both."""
 
     def __init__(
         self,

@@ -42,8 +42,8 @@ from devices.idcard.protocol import (
     encode_endorsement,
 )
 from devices.idcard.text import TextEncodingError, encode_text
-from gate.cards import IdCard
-from gate.errors import ConfigError, FrameError
+from gate.domain.cards import IdCard
+from gate.domain.errors import ConfigError, FrameError
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from enum import Enum, IntEnum, StrEnum
 from typing import Protocol
 
 from devices.idcard.frames import Request, Response
-from gate.errors import DeviceIOError, FrameError
+from gate.domain.errors import DeviceIOError, FrameError
 
 TEXT_SIZE = 256
 PHOTO_SIZE = 1024

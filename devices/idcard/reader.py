@@ -17,7 +17,7 @@ Faults and what the driver does about them:
   retried with the base class's backoff; ``DeviceIOError`` until it succeeds;
 - SAM faults (self-test, authorisation): ``SamFault``, the SAM is reset on the next poll.
 
-``serial.SerialException`` and ``OSError`` are mapped here, once, into ``gate.errors``.
+``serial.SerialException`` and ``OSError`` are mapped here, once, into ``gate.domain.errors``.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ from devices.idcard.protocol import (
     status_of,
 )
 from devices.idcard.text import decode_text
-from gate.cards import IdCard
-from gate.device_settings import Ga467SerialConfig
-from gate.errors import ConfigError, DeviceIOError, DeviceTimeout, FrameError
+from gate.domain.cards import IdCard
+from gate.domain.errors import ConfigError, DeviceIOError, DeviceTimeout, FrameError
+from gate.runtime.device_settings import Ga467SerialConfig
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class ReaderStats:
 
 
 class Ga467SerialReader(DeviceDriver):
-    """``gate.device_ports.IdCardReader`` for a GA 467 SAM module on a serial port."""
+    """``gate.domain.device_ports.IdCardReader`` for a GA 467 SAM module on a serial port."""
 
     RETRIES = 2
     LOST_AFTER = 3

@@ -32,9 +32,9 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from gate.cards import CardType, IdCard
-from gate.errors import FrameError
-from gate.people import Sex
+from gate.domain.cards import CardType, IdCard
+from gate.domain.errors import FrameError
+from gate.domain.people import Sex
 
 logger = logging.getLogger(__name__)
 

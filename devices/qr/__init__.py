@@ -1,6 +1,6 @@
 """QR scanners: ``serial_scanner.SerialQrScanner`` and ``hid.HidQrScanner``; emulators aside.
 
-Both implement ``gate.device_ports.QrScanner`` with the same rules (``ScannerDriver``):
+Both implement ``gate.domain.device_ports.QrScanner`` with the same rules (``ScannerDriver``):
 
 - ``read_code(timeout)`` returns the oldest unread code, or None after ``timeout``; it
   raises ``DeviceIOError`` when the read itself failed (once per failure) and, after
@@ -24,7 +24,7 @@ import time
 from collections import deque
 
 from devices.base import DeviceDriver
-from gate.errors import DeviceIOError
+from gate.domain.errors import DeviceIOError
 
 logger = logging.getLogger(__name__)
 

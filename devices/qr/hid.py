@@ -29,9 +29,9 @@ import evdev
 
 from devices.qr import ScannerDriver
 from devices.qr.keymap import EV_KEY, EV_SYN, SYN_DROPPED, KeymapDecoder
-from gate.device_ports import DeviceState
-from gate.device_settings import HidQrConfig
-from gate.errors import DeviceIOError
+from gate.domain.device_ports import DeviceState
+from gate.domain.errors import DeviceIOError
+from gate.runtime.device_settings import HidQrConfig
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def open_evdev(path: str, grab: bool) -> KeyEventSource:
 
 
 class HidQrScanner(ScannerDriver):
-    """``gate.device_ports.QrScanner`` on an evdev keyboard device; its thread starts at once."""
+    """``QrScanner`` port on an evdev keyboard device; its thread starts at once."""
 
     POLL = 0.1  # how long the thread waits for events before checking for close()
     JOIN_TIMEOUT = 2.0

@@ -27,8 +27,8 @@ from typing import Any, Literal
 import serial
 
 from devices.qr import ScannerDriver
-from gate.device_settings import SerialQrConfig
-from gate.errors import DeviceIOError
+from gate.domain.errors import DeviceIOError
+from gate.runtime.device_settings import SerialQrConfig
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def decode_code(raw: bytes) -> str:
 
 
 class SerialQrScanner(ScannerDriver):
-    """``gate.device_ports.QrScanner`` on a serial port; opened at once, reopened on failure."""
+    """``QrScanner`` port on a serial port; opened at once, reopened on failure."""
 
     def __init__(
         self,

@@ -11,7 +11,7 @@ Safety, for every driver in this package:
   crashed or stopped service leaves the barrier in its wired fail-safe state. A drop-out
   coil is the only state this package leaves behind on purpose.
 - Free exit (``LaneSettings.free_exit``) is decided in the supervisor
-  (``gate.lanes.LaneBarriers``): the service must never be what keeps people from leaving in
+  (``gate.app.lanes.LaneBarriers``): the service must never be what keeps people from leaving in
   an emergency. An exit lane that must open without power is wired (or set in the barrier
   controller) to open on its own; a driver here cannot make it so.
 

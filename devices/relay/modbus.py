@@ -11,7 +11,7 @@ Safety (see ``devices.relay``): the relay contact sits in parallel with the guar
 push-button on the barrier controller's open input; the controller's own fail-safe decides
 what happens on power loss. This driver leaves the coil off at start, on close and after
 every error (it reconnects once to switch it off), so a crashed service leaves the barrier
-in its wired fail-safe state. Free exit is the supervisor's (``gate.lanes``).
+in its wired fail-safe state. Free exit is the supervisor's (``gate.app.lanes``).
 
 pymodbus and OS errors are mapped here, once, into ``DeviceIOError`` / ``DeviceTimeout``;
 a lost module is retried with the backoff of ``DeviceDriver``. Calls block (a pulse takes
@@ -35,14 +35,14 @@ from pymodbus.exceptions import ModbusException, ModbusIOException
 from pymodbus.pdu import ModbusPDU
 
 from devices.base import DeviceDriver
-from gate.device_ports import DeviceHealth, DeviceState
-from gate.device_settings import (
+from gate.domain.device_ports import DeviceHealth, DeviceState
+from gate.domain.errors import ConfigError, DeviceIOError, DeviceTimeout, DriverNotAvailable
+from gate.domain.model import Direction
+from gate.runtime.device_settings import (
     ModbusEmulatedConfig,
     ModbusRelayConfig,
     ModbusThermometerConfig,
 )
-from gate.errors import ConfigError, DeviceIOError, DeviceTimeout, DriverNotAvailable
-from gate.model import Direction
 
 if TYPE_CHECKING:
     from devices.relay.emulators import ModbusRelayEmulator
@@ -87,7 +87,7 @@ def endpoint_from_config(
 
 
 class ModbusLink:
-    """One synchronous pymodbus client whose errors come out as ``gate.errors``."""
+    """One synchronous pymodbus client whose errors come out as ``gate.domain.errors``."""
 
     def __init__(self, endpoint: ModbusEndpoint, *, device: str) -> None:
         self.endpoint = endpoint
@@ -196,7 +196,7 @@ class ModbusLink:
 
 
 class ModbusRelay(DeviceDriver):
-    """``gate.device_ports.BarrierRelay`` on a coil of a Modbus relay module."""
+    """``gate.domain.device_ports.BarrierRelay`` on a coil of a Modbus relay module."""
 
     POLL_S = 0.02  # how often the closed contact is read while waiting for it to drop
     CONFIRM_S = 1.0  # how long after the coil went on the contact may take to drop

@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 import serial
 
 from devices.base import DeviceDriver
-from gate.device_ports import DeviceHealth
-from gate.device_settings import SerialRelayConfig
-from gate.errors import DeviceIOError, DeviceTimeout
-from gate.model import Direction
+from gate.domain.device_ports import DeviceHealth
+from gate.domain.errors import DeviceIOError, DeviceTimeout
+from gate.domain.model import Direction
+from gate.runtime.device_settings import SerialRelayConfig
 
 if TYPE_CHECKING:
     from devices.relay.emulators import Pulse
@@ -51,7 +51,7 @@ def command(channel: int, on: bool) -> bytes:
 
 
 class SerialRelayBoard(DeviceDriver):
-    """``gate.device_ports.BarrierRelay`` on one channel of a serial relay board."""
+    """``gate.domain.device_ports.BarrierRelay`` on one channel of a serial relay board."""
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from gate.bootstrap import Services
+from gate.runtime.bootstrap import Services
 from tests.api.test_office_support import Compound, app_client, populate, sign_in
 
 

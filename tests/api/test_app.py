@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from gate.bootstrap import Services
+from gate.runtime.bootstrap import Services
 from registry.service import add_building, get_or_create_compound
 
 

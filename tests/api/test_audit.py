@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
-from gate.bootstrap import Services, Station, build_station
+from gate.runtime.bootstrap import Services, Station, build_station
 from registry.models import AuditEvent
 from registry.service import audit
 from tests.api.test_report_support import app_client, audits, page, populate

@@ -15,7 +15,7 @@ def test_chinese_and_english_have_the_same_keys() -> None:
 
 
 def test_every_reason_code_of_the_core_has_a_sentence_in_both_languages() -> None:
-    sources = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "gate").glob("*.py"))
+    sources = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "gate").rglob("*.py"))
     codes = set(re.findall(r'Finding\(\s*Outcome\.\w+,\s*AlertLevel\.\w+,\s*"(\w+)"', sources))
     codes |= set(re.findall(r'Reason\(\s*"(\w+)"', sources))
     codes |= set(re.findall(r'CredentialInvalid\(\s*"(\w+)"', sources))

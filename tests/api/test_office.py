@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from gate.people import HealthStatus
-from gate.status import end_of_local_day, start_of_local_day
+from gate.domain.people import HealthStatus
+from gate.domain.status import end_of_local_day, start_of_local_day
 from tests.api.test_office_support import (
     NEWCOMER,
     OTHER_BUILDING,

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gate.bootstrap import Services
-from gate.status import end_of_local_day
+from gate.domain.status import end_of_local_day
+from gate.runtime.bootstrap import Services
 from registry.models import Exemption, Rule
 from tests.api.test_office_support import (
     RESIDENT_A,

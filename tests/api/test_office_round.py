@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gate.bootstrap import Services
+from gate.runtime.bootstrap import Services
 from registry.models import Exemption, HealthCheck, HouseholdNeed
 from tests.api.test_office_support import (
     Compound,

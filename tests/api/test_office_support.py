@@ -19,11 +19,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
-from gate.bootstrap import Services, build_station
-from gate.documents import DocumentType
-from gate.people import HealthStatus, LegalBasis, Relation, Sex
-from gate.roles import Role
-from gate.status import local_date
+from gate.domain.documents import DocumentType
+from gate.domain.people import HealthStatus, LegalBasis, Relation, Sex
+from gate.domain.roles import Role
+from gate.domain.status import local_date
+from gate.runtime.bootstrap import Services, build_station
 from registry.accounts import create_account
 from registry.models import AuditEvent, Document, Household, Person, RegistryRevision, Unit
 from registry.records import PersonRecord, StatusEntry

@@ -21,9 +21,9 @@ from openpyxl import load_workbook
 
 from api.app import create_app
 from api.web.report import WindowRejected, parse_moment, report_window
-from gate.bootstrap import Services, Station, build_station
-from gate.settings import Settings
-from gate.status import LOCAL_TZ
+from gate.domain.status import LOCAL_TZ
+from gate.runtime.bootstrap import Services, Station, build_station
+from gate.runtime.settings import Settings
 from registry.reports import shift_containing
 from tests.api.test_report_support import (
     ALL_NUMBERS,

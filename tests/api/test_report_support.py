@@ -20,12 +20,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from gate.bootstrap import Services, Station
-from gate.documents import DocumentType
-from gate.model import Credential, CredentialKind, Direction, DocumentRead, Outcome
-from gate.people import HealthStatus, LegalBasis, Sex
-from gate.roles import Role
-from gate.settings import Settings, load_settings
+from gate.domain.documents import DocumentType
+from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead, Outcome
+from gate.domain.people import HealthStatus, LegalBasis, Sex
+from gate.domain.roles import Role
+from gate.runtime.bootstrap import Services, Station
+from gate.runtime.settings import Settings, load_settings
 from registry.accounts import create_account
 from registry.models import AuditEvent
 from registry.records import PersonRecord, StatusEntry

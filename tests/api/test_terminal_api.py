@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from gate.bootstrap import Services, build_station
-from gate.documents import DocumentType
-from gate.model import Credential, CredentialKind, Direction, DocumentRead
-from gate.roles import Role
+from gate.domain.documents import DocumentType
+from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
+from gate.domain.roles import Role
+from gate.runtime.bootstrap import Services, build_station
 from registry.accounts import create_account, revoke_account
 from registry.models import AuditEvent, Passage
 from tests.e2e.conftest import OUTSIDER, populate

@@ -11,9 +11,9 @@ from pathlib import Path
 from devices.idcard.emulator import Ga467Emulator
 from devices.idcard.reader import Ga467SerialReader
 from devices.idcard.text import ISSUER_2023, icao_check_digit
-from gate.cards import CardType, IdCard
-from gate.documents import gb11643_check_character
-from gate.people import Sex
+from gate.domain.cards import CardType, IdCard
+from gate.domain.documents import gb11643_check_character
+from gate.domain.people import Sex
 from tests.conftest import SHARED_DATA
 
 SAM_DATA = SHARED_DATA / "idcard-sam"
@@ -140,7 +140,7 @@ def read_until(reader: Ga467SerialReader, seconds: float) -> IdCard | None:
     """The first card ``reader`` reports within ``seconds``, ignoring device errors."""
     import time
 
-    from gate.errors import DeviceIOError
+    from gate.domain.errors import DeviceIOError
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

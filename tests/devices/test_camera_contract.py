@@ -1,4 +1,4 @@
-"""The ``gate.device_ports.Camera`` contract, run against every camera driver that can run.
+"""The ``gate.domain.device_ports.Camera`` contract, run against every camera driver that can run.
 
 Always on a video file; on a real camera when ``GATE_TEST_HARDWARE`` names one: as a JSON
 device config (an object or a list of them, as the other contract tests read it), e.g.
@@ -20,8 +20,8 @@ import pytest
 
 from devices.camera.opencv import OpenCvCamera
 from devices.drivers import open_driver
-from gate.device_ports import Camera, DeviceState
-from gate.device_settings import OpenCvCameraConfig
+from gate.domain.device_ports import Camera, DeviceState
+from gate.runtime.device_settings import OpenCvCameraConfig
 from tests.devices.test_camera import wait_for, write_numbered_video
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gate.cli import app
-from gate.errors import ConfigError
+from gate.domain.errors import ConfigError
+from gate.runtime.cli import app
 from tests.devices.ga467_helpers import (
     ALL_TYPES,
     RESIDENT,

@@ -18,9 +18,9 @@ import pytest
 
 from devices.idcard.emulated import EmulatedGa467Reader
 from devices.idcard.reader import Ga467SerialReader
-from gate.cards import IdCard
-from gate.device_ports import DeviceHealth, DeviceState, IdCardReader
-from gate.errors import DeviceIOError
+from gate.domain.cards import IdCard
+from gate.domain.device_ports import DeviceHealth, DeviceState, IdCardReader
+from gate.domain.errors import DeviceIOError
 from tests.devices.ga467_helpers import ALL_TYPES
 
 SLACK = 2.5  # a poll in progress when the timeout passes may finish first

@@ -30,9 +30,9 @@ from devices.idcard.protocol import (
     status_of,
 )
 from devices.idcard.text import decode_text, encode_text
-from gate.cards import CardType
-from gate.errors import FrameError
-from gate.people import Sex
+from gate.domain.cards import CardType
+from gate.domain.errors import FrameError
+from gate.domain.people import Sex
 from tests.conftest import shared_data
 
 CAPTURE = "idcard-sam/read_base_0x3001_response_redacted.bin"

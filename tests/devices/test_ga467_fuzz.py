@@ -26,7 +26,7 @@ from devices.idcard.protocol import (
     status_of,
 )
 from devices.idcard.text import FLAGS, decode_text, encode_text
-from gate.errors import FrameError
+from gate.domain.errors import FrameError
 from tests.devices.ga467_helpers import ALL_TYPES, PHOTO
 
 FUZZ = settings(

@@ -15,10 +15,10 @@ from devices.idcard.emulated import EmulatedGa467Reader
 from devices.idcard.emulator import Fault, Ga467Emulator
 from devices.idcard.protocol import Command, SamFault, SamStatus
 from devices.idcard.reader import Ga467SerialReader
-from gate.cards import IdCard
-from gate.device_ports import DeviceState
-from gate.device_settings import Ga467EmulatedConfig, Ga467SerialConfig
-from gate.errors import ConfigError, DeviceIOError, DeviceTimeout
+from gate.domain.cards import IdCard
+from gate.domain.device_ports import DeviceState
+from gate.domain.errors import ConfigError, DeviceIOError, DeviceTimeout
+from gate.runtime.device_settings import Ga467EmulatedConfig, Ga467SerialConfig
 from tests.devices.ga467_helpers import (
     ALL_TYPES,
     CARDS,

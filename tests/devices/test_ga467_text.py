@@ -21,9 +21,9 @@ from devices.idcard.text import (
     icao_check_digit,
     previous_number,
 )
-from gate.cards import CardType, IdCard
-from gate.errors import FrameError
-from gate.people import Sex
+from gate.domain.cards import CardType, IdCard
+from gate.domain.errors import FrameError
+from gate.domain.people import Sex
 from tests.devices.ga467_helpers import (
     ALL_TYPES,
     FOREIGN_2017,

@@ -1,4 +1,4 @@
-"""The ``gate.device_ports.QrScanner`` contract, run against every scanner driver that can run.
+"""The ``QrScanner`` port contract, run against every scanner driver that can run.
 
 Always on the emulators (serial on a pty, keyboard wedge through the emulated keyboard);
 through a uinput virtual keyboard where ``/dev/uinput`` is usable; on real scanners when
@@ -26,9 +26,9 @@ from devices.qr.emulators import EmulatedKeyboard, PtyQrScanner
 from devices.qr.hid import HidQrScanner
 from devices.qr.keymap import KEY_ENTER, key_events
 from devices.qr.serial_scanner import SerialQrScanner
-from gate.device_ports import DeviceState, QrScanner
-from gate.device_settings import HidQrConfig, QrScannerConfig, SerialQrConfig
-from gate.errors import DeviceIOError
+from gate.domain.device_ports import DeviceState, QrScanner
+from gate.domain.errors import DeviceIOError
+from gate.runtime.device_settings import HidQrConfig, QrScannerConfig, SerialQrConfig
 from tests.devices.test_qr_hid import uinput_unavailable
 from tests.devices.test_qr_serial import _no_leaked_ptys  # noqa: F401  (autouse fd guard)
 

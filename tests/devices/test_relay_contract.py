@@ -22,10 +22,10 @@ from devices.drivers import open_driver
 from devices.relay.emulators import ModbusRelayEmulator, SerialRelayBoardEmulator, Transport
 from devices.relay.modbus import EmulatedModbusRelay, ModbusEndpoint, ModbusLink, ModbusRelay
 from devices.relay.serial_board import SerialRelayBoard
-from gate.device_ports import BarrierRelay, DeviceHealth, DeviceState
-from gate.device_settings import BarrierConfig
-from gate.errors import DeviceIOError
-from gate.model import Direction
+from gate.domain.device_ports import BarrierRelay, DeviceHealth, DeviceState
+from gate.domain.errors import DeviceIOError
+from gate.domain.model import Direction
+from gate.runtime.device_settings import BarrierConfig
 
 HARDWARE_TYPES = {"modbus-relay", "serial-relay"}
 

@@ -19,10 +19,10 @@ from devices.base import DeviceDriver
 from devices.drivers import open_driver
 from devices.relay.emulators import ModbusRelayEmulator
 from devices.relay.modbus import EmulatedModbusRelay, ModbusEndpoint, ModbusLink, ModbusRelay
-from gate.device_ports import DeviceState
-from gate.device_settings import ModbusEmulatedConfig, ModbusRelayConfig
-from gate.errors import ConfigError, DeviceIOError
-from gate.model import Direction
+from gate.domain.device_ports import DeviceState
+from gate.domain.errors import ConfigError, DeviceIOError
+from gate.domain.model import Direction
+from gate.runtime.device_settings import ModbusEmulatedConfig, ModbusRelayConfig
 
 PULSE_MS = 200
 # Measured at the emulator, so scheduling delays of either thread show up: on a quiet machine

@@ -25,9 +25,9 @@ from devices.thermometer.modbus import (
     ModbusThermometer,
     ThermometerEmulator,
 )
-from gate.device_ports import DeviceHealth, DeviceState, Thermometer
-from gate.device_settings import ThermometerConfig
-from gate.errors import DeviceIOError
+from gate.domain.device_ports import DeviceHealth, DeviceState, Thermometer
+from gate.domain.errors import DeviceIOError
+from gate.runtime.device_settings import ThermometerConfig
 
 HARDWARE_TYPES = {"modbus-thermometer"}
 TIMEOUT = 0.5

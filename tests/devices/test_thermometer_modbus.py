@@ -22,9 +22,9 @@ from devices.thermometer.modbus import (
     ThermometerEmulator,
     celsius,
 )
-from gate.device_ports import DeviceState
-from gate.device_settings import ModbusThermometerConfig, ThermometerEmulatedConfig
-from gate.errors import DeviceIOError, DeviceTimeout
+from gate.domain.device_ports import DeviceState
+from gate.domain.errors import DeviceIOError, DeviceTimeout
+from gate.runtime.device_settings import ModbusThermometerConfig, ThermometerEmulatedConfig
 
 TIMEOUT = 1.0  # the emulator shares this process; a loaded machine can be slow to answer
 LANE_TIMEOUT = 0.2  # what a lane asks for

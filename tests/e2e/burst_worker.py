@@ -11,10 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from gate.bootstrap import bootstrap, build_gate
-from gate.documents import DocumentType
-from gate.model import Credential, CredentialKind, Direction, DocumentRead
-from gate.settings import load_settings
+from gate.domain.documents import DocumentType
+from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
+from gate.runtime.bootstrap import bootstrap, build_gate
+from gate.runtime.settings import load_settings
 
 
 class FileBarrier:

@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from devices.memory_barrier import RecordingBarrier
-from gate.bootstrap import Gate, Services, build_gate
-from gate.documents import DocumentType
-from gate.events import GateEvent, PassageEvent
-from gate.model import Credential, CredentialKind, Direction, DocumentRead
-from gate.people import HealthStatus, LegalBasis, Sex
-from gate.pipeline import PassageResult
+from gate.app.pipeline import PassageResult
+from gate.domain.documents import DocumentType
+from gate.domain.events import GateEvent, PassageEvent
+from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
+from gate.domain.people import HealthStatus, LegalBasis, Sex
+from gate.runtime.bootstrap import Gate, Services, build_gate
 from registry.records import PersonRecord, StatusEntry
 from registry.service import RegistryWriter, add_building, get_or_create_compound
 from tests.registry.builders import resident_number as number

@@ -25,11 +25,11 @@ import uvicorn
 from sqlalchemy import select
 
 from api.app import create_app
-from gate.bootstrap import Services, Station, build_station
-from gate.documents import DocumentType
-from gate.model import Credential, CredentialKind, Direction, DocumentRead
-from gate.people import Sex
-from gate.roles import Role
+from gate.domain.documents import DocumentType
+from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
+from gate.domain.people import Sex
+from gate.domain.roles import Role
+from gate.runtime.bootstrap import Services, Station, build_station
 from registry.accounts import create_account
 from registry.models import AuditEvent, Building, Household, Passage, Unit, Visitor
 from registry.records import PersonRecord

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from gate.bootstrap import Services
+from gate.runtime.bootstrap import Services
 from tests.e2e.conftest import QUARANTINED, RESIDENT_A, populate
 from tests.e2e.test_serve import gate
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gate.bootstrap import Services
+from gate.runtime.bootstrap import Services
 from registry.models import Passage
 from registry.passages import verify_chain
 from tests.e2e.conftest import RESIDENT_A, RESIDENT_B, populate

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gate.bootstrap import Services, bootstrap, build_station
-from gate.cards import CardType, IdCard
-from gate.people import Sex
-from gate.settings import load_settings
+from gate.domain.cards import CardType, IdCard
+from gate.domain.people import Sex
+from gate.runtime.bootstrap import Services, bootstrap, build_station
+from gate.runtime.settings import load_settings
 from registry.models import Passage
 from tests.e2e.conftest import QUARANTINED, RESIDENT_A, populate
 

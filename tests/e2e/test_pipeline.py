@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from gate.documents import DocumentType
-from gate.errors import OverrideRefused
-from gate.events import EventType
-from gate.model import (
+from gate.domain.documents import DocumentType
+from gate.domain.errors import OverrideRefused
+from gate.domain.events import EventType
+from gate.domain.model import (
     AlertLevel,
     Credential,
     CredentialKind,
@@ -19,8 +19,8 @@ from gate.model import (
     IdentityKind,
     Outcome,
 )
-from gate.people import HealthStatus, LegalBasis, PersonKind, Sex
-from gate.policy import RuleMode
+from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Sex
+from gate.domain.policy import RuleMode
 from registry.controls import add_exemption, person_by_document, set_rule
 from registry.database import Database
 from registry.models import Exemption, Passage
@@ -353,7 +353,7 @@ def test_editing_or_deleting_a_row_breaks_the_chain_at_that_row(
 
 
 def test_presence_follows_allowed_passages_only(gate_under_test: GateUnderTest) -> None:
-    from gate.presence import occupancy
+    from gate.domain.presence import occupancy
 
     gate_under_test.card(RESIDENT_A, Direction.IN)
     gate_under_test.card(QUARANTINED, Direction.OUT)  # denied: still inside as far as we know

@@ -10,8 +10,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from gate.bootstrap import Services
-from gate.documents import gb11643_check_character
+from gate.domain.documents import gb11643_check_character
+from gate.runtime.bootstrap import Services
 from registry.importer import ImportLimits, ImportReport, import_file
 from registry.tabular import COLUMNS
 

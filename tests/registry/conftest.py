@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gate.bootstrap import Services
+from gate.runtime.bootstrap import Services
 from registry.service import add_building, get_or_create_compound
 
 

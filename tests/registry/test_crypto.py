@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from gate.errors import RegistryError
+from gate.domain.errors import RegistryError
 from registry.crypto import PersonalDataCipher
 from tests.conftest import TEST_KEY
 

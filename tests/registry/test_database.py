@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from gate.errors import SchemaNotCurrent
+from gate.domain.errors import SchemaNotCurrent
 from registry.database import Database
 
 
@@ -51,7 +51,7 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path) -> None:
 
 
 def test_the_migration_seeds_exactly_the_default_rule_set(database: Database) -> None:
-    from gate.policy import DEFAULT_RULES
+    from gate.domain.policy import DEFAULT_RULES
     from registry.controls import list_rules
 
     with database.session() as session:

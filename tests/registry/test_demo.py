@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from gate.bootstrap import Services
-from gate.cli import app
-from gate.documents import DocumentType, validate
-from gate.errors import GateError, RegistryNotEmpty
-from gate.people import HealthStatus, LegalBasis, StaffRole
-from gate.status import LOCAL_TZ
+from gate.domain.documents import DocumentType, validate
+from gate.domain.errors import GateError, RegistryNotEmpty
+from gate.domain.people import HealthStatus, LegalBasis, StaffRole
+from gate.domain.status import LOCAL_TZ
+from gate.runtime.bootstrap import Services
+from gate.runtime.cli import app
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.demo import (

@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from gate.bootstrap import Services
-from gate.errors import ImportRejected
+from gate.domain.errors import ImportRejected
+from gate.runtime.bootstrap import Services
 from registry.exporter import TEMPLATE_NOTE, export_file, write_template
 from registry.models import AuditEvent
 from registry.tabular import COLUMNS

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from gate.bootstrap import Services
-from gate.errors import ImportRejected
-from gate.people import HealthStatus
+from gate.domain.errors import ImportRejected
+from gate.domain.people import HealthStatus
+from gate.runtime.bootstrap import Services
 from registry.models import AuditEvent, Document, Person, StatusRecord
 from registry.service import registry_stats, status_of
 from tests.registry.builders import (

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gate.errors import RuleParamsInvalid
+from gate.domain.errors import RuleParamsInvalid
 from registry.controls import list_rules, set_rule
 from registry.database import Database
 

@@ -1,0 +1,319 @@
+"""One passage from credential to open barrier: identify, decide, log durably, open, tell.
+
+The order is the safety property: the barrier is commanded only after the log row is
+committed, so a crash at any point can leave a logged passage whose barrier never opened,
+but never an opened barrier without its row. Whatever goes wrong (an unknown lane, a
+malformed credential, a log that refuses the write) ends in a refusal with a reason and a
+shut barrier; the process carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from gate.domain.errors import (
+    CredentialInvalid,
+    DeviceError,
+    LogUnavailable,
+    OverrideRefused,
+    StaleSnapshot,
+)
+from gate.domain.events import EVENT_FOR_OUTCOME, EventBus, EventType, PassageEvent
+from gate.domain.model import (
+    AlertLevel,
+    Credential,
+    Decision,
+    Direction,
+    DocumentRead,
+    Identity,
+    IdentityKind,
+    Outcome,
+    PassageEntry,
+    PassageRecord,
+    Reason,
+)
+from gate.domain.policy import decide
+from gate.domain.ports import Barrier, PassageLog
+from gate.domain.snapshot import RegistrySnapshot, VisitFacts
+
+logger = logging.getLogger(__name__)
+
+# Reasons a guard may give for overriding a decision (the terminal shows them in Chinese).
+OVERRIDE_REASONS = frozenset(
+    {
+        "identity_confirmed",
+        "work_certificate",
+        "medical_visit",
+        "emergency",
+        "visitor_registered",
+        "delivery",
+        "staff_duty",
+        "refused",
+        "other",
+    }
+)
+MAX_OVERRIDE_TEXT = 500
+
+
+class SnapshotProvider(Protocol):
+    """Where the pipeline gets the registry snapshot from."""
+
+    def current(self) -> RegistrySnapshot:
+        """The snapshot to decide from."""
+        ...
+
+    def reload(self) -> RegistrySnapshot:
+        """Rebuild the snapshot from the registry and return it."""
+        ...
+
+
+@dataclass(frozen=True)
+class PassageResult:
+    """What happened to one credential at the gate."""
+
+    decision: Decision
+    record: PassageRecord | None
+    barrier_opened: bool
+    event: PassageEvent
+
+
+class PassagePipeline:
+    """Runs credentials through identify -> decide -> durable log -> barrier -> events."""
+
+    def __init__(
+        self,
+        *,
+        snapshots: SnapshotProvider,
+        log: PassageLog,
+        barrier: Barrier,
+        events: EventBus,
+        document_hash: Callable[[DocumentRead], str],
+        lanes: frozenset[str],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._snapshots = snapshots
+        self._log = log
+        self._barrier = barrier
+        self._events = events
+        self._document_hash = document_hash
+        self._lanes = lanes
+        self._clock = clock
+
+    def process(
+        self,
+        credential: Credential,
+        *,
+        lane: str,
+        direction: Direction,
+        temperature: float | None = None,
+    ) -> PassageResult:
+        """Decide and carry out one passage."""
+        for attempt in range(2):
+            snapshot = self._snapshots.current()
+            now = self._clock()
+            identity, decision, document_hash = self._decide(
+                snapshot,
+                credential,
+                lane=lane,
+                direction=direction,
+                now=now,
+                temperature=temperature,
+            )
+            entry = PassageEntry(
+                uuid=str(uuid.uuid4()),
+                at=now,
+                lane=lane,
+                direction=direction,
+                credential_kind=credential.kind,
+                identity_kind=identity.kind,
+                person_ref=identity.person_ref,
+                household_ref=identity.household_ref,
+                # Residents are known by their ref; the hash is kept to trace everyone else.
+                document_hash=document_hash
+                if identity.kind is not IdentityKind.REGISTERED
+                else None,
+                decision=decision,
+                temperature=temperature,
+            )
+            try:
+                # Re-deciding on a fresh snapshot once is enough; after that, log what we have.
+                record = self._log.append(
+                    entry, registry_revision=snapshot.revision if attempt == 0 else None
+                )
+            except StaleSnapshot:
+                self._snapshots.reload()
+                continue
+            except LogUnavailable as exc:
+                return self._refused_unlogged(decision, identity, snapshot, str(exc))
+            return self._carry_out(record, identity, snapshot)
+        raise AssertionError("unreachable: the second attempt never checks the revision")
+
+    def _decide(
+        self,
+        snapshot: RegistrySnapshot,
+        credential: Credential,
+        *,
+        lane: str,
+        direction: Direction,
+        now: datetime,
+        temperature: float | None,
+    ) -> tuple[Identity, Decision, str | None]:
+        document_hash = None
+        try:
+            if lane not in self._lanes:
+                raise CredentialInvalid("unknown_lane", f"lane {lane!r} is not configured")
+            if credential.document is not None:
+                document_hash = self._document_hash(credential.document)
+            identity = snapshot.identify(credential, document_hash, now=now)
+            context = snapshot.context(
+                identity, lane=lane, direction=direction, now=now, temperature=temperature
+            )
+            return identity, decide(identity, context, snapshot.rules), document_hash
+        except CredentialInvalid as exc:
+            logger.warning("passage refused at lane %s: %s", lane, exc.reason)
+            refusal = Decision(
+                outcome=Outcome.DENY,
+                reasons=(Reason(exc.reason, {"detail": str(exc)}),),
+                alert=AlertLevel.NOTICE,
+                rule_ids=(),
+                opens_barrier=False,
+            )
+            return Identity(kind=IdentityKind.OUTSIDER), refusal, None
+
+    def _carry_out(
+        self, record: PassageRecord, identity: Identity, snapshot: RegistrySnapshot
+    ) -> PassageResult:
+        entry = record.entry
+        opened = False
+        if entry.decision.opens_barrier:
+            snapshot.note_passage(
+                person_ref=entry.person_ref,
+                household_ref=entry.household_ref,
+                direction=entry.direction,
+                at=entry.at,
+            )
+            opened = self._open_barrier(entry.lane, entry.direction, record.seq)
+        event_type = (
+            EventType.OVERRIDE
+            if entry.overrides_seq is not None
+            else EVENT_FOR_OUTCOME[entry.decision.outcome]
+        )
+        event = PassageEvent(
+            type=event_type,
+            decision=entry.decision,
+            record=record,
+            barrier_opened=opened,
+            person=snapshot.persons.get(entry.person_ref) if entry.person_ref else None,
+            visit=_visit_of(snapshot, identity),
+            card=identity.document if identity.kind is IdentityKind.OUTSIDER else None,
+        )
+        self._events.publish(event)
+        return PassageResult(entry.decision, record, opened, event)
+
+    def _open_barrier(self, lane: str, direction: Direction, seq: int) -> bool:
+        try:
+            self._barrier.open(lane, direction)
+        except DeviceError as exc:
+            # The row says "allow"; the guard sees the barrier did not open and lets them by hand.
+            logger.error("barrier of lane %s did not open for passage %d: %s", lane, seq, exc)
+            return False
+        return True
+
+    def _refused_unlogged(
+        self, decision: Decision, identity: Identity, snapshot: RegistrySnapshot, error: str
+    ) -> PassageResult:
+        logger.error("passage refused, the log is unavailable: %s", error)
+        refusal = Decision(
+            outcome=Outcome.DENY,
+            reasons=(Reason("log_unavailable", {"detail": error}), *decision.reasons),
+            alert=AlertLevel.ALARM,
+            rule_ids=decision.rule_ids,
+            opens_barrier=False,
+        )
+        event = PassageEvent(
+            type=EventType.ACCESS_DENIED,
+            decision=refusal,
+            record=None,
+            barrier_opened=False,
+            person=snapshot.persons.get(identity.person_ref) if identity.person_ref else None,
+            card=identity.document if identity.kind is IdentityKind.OUTSIDER else None,
+        )
+        self._events.publish(event)
+        return PassageResult(refusal, None, False, event)
+
+    def override(
+        self, seq: int, *, outcome: Outcome, reason_code: str, text: str, guard: str
+    ) -> PassageResult:
+        """A guard turns a review or deny into allow or deny; logged as its own row."""
+        if outcome not in (Outcome.ALLOW, Outcome.DENY):
+            raise OverrideRefused("a guard decides allow or deny")
+        if reason_code not in OVERRIDE_REASONS:
+            raise OverrideRefused(f"unknown reason code {reason_code!r}")
+        if not text.strip() or len(text) > MAX_OVERRIDE_TEXT:
+            raise OverrideRefused(
+                f"a reason text of 1 to {MAX_OVERRIDE_TEXT} characters is required"
+            )
+        if not guard.strip():
+            raise OverrideRefused("the guard must be named")
+        original = self._log.get(seq)
+        if original.entry.overrides_seq is not None:
+            raise OverrideRefused(f"passage {seq} is itself an override")
+        if original.entry.decision.outcome is Outcome.ALLOW:
+            raise OverrideRefused(f"passage {seq} was already allowed")
+        if self._log.overridden(seq):
+            raise OverrideRefused(f"passage {seq} has already been handled")
+        decision = Decision(
+            outcome=outcome,
+            reasons=(
+                Reason(
+                    "override",
+                    {
+                        "code": reason_code,
+                        "text": text.strip(),
+                        "original_outcome": original.entry.decision.outcome.value,
+                    },
+                ),
+            ),
+            alert=AlertLevel.NONE,
+            rule_ids=(),
+            opens_barrier=outcome is Outcome.ALLOW,
+        )
+        previous = original.entry
+        entry = PassageEntry(
+            uuid=str(uuid.uuid4()),
+            at=self._clock(),
+            lane=previous.lane,
+            direction=previous.direction,
+            credential_kind=previous.credential_kind,
+            identity_kind=previous.identity_kind,
+            person_ref=previous.person_ref,
+            household_ref=previous.household_ref,
+            document_hash=previous.document_hash,
+            decision=decision,
+            decided_by=f"guard:{guard.strip()}",
+            overrides_seq=seq,
+            temperature=previous.temperature,
+        )
+        record = self._log.append(entry)
+        snapshot = self._snapshots.current()
+        identity = Identity(
+            kind=previous.identity_kind,
+            person_ref=previous.person_ref,
+            household_ref=previous.household_ref,
+        )
+        return self._carry_out(record, identity, snapshot)
+
+
+def _visit_of(snapshot: RegistrySnapshot, identity: Identity) -> VisitFacts | None:
+    if identity.kind is not IdentityKind.VISITOR or identity.person_ref is None:
+        return None
+    for visits in snapshot.visits_by_document.values():
+        for visit in visits:
+            if visit.ref == identity.person_ref:
+                return visit
+    return None

@@ -1,0 +1,164 @@
+"""Errors of the gate service, named for what the caller can do about them.
+
+    GateError
+    ├── ConfigError               a setting is missing or wrong; ``key`` names it
+    │   └── RuleParamsInvalid     rule parameters the rule cannot use
+    ├── CredentialInvalid         a credential cannot be read (bad number, unknown lane)
+    ├── PassageError
+    │   ├── LogUnavailable        the passage log refused the write; the barrier stays shut
+    │   ├── StaleSnapshot         the registry changed since the snapshot; decide again
+    │   └── OverrideRefused       a guard override that is not allowed
+    ├── DeviceError               a device did not answer or answered wrongly
+    │   ├── DriverNotAvailable    the configured driver cannot be loaded
+    │   └── DeviceIOError         I/O with the device failed
+    │       ├── DeviceTimeout     no answer in time
+    │       └── FrameError        bytes that break the protocol
+    ├── DocumentInvalid           a document number fails validation; ``reason`` + ``params``
+    ├── RegistryError
+    │   ├── RegistryUnavailable   the database cannot be reached
+    │   ├── SchemaNotCurrent      the schema is missing, older or newer than this software
+    │   ├── RegistryNotEmpty      a fresh registry was expected (demo seed)
+    │   ├── DuplicateDocument     one document given twice where it must be unique
+    │   └── NotFound              a named registry object does not exist
+    └── ImportRejected            an import file was refused as a whole; ``problems`` lists why
+
+Messages never carry a full document number: callers pass the masked form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class GateError(Exception):
+    """Root of every error the service raises on purpose."""
+
+
+class ConfigError(GateError):
+    """A configuration value is missing, malformed or unsafe."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        self.key = key
+        super().__init__(f"{key}: {message}" if key else message)
+
+
+class RuleParamsInvalid(ConfigError):
+    """Rule parameters that the rule's kind does not read or cannot use."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, key="params")
+
+
+class DocumentInvalid(GateError, ValueError):
+    """A document number does not pass validation.
+
+    ``reason`` is a machine-readable code (see ``gate.domain.documents``), ``params`` its details.
+    """
+
+    def __init__(self, reason: str, message: str, **params: Any) -> None:
+        self.reason = reason
+        self.params: Mapping[str, Any] = params
+        super().__init__(message)
+
+
+class CredentialInvalid(GateError, ValueError):
+    """A credential that cannot be used: malformed number, unknown lane, broken frame."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class PassageError(GateError):
+    """A passage could not be processed as asked."""
+
+
+class LogUnavailable(PassageError):
+    """The passage log could not be written; nothing was recorded."""
+
+
+class StaleSnapshot(PassageError):
+    """The registry changed after the snapshot the decision was made from."""
+
+    def __init__(self, current_revision: int) -> None:
+        self.current_revision = current_revision
+        super().__init__(f"registry is at revision {current_revision}; refresh the snapshot")
+
+
+class OverrideRefused(PassageError):
+    """A guard override that the rules of overriding do not allow."""
+
+
+class DeviceError(GateError):
+    """A device did not answer or answered wrongly."""
+
+
+class DriverNotAvailable(DeviceError):
+    """The configured driver is unknown or its library is missing; raised at start-up."""
+
+
+class DeviceIOError(DeviceError):
+    """Talking to the device failed."""
+
+    def __init__(self, message: str, *, device: str | None = None) -> None:
+        self.device = device
+        super().__init__(f"{device}: {message}" if device else message)
+
+
+class DeviceTimeout(DeviceIOError, TimeoutError):
+    """The device did not answer in time."""
+
+
+class FrameError(DeviceIOError):
+    """Bytes that break the device's protocol (bad preamble, length or checksum)."""
+
+
+class RegistryError(GateError):
+    """Something went wrong in the registry store."""
+
+
+class RegistryUnavailable(RegistryError):
+    """The database does not answer."""
+
+
+class SchemaNotCurrent(RegistryError):
+    """The database schema is not the one this software was built for."""
+
+    def __init__(self, message: str, *, current: str | None, expected: str) -> None:
+        self.current = current
+        self.expected = expected
+        super().__init__(message)
+
+
+class RegistryNotEmpty(RegistryError):
+    """The operation needs an empty registry and this one is not."""
+
+
+class DuplicateDocument(RegistryError):
+    """The same document number was given twice where it must be unique."""
+
+
+class NotFound(RegistryError, LookupError):
+    """A named object (building, unit, person) does not exist."""
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One reason an import row (or the whole file, ``row`` 0) was refused."""
+
+    row: int
+    column: str | None
+    reason: str
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ImportRejected(GateError):
+    """An import file was refused; nothing was written."""
+
+    def __init__(self, problems: Sequence[ImportProblem]) -> None:
+        self.problems = tuple(problems)
+        first = self.problems[0].message if self.problems else "rejected"
+        super().__init__(f"import refused, {len(self.problems)} problem(s); first: {first}")

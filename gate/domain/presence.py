@@ -1,0 +1,50 @@
+"""Who is inside, who is out, and which quarantined persons are outside right now."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from gate.domain.model import Presence
+from gate.domain.people import HealthStatus
+from gate.domain.snapshot import PersonFacts, RegistrySnapshot
+from gate.domain.status import current_status
+
+QUARANTINE = (HealthStatus.HOME_QUARANTINE, HealthStatus.CENTRALIZED_QUARANTINE)
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """Presence counts of registered persons; the list that should always be empty."""
+
+    inside: int
+    outside: int
+    unknown: int
+    inside_by_building: dict[str, int]
+    quarantined_outside: tuple[PersonFacts, ...]
+
+
+def occupancy(snapshot: RegistrySnapshot, *, now: datetime) -> Occupancy:
+    """Presence of every registered person at ``now``, from the snapshot."""
+    counts: Counter[Presence] = Counter()
+    by_building: Counter[str] = Counter()
+    quarantined_outside = []
+    for person in snapshot.persons.values():
+        presence = snapshot.presence.get(person.ref, Presence.UNKNOWN)
+        counts[presence] += 1
+        if presence is Presence.INSIDE and person.building:
+            by_building[person.building] += 1
+        if presence is Presence.OUTSIDE and current_status(person.statuses, now) in QUARANTINE:
+            quarantined_outside.append(person)
+    return Occupancy(
+        inside=counts[Presence.INSIDE],
+        outside=counts[Presence.OUTSIDE],
+        unknown=counts[Presence.UNKNOWN],
+        inside_by_building=dict(sorted(by_building.items(), key=lambda item: _natural(item[0]))),
+        quarantined_outside=tuple(sorted(quarantined_outside, key=lambda p: p.home or "")),
+    )
+
+
+def _natural(key: str) -> tuple[int, str]:
+    return (int(key), "") if key.isdigit() else (10**9, key)

@@ -1,0 +1,203 @@
+"""The composition root: the one place that picks real adapters and wires them together."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from devices.drivers import open_driver
+from devices.memory_barrier import RecordingBarrier
+from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
+from gate.app.pipeline import PassagePipeline
+from gate.domain.documents import normalize
+from gate.domain.errors import GateError
+from gate.domain.events import EventBus
+from gate.domain.model import Direction, DocumentRead
+from gate.domain.ports import Barrier
+from gate.runtime.keyfile import DataKey, load_data_key
+from gate.runtime.settings import Settings
+from registry.crypto import PersonalDataCipher
+from registry.database import Database
+from registry.passages import SqlPassageLog
+from registry.snapshot import SnapshotSource
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a command or the web app needs, built from one ``Settings``."""
+
+    settings: Settings
+    database: Database
+    data_key: DataKey
+    cipher: PersonalDataCipher
+
+    def close(self) -> None:
+        """Release connections."""
+        self.database.dispose()
+
+
+def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
+    """Build the services; refuse an unmigrated or foreign schema unless told not to."""
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Alembic narrates every schema check at INFO; only its warnings matter here.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+    database = Database(settings.effective_database_url)
+    try:
+        if require_schema:
+            database.require_current_schema()
+        data_key = load_data_key(settings)
+    except Exception:
+        database.dispose()
+        raise
+    return Services(
+        settings=settings,
+        database=database,
+        data_key=data_key,
+        cipher=PersonalDataCipher(data_key.material),
+    )
+
+
+def utc_now() -> datetime:
+    """The clock the gate runs on."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The passage machinery of one gate, wired to its adapters."""
+
+    pipeline: PassagePipeline
+    snapshots: SnapshotSource
+    log: SqlPassageLog
+    events: EventBus
+    barrier: Barrier
+
+
+def build_gate(
+    services: Services,
+    *,
+    barrier: Barrier | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Gate:
+    """Load the registry snapshot and assemble the pipeline (barrier: recording by default)."""
+    cipher = services.cipher
+
+    def document_hash(document: DocumentRead) -> str:
+        return cipher.lookup_hash(document.doc_type.value, normalize(document.number))
+
+    snapshots = SnapshotSource(services.database, clock=clock)
+    log = SqlPassageLog(services.database)
+    events = EventBus()
+    chosen_barrier = barrier if barrier is not None else RecordingBarrier()
+    pipeline = PassagePipeline(
+        snapshots=snapshots,
+        log=log,
+        barrier=chosen_barrier,
+        events=events,
+        document_hash=document_hash,
+        lanes=services.settings.gate.lane_ids,
+        clock=clock,
+    )
+    return Gate(pipeline, snapshots, log, events, chosen_barrier)
+
+
+@dataclass
+class Station:
+    """A running gate: the pipeline, each lane's devices and runners, the background upkeep."""
+
+    gate: Gate
+    runners: list[LaneRunner]
+    watch: DeviceWatch
+    drivers: list[Any]
+    poll_seconds: float
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _upkeep: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start reading devices and the upkeep loop (snapshot refresh, device watch)."""
+        for runner in self.runners:
+            runner.start()
+        self._upkeep = threading.Thread(target=self._upkeep_loop, name="gate-upkeep", daemon=True)
+        self._upkeep.start()
+
+    def _upkeep_loop(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.gate.snapshots.refresh_if_changed()
+            except GateError as exc:
+                logger.error("snapshot refresh failed: %s", exc)
+            except Exception:
+                logger.exception("snapshot refresh failed")
+            self.watch.probe()
+            self.watch.check()
+
+    def stop(self) -> None:
+        """Stop everything and release the devices (relays fall back to their wired state)."""
+        self._stop.set()
+        for runner in self.runners:
+            runner.stop()
+        if self._upkeep is not None:
+            self._upkeep.join(timeout=5)
+        for driver in self.drivers:
+            try:
+                driver.close()
+            except Exception:
+                logger.exception("closing %r failed", driver)
+
+
+DEVICE_KINDS = ("id_reader", "qr_scanner", "camera", "barrier", "thermometer")
+
+
+def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now) -> Station:
+    """Open every configured device (``DriverNotAvailable`` at once if one cannot be)."""
+    settings = services.settings
+    opened: dict[tuple[str, str], Any] = {}
+    try:
+        for lane in settings.gate.lanes:
+            for kind in DEVICE_KINDS:
+                config = getattr(lane, kind)
+                if config is not None:
+                    opened[(lane.id, kind)] = open_driver(
+                        config, name=f"{lane.id}-{kind}", data_dir=settings.data_dir
+                    )
+    except Exception:
+        for driver in opened.values():
+            driver.close()
+        raise
+    barriers = LaneBarriers(
+        {lane: driver for (lane, kind), driver in opened.items() if kind == "barrier"},
+        free_exit=frozenset(lane.id for lane in settings.gate.lanes if lane.free_exit),
+    )
+    gate = build_gate(services, barrier=barriers, clock=clock)
+    runners = [
+        LaneRunner(
+            lane.id,
+            Direction(lane.direction),
+            pipeline=gate.pipeline,
+            reader=opened.get((lane.id, "id_reader")),
+            scanner=opened.get((lane.id, "qr_scanner")),
+            thermometer=opened.get((lane.id, "thermometer")),
+        )
+        for lane in settings.gate.lanes
+    ]
+    watch = DeviceWatch(
+        opened,
+        silence_after=timedelta(seconds=settings.gate.device_silence_seconds),
+        on_alarm=gate.events.publish,
+        clock=clock,
+    )
+    return Station(
+        gate=gate,
+        runners=runners,
+        watch=watch,
+        drivers=list(opened.values()),
+        poll_seconds=settings.gate.snapshot_poll_seconds,
+    )

@@ -1,0 +1,178 @@
+"""``gate registry``: the compound's layout, statistics, import and export."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gate.domain.errors import GateError, ImportRejected
+from gate.domain.places import building_label
+from gate.runtime.cli.context import cli_context, operator, origin
+from registry.exporter import export_file, write_template
+from registry.importer import ImportLimits, import_file
+from registry.models import Building
+from registry.service import add_building, get_or_create_compound, registry_stats
+
+app = typer.Typer(help="The resident registry.", no_args_is_help=True)
+
+
+@app.command("stats")
+def stats(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Counts of buildings, units, households, persons and quarantine, now."""
+    services = cli_context(ctx).services()
+    try:
+        with services.database.session() as session:
+            counts = dataclasses.asdict(registry_stats(session, at=datetime.now(UTC)))
+    finally:
+        services.close()
+    if as_json:
+        typer.echo(json.dumps(counts))
+    else:
+        for name, value in counts.items():
+            typer.echo(f"{name:>24}: {value}")
+
+
+@app.command("add-building")
+def add_building_command(
+    ctx: typer.Context,
+    building: Annotated[str, typer.Argument(help='Building number, e.g. "3" or "3号楼".')],
+    units: Annotated[
+        int, typer.Option("--units", min=1, max=99, help="Number of units (1..N).")
+    ] = 1,
+) -> None:
+    """Add a building and its units to the compound (existing ones are kept)."""
+    context = cli_context(ctx)
+    services = context.services()
+    compound_settings = context.settings.compound
+    try:
+        with services.database.session() as session:
+            compound = get_or_create_compound(
+                session, code=compound_settings.code, name=compound_settings.name
+            )
+            added: Building = add_building(
+                session,
+                compound=compound,
+                label=building,
+                units=[str(number) for number in range(1, units + 1)],
+            )
+            typer.echo(f"{building_label(added.key)}: {len(added.units)} unit(s)")
+    finally:
+        services.close()
+
+
+@app.command("template")
+def template(
+    out: Annotated[Path, typer.Argument(help="Where to write the empty .xlsx template.")],
+) -> None:
+    """Write an empty import template with the headings, hints and pick lists."""
+    if out.suffix.lower() != ".xlsx":
+        raise GateError("the template is an .xlsx file")
+    write_template(out)
+    typer.echo(f"template written to {out}")
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX in the template's layout.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+) -> None:
+    """Import persons, all or nothing: any bad row and nothing is written (exit 1)."""
+    context = cli_context(ctx)
+    settings = context.settings
+    services = context.services()
+    limits = ImportLimits(
+        max_bytes=int(settings.imports.max_file_mb * 1_000_000),
+        max_rows=settings.imports.max_rows,
+    )
+    try:
+        with services.database.session() as session:
+            report = import_file(
+                session,
+                path=file,
+                cipher=services.cipher,
+                compound_code=settings.compound.code,
+                compound_name=settings.compound.name,
+                limits=limits,
+                now=datetime.now(UTC),
+                actor=operator(),
+                origin=origin(),
+            )
+    except ImportRejected as rejected:
+        _print_rejection(file, rejected, as_json=as_json)
+        raise typer.Exit(1) from None
+    finally:
+        services.close()
+    if as_json:
+        typer.echo(json.dumps({"accepted": True, **dataclasses.asdict(report)}, ensure_ascii=False))
+        return
+    typer.echo(
+        f"{file.name}: {report.rows} rows accepted — {report.created} created, "
+        f"{report.updated} updated, {report.unchanged} unchanged"
+    )
+    if report.ignored_columns:
+        typer.echo(f"ignored columns: {', '.join(report.ignored_columns)}")
+
+
+def _print_rejection(file: Path, rejected: ImportRejected, *, as_json: bool) -> None:
+    if as_json:
+        payload = {
+            "accepted": False,
+            "file": file.name,
+            "problems": [
+                {
+                    "row": problem.row,
+                    "column": problem.column,
+                    "reason": problem.reason,
+                    "message": problem.message,
+                }
+                for problem in rejected.problems
+            ],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    typer.secho(
+        f"{file.name}: refused, nothing was written ({len(rejected.problems)} problem(s))",
+        err=True,
+        fg=typer.colors.RED,
+    )
+    for problem in rejected.problems:
+        where = f"row {problem.row}" if problem.row else "file"
+        column = f", {problem.column}" if problem.column else ""
+        typer.echo(f"  {where}{column}: {problem.message} [{problem.reason}]", err=True)
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(help="Target .xlsx or .csv file.")],
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Write full document numbers and phones (audited).")
+    ] = False,
+) -> None:
+    """Export the registry in the import layout; numbers masked unless --reveal."""
+    services = cli_context(ctx).services()
+    try:
+        with services.database.session() as session:
+            count = export_file(
+                session,
+                path=out,
+                cipher=services.cipher,
+                now=datetime.now(UTC),
+                reveal=reveal,
+                actor=operator(),
+                origin=origin(),
+            )
+    finally:
+        services.close()
+    typer.echo(
+        f"{count} persons written to {out}" + (" (numbers revealed, audited)" if reveal else "")
+    )

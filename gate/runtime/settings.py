@@ -1,0 +1,210 @@
+"""Configuration: one pydantic-settings tree, read once by the composition root.
+
+Precedence, highest first:
+
+1. values passed in code (the CLI's own flags, tests);
+2. environment variables ``GATE_*``; nested keys use ``__`` (``GATE_SERVER__PORT=8080``);
+3. the TOML file named by ``--config`` or ``GATE_CONFIG`` (see ``deploy/gate.example.toml``);
+4. the defaults below.
+
+Every nested model forbids unknown keys, so a typo fails at start-up naming the key.
+Secrets never live here: the data key is read from a file (see ``gate.runtime.keyfile``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
+
+from gate.domain.errors import ConfigError
+from gate.runtime.device_settings import LaneSettings
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    """Where ``gate serve`` listens."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class SecretsSettings(_Section):
+    """Where secrets come from; never the secrets themselves."""
+
+    key_file: Path | None = Field(
+        default=None,
+        description=(
+            "File holding the personal-data key (base64 of 32 random bytes). Default: "
+            "$CREDENTIALS_DIRECTORY/gate-data-key under systemd, else <data_dir>/secret.key, "
+            "generated on first start."
+        ),
+    )
+
+
+class WebSettings(_Section):
+    """The staff web app."""
+
+    idle_lock_minutes: float = Field(
+        default=10, gt=0, description="An idle session locks; the PIN opens it again"
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Mark cookies Secure: set true when served behind TLS"
+    )
+    max_body_kb: int = Field(default=256, gt=0, description="Largest form a page accepts")
+
+
+class ImportSettings(_Section):
+    """Limits that keep a bad spreadsheet from exhausting the gate's memory."""
+
+    max_file_mb: float = Field(default=20.0, gt=0)
+    max_rows: int = Field(default=100_000, gt=0)
+
+
+class CompoundSettings(_Section):
+    """The compound this gate belongs to."""
+
+    name: str = Field(default="如意小区", min_length=1)
+    code: str = Field(default="ruyi", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+class GateSettings(_Section):
+    """The entrance itself."""
+
+    @property
+    def lane_ids(self) -> frozenset[str]:
+        """The configured lane ids."""
+        return frozenset(lane.id for lane in self.lanes)
+
+    lanes: tuple[LaneSettings, ...] = Field(
+        default=(LaneSettings(id="main"),),
+        min_length=1,
+        description="The lanes and their devices; a passage at any other lane is refused",
+    )
+    snapshot_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the service checks the registry for changes"
+    )
+    device_silence_seconds: float = Field(
+        default=30.0, gt=0, description="A device silent this long raises an alarm"
+    )
+
+
+class Settings(BaseSettings):
+    """The effective configuration of one gate service."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GATE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite in <data_dir>/gate.db"
+    )
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    server: ServerSettings = ServerSettings()
+    secrets: SecretsSettings = SecretsSettings()
+    imports: ImportSettings = ImportSettings()
+    web: WebSettings = WebSettings()
+    compound: CompoundSettings = CompoundSettings()
+    gate: GateSettings = GateSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_engine(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("only sqlite:// and postgresql+psycopg:// URLs are supported")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The URL actually used: the configured one or the embedded SQLite file."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'gate.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read the configuration; raise ``ConfigError`` naming the first bad key."""
+    path = config_file or _env_config_path()
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist", key="config")
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        return _FromFile(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"]) or "config"
+        raise ConfigError(_describe(error), key=key) from None
+    except SettingsError as exc:  # e.g. GATE_SERVER=8080: a section needs JSON or __ keys
+        field = re.search(r'field "([^"]+)"', str(exc))
+        raise ConfigError(
+            f"{exc}; set one key of a section as GATE_<SECTION>__<KEY>",
+            key=field.group(1) if field else "config",
+        ) from None
+    except (OSError, ValueError) as exc:  # a TOML syntax error, an unreadable file
+        raise ConfigError(f"cannot read {path}: {exc}", key="config") from None
+
+
+def _env_config_path() -> Path | None:
+    value = os.environ.get("GATE_CONFIG")
+    return Path(value) if value else None
+
+
+def _describe(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown setting (check the spelling against deploy/gate.example.toml)"
+    value = error.get("input")
+    if error["loc"][:1] == ("secrets",):
+        # Someone may have pasted the key itself where its file name belongs.
+        return f"{error['msg']} (value not shown)"
+    if error["loc"][:1] == ("database_url",) and isinstance(value, str):
+        value = _mask_url(value)
+    return f"{error['msg']} (got {value!r})"
+
+
+def _mask_url(url: str) -> str:
+    """``scheme://user:***@host/db``: the URL with its password, if any, hidden."""
+    if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
+        scheme, rest = url.split("//", 1)
+        credentials, host = rest.split("@", 1)
+        return f"{scheme}//{credentials.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """The effective configuration as plain data, with anything secret masked."""
+    data = settings.model_dump(mode="json")
+    if data.get("database_url"):
+        data["database_url"] = _mask_url(data["database_url"])
+    data["effective_database_url"] = (
+        data["database_url"] if settings.database_url else settings.effective_database_url
+    )
+    return data
