@@ -11,11 +11,20 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from devices.base import DeviceDriver
+from devices.config import DriverConfig
 from gate.domain.model import Direction
+from gate.domain.ports import BarrierAction
 
 logger = logging.getLogger(__name__)
+
+
+class RecordingRelayConfig(DriverConfig):
+    """No hardware: record the commands (a demo without a relay)."""
+
+    type: Literal["recording"]
 
 
 @dataclass(frozen=True)
@@ -37,16 +46,19 @@ class RecordingBarrier(DeviceDriver):
         self._seen()
 
     @classmethod
-    def from_config(cls, config: object, *, name: str, data_dir: Path) -> RecordingBarrier:
+    def from_config(
+        cls, config: RecordingRelayConfig, *, name: str, data_dir: Path
+    ) -> RecordingBarrier:
         """Build from a ``recording`` barrier config."""
         return cls(name)
 
-    def open(self, lane: str, direction: Direction) -> None:
+    def open(self, lane: str, direction: Direction) -> BarrierAction:
         """Record an open command."""
         command = BarrierCommand(lane, direction, datetime.now(UTC))
         with self._lock:
             self._commands.append(command)
         logger.info("barrier %s opened for %s", lane, direction.value)
+        return BarrierAction.OPENED
 
     def close(self) -> None:
         """Nothing to release."""

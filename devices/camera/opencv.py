@@ -32,9 +32,9 @@ from pathlib import Path
 import cv2
 
 from devices.base import DeviceDriver
+from devices.camera.config import OpenCvCameraConfig
 from gate.domain.device_ports import DeviceHealth, DeviceState, Frame
 from gate.domain.errors import DeviceIOError
-from gate.runtime.device_settings import OpenCvCameraConfig
 
 logger = logging.getLogger(__name__)
 

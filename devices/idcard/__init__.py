@@ -1,5 +1,6 @@
 """The ID-card reader: the GA 467 SAM protocol over a serial port, and its emulator.
 
+- ``config``: the config models of its two drivers (pydantic only);
 - ``frames``: the frame codec (preamble, length, XOR checksum) and a resynchronising buffer;
 - ``protocol``: commands, status codes and their ``Outcome``, the read answer's layout,
   the ``WltDecoder`` hook for a vendor photo decoder;

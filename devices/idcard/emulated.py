@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from devices.idcard.config import Ga467EmulatedConfig
 from devices.idcard.emulator import Ga467Emulator, load_cards
 from devices.idcard.reader import MIN_POLL_INTERVAL, Ga467SerialReader
 from gate.domain.cards import IdCard
 from gate.domain.device_ports import DeviceHealth
-from gate.runtime.device_settings import Ga467EmulatedConfig
 
 
 class EmulatedGa467Reader:

@@ -33,6 +33,7 @@ from pathlib import Path
 import serial
 
 from devices.base import DeviceDriver
+from devices.idcard.config import Ga467SerialConfig
 from devices.idcard.frames import FrameBuffer, Response, parse_response
 from devices.idcard.protocol import (
     Command,
@@ -48,7 +49,6 @@ from devices.idcard.protocol import (
 from devices.idcard.text import decode_text
 from gate.domain.cards import IdCard
 from gate.domain.errors import ConfigError, DeviceIOError, DeviceTimeout, FrameError
-from gate.runtime.device_settings import Ga467SerialConfig
 
 logger = logging.getLogger(__name__)
 

@@ -28,10 +28,10 @@ from typing import Protocol
 import evdev
 
 from devices.qr import ScannerDriver
+from devices.qr.config import HidQrConfig
 from devices.qr.keymap import EV_KEY, EV_SYN, SYN_DROPPED, KeymapDecoder
 from gate.domain.device_ports import DeviceState
 from gate.domain.errors import DeviceIOError
-from gate.runtime.device_settings import HidQrConfig
 
 logger = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from typing import Any, Literal
 import serial
 
 from devices.qr import ScannerDriver
+from devices.qr.config import SerialQrConfig
 from gate.domain.errors import DeviceIOError
-from gate.runtime.device_settings import SerialQrConfig
 
 logger = logging.getLogger(__name__)
 

@@ -35,14 +35,11 @@ from pymodbus.exceptions import ModbusException, ModbusIOException
 from pymodbus.pdu import ModbusPDU
 
 from devices.base import DeviceDriver
+from devices.modbus.config import ModbusLinkConfig
+from devices.relay.config import ModbusEmulatedConfig, ModbusRelayConfig
 from gate.domain.device_ports import DeviceHealth, DeviceState
 from gate.domain.errors import ConfigError, DeviceIOError, DeviceTimeout, DriverNotAvailable
 from gate.domain.model import Direction
-from gate.runtime.device_settings import (
-    ModbusEmulatedConfig,
-    ModbusRelayConfig,
-    ModbusThermometerConfig,
-)
 
 if TYPE_CHECKING:
     from devices.relay.emulators import ModbusRelayEmulator
@@ -69,9 +66,7 @@ class ModbusEndpoint:
         return f"{self.transport}://{where} unit {self.unit_id}"
 
 
-def endpoint_from_config(
-    config: ModbusRelayConfig | ModbusThermometerConfig, *, timeout: float
-) -> ModbusEndpoint:
+def endpoint_from_config(config: ModbusLinkConfig, *, timeout: float) -> ModbusEndpoint:
     """The endpoint a relay or thermometer config names; ``ConfigError`` if RTU has no port."""
     if config.transport == "rtu" and not config.serial_port:
         raise ConfigError("transport 'rtu' needs a serial_port", key="serial_port")

@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 import serial
 
 from devices.base import DeviceDriver
+from devices.relay.config import SerialRelayConfig
 from gate.domain.device_ports import DeviceHealth
 from gate.domain.errors import DeviceIOError, DeviceTimeout
 from gate.domain.model import Direction
-from gate.runtime.device_settings import SerialRelayConfig
 
 if TYPE_CHECKING:
     from devices.relay.emulators import Pulse

@@ -27,9 +27,9 @@ from pymodbus.simulator import SimDevice
 from devices.base import DeviceDriver
 from devices.relay.emulators import ModbusEmulatorServer, Transport, bit_blocks
 from devices.relay.modbus import ModbusEndpoint, ModbusLink, endpoint_from_config
+from devices.thermometer.config import ModbusThermometerConfig, ThermometerEmulatedConfig
 from gate.domain.device_ports import DeviceHealth
 from gate.domain.errors import DeviceIOError, DriverNotAvailable
-from gate.runtime.device_settings import ModbusThermometerConfig, ThermometerEmulatedConfig
 
 NO_READING = frozenset({0, 0xFFFF})
 PLAUSIBLE_C = (30.0, 45.0)

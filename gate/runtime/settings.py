@@ -27,8 +27,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from devices.lane_settings import LaneSettings
 from gate.domain.errors import ConfigError
-from gate.runtime.device_settings import LaneSettings
 
 
 class _Section(BaseModel):

@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
+from devices.camera.config import OpenCvCameraConfig
 from devices.camera.opencv import OpenCvCamera, SourceKind, classify, describe
 from devices.drivers import open_driver
 from gate.domain.device_ports import DeviceState, Frame
-from gate.runtime.device_settings import OpenCvCameraConfig
 from tests.conftest import shared_data
 
 BITS = 10  # frame numbers up to 1023

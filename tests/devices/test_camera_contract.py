@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devices.camera.config import OpenCvCameraConfig
 from devices.camera.opencv import OpenCvCamera
 from devices.drivers import open_driver
 from gate.domain.device_ports import Camera, DeviceState
-from gate.runtime.device_settings import OpenCvCameraConfig
 from tests.devices.test_camera import wait_for, write_numbered_video
 
 

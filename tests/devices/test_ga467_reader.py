@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from devices.drivers import driver_class, open_driver
+from devices.idcard.config import Ga467EmulatedConfig, Ga467SerialConfig
 from devices.idcard.emulated import EmulatedGa467Reader
 from devices.idcard.emulator import Fault, Ga467Emulator
 from devices.idcard.protocol import Command, SamFault, SamStatus
@@ -18,7 +19,6 @@ from devices.idcard.reader import Ga467SerialReader
 from gate.domain.cards import IdCard
 from gate.domain.device_ports import DeviceState
 from gate.domain.errors import ConfigError, DeviceIOError, DeviceTimeout
-from gate.runtime.device_settings import Ga467EmulatedConfig, Ga467SerialConfig
 from tests.devices.ga467_helpers import (
     ALL_TYPES,
     CARDS,

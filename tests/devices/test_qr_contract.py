@@ -21,26 +21,27 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from devices.drivers import open_driver
+from devices.config import DriverConfig
+from devices.drivers import QrScannerConfig, open_driver
+from devices.qr.config import HidQrConfig, SerialQrConfig
 from devices.qr.emulators import EmulatedKeyboard, PtyQrScanner
 from devices.qr.hid import HidQrScanner
 from devices.qr.keymap import KEY_ENTER, key_events
 from devices.qr.serial_scanner import SerialQrScanner
 from gate.domain.device_ports import DeviceState, QrScanner
 from gate.domain.errors import DeviceIOError
-from gate.runtime.device_settings import HidQrConfig, QrScannerConfig, SerialQrConfig
 from tests.devices.test_qr_hid import uinput_unavailable
 from tests.devices.test_qr_serial import _no_leaked_ptys  # noqa: F401  (autouse fd guard)
 
 CODES = ["https://gate.example/p?t=AbC-123_x", "eyJwIjoiUjAxLTEwMi0zIn0.kX9_Qm-ZZt4Bw7-FvNHL"]
 
 
-def hardware_scanner(kind: str) -> SerialQrConfig | HidQrConfig | None:
+def hardware_scanner(kind: str) -> DriverConfig | None:
     """The ``kind`` scanner ``GATE_TEST_HARDWARE`` names (a typo in JSON fails loudly)."""
     raw = os.environ.get("GATE_TEST_HARDWARE", "").strip()
     if raw.startswith(("{", "[")):
         items = json.loads(raw)
-        adapter: TypeAdapter[SerialQrConfig | HidQrConfig] = TypeAdapter(QrScannerConfig)
+        adapter: TypeAdapter[DriverConfig] = TypeAdapter(QrScannerConfig)
         for item in items if isinstance(items, list) else [items]:
             if item.get("type") == kind:
                 return adapter.validate_python(item)

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from devices.drivers import open_driver
+from devices.qr.config import HidQrConfig
 from devices.qr.emulators import EmulatedKeyboard
 from devices.qr.hid import HidQrScanner
 from devices.qr.keymap import EV_KEY, KEY_KPENTER, key_events
 from gate.domain.device_ports import DeviceState
 from gate.domain.errors import DeviceIOError
-from gate.runtime.device_settings import HidQrConfig
 from tests.devices.test_qr_serial import _no_leaked_ptys  # noqa: F401  (autouse fd guard)
 
 DEVICE = "/dev/input/by-id/usb-Emulated_QR_Scanner-event-kbd"

@@ -13,11 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from devices.drivers import open_driver
+from devices.qr.config import SerialQrConfig
 from devices.qr.emulators import PtyQrScanner
 from devices.qr.serial_scanner import LineFramer, SerialQrScanner, decode_code
 from gate.domain.device_ports import DeviceState
 from gate.domain.errors import DeviceIOError
-from gate.runtime.device_settings import SerialQrConfig
 
 TERMINATOR_BYTES = {"cr": b"\r", "lf": b"\n", "crlf": b"\r\n"}
 

@@ -18,14 +18,13 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from devices.drivers import open_driver
+from devices.drivers import BarrierConfig, open_driver
 from devices.relay.emulators import ModbusRelayEmulator, SerialRelayBoardEmulator, Transport
 from devices.relay.modbus import EmulatedModbusRelay, ModbusEndpoint, ModbusLink, ModbusRelay
 from devices.relay.serial_board import SerialRelayBoard
 from gate.domain.device_ports import BarrierRelay, DeviceHealth, DeviceState
 from gate.domain.errors import DeviceIOError
 from gate.domain.model import Direction
-from gate.runtime.device_settings import BarrierConfig
 
 HARDWARE_TYPES = {"modbus-relay", "serial-relay"}
 

@@ -17,12 +17,12 @@ from pymodbus.client import ModbusTcpClient
 
 from devices.base import DeviceDriver
 from devices.drivers import open_driver
+from devices.relay.config import ModbusEmulatedConfig, ModbusRelayConfig
 from devices.relay.emulators import ModbusRelayEmulator
 from devices.relay.modbus import EmulatedModbusRelay, ModbusEndpoint, ModbusLink, ModbusRelay
 from gate.domain.device_ports import DeviceState
 from gate.domain.errors import ConfigError, DeviceIOError
 from gate.domain.model import Direction
-from gate.runtime.device_settings import ModbusEmulatedConfig, ModbusRelayConfig
 
 PULSE_MS = 200
 # Measured at the emulator, so scheduling delays of either thread show up: on a quiet machine

@@ -15,12 +15,12 @@ import serial
 
 from devices.base import DeviceDriver
 from devices.drivers import open_driver
+from devices.relay.config import SerialRelayConfig
 from devices.relay.emulators import SerialRelayBoardEmulator
 from devices.relay.serial_board import SerialRelayBoard, command
 from gate.domain.device_ports import DeviceState
 from gate.domain.errors import DeviceIOError
 from gate.domain.model import Direction
-from gate.runtime.device_settings import SerialRelayConfig
 
 ON_1, OFF_1 = bytes.fromhex("A0 01 01 A2"), bytes.fromhex("A0 01 00 A1")
 TOLERANCE_S = 0.15  # measured by the emulator's thread: loaded machines add jitter

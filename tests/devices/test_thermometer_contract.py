@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from devices.drivers import open_driver
+from devices.drivers import ThermometerConfig, open_driver
 from devices.relay.emulators import Transport
 from devices.relay.modbus import ModbusEndpoint, ModbusLink
 from devices.thermometer.modbus import (
@@ -27,7 +27,6 @@ from devices.thermometer.modbus import (
 )
 from gate.domain.device_ports import DeviceHealth, DeviceState, Thermometer
 from gate.domain.errors import DeviceIOError
-from gate.runtime.device_settings import ThermometerConfig
 
 HARDWARE_TYPES = {"modbus-thermometer"}
 TIMEOUT = 0.5

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from devices.base import DeviceDriver
 from devices.drivers import open_driver
 from devices.relay.modbus import ModbusEndpoint, ModbusLink
+from devices.thermometer.config import ModbusThermometerConfig, ThermometerEmulatedConfig
 from devices.thermometer.modbus import (
     EmulatedModbusThermometer,
     ModbusThermometer,
@@ -24,7 +25,6 @@ from devices.thermometer.modbus import (
 )
 from gate.domain.device_ports import DeviceState
 from gate.domain.errors import DeviceIOError, DeviceTimeout
-from gate.runtime.device_settings import ModbusThermometerConfig, ThermometerEmulatedConfig
 
 TIMEOUT = 1.0  # the emulator shares this process; a loaded machine can be slow to answer
 LANE_TIMEOUT = 0.2  # what a lane asks for
