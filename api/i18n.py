@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.messages import core, office, report
+from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound, OutOfScope
 from gate.domain.status import LOCAL_TZ
 
 LANGUAGES = ("zh", "en")
@@ -62,3 +63,33 @@ def reason_text(lang: str, code: str, params: dict[str, Any]) -> str:
     if params.get("soft"):
         text += t(lang, "reason.soft")
     return text
+
+
+SHOWN_PARAM = 40
+
+
+def refusal_text(lang: str, problem: Exception) -> str:
+    """A refused command in words: what was wrong and, where it helps, what to do.
+
+    Only codes and their parameters are translated; an exception's own (English) message
+    never reaches a screen.
+    """
+    if isinstance(problem, ActionRefused):
+        params = {key: _shown(lang, key, value) for key, value in problem.params.items()}
+        return t(lang, f"office.error.{problem.code}", **params)
+    if isinstance(problem, DocumentInvalid):
+        reason = t(lang, f"office.doc_invalid.{problem.reason}", **dict(problem.params))
+        return t(lang, "office.error.document", reason=reason)
+    if isinstance(problem, NotFound):
+        return t(lang, "error.not_found")
+    if isinstance(problem, OutOfScope):
+        return t(lang, "office.error.out_of_scope")
+    return t(lang, "office.error.other")
+
+
+def _shown(lang: str, key: str, value: Any) -> Any:
+    if key == "field":
+        return t(lang, f"office.field.{value}")
+    if isinstance(value, str):
+        return value[:SHOWN_PARAM]
+    return value

@@ -64,12 +64,12 @@ from gate.domain.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, V
 from gate.domain.status import LOCAL_TZ, StatusPeriod
 from gate.runtime.bootstrap import Services, bootstrap, build_gate, utc_now
 from gate.runtime.settings import load_settings
-from registry.controls import list_rules
 from registry.database import Database
 from registry.demo import REGIONS, generate_demo, seed_demo
 from registry.models import Document, Exemption, Household, Passage, Person, Unit, Visitor
 from registry.passages import SqlPassageLog, verify_chain
 from registry.snapshot import VISIT_MEMORY, current_revision, home_label
+from registry.stores import all_rules
 
 SEED = 2020
 OUTSIDER_SHARE = 0.05
@@ -116,7 +116,7 @@ class QueryingSnapshot:
     def rules(self) -> tuple[RuleConfig, ...]:
         """The rules, as stored now."""
         if self._rules is None:
-            self._rules = tuple(list_rules(self._query()))
+            self._rules = tuple(all_rules(self._query()))
         return self._rules
 
     @property

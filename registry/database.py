@@ -57,6 +57,15 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    def open_session(self) -> Session:
+        """A new session whose transaction the caller ends (a unit of work)."""
+        return self._sessions()
+
+    @property
+    def engine_count(self) -> int:
+        """Engines this database holds open (the main one and every writer engine)."""
+        return 1 + len(self._extra_engines)
+
     def writer_engine(self, *, lock_timeout_ms: int) -> Engine:
         """An engine for short, hot writes: bounded lock waits, no ping per checkout."""
         if self.dialect == "sqlite":

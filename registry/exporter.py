@@ -23,6 +23,7 @@ from gate.domain.status import StatusPeriod, current_period, local_date
 from registry.crypto import PersonalDataCipher
 from registry.models import Building, Document, Household, Person, StatusRecord, Unit
 from registry.service import audit
+from registry.status_rows import status_periods
 from registry.tabular import COLUMNS, neutralise
 
 _NUMBER_LENGTH = {
@@ -78,9 +79,7 @@ def _row(person: Person, cipher: PersonalDataCipher, now: datetime, reveal: bool
         phone = cipher.decrypt("phone", person.phone_cipher)
     else:
         phone = "*******" + (person.phone_last4 or "")
-    period = current_period(
-        (StatusPeriod(s.status, s.starts_at, s.ends_at) for s in person.statuses), now
-    )
+    period = current_period(status_periods(person.statuses), now)
     record = _matching_record(person.statuses, period)
     values = {
         "building": building_label(household.unit.building.key),

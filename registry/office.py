@@ -6,70 +6,32 @@ households, persons), ``registry.office_people`` (adding, editing, moving out, s
 (exemptions and rules). Every function takes the caller's session and keyword arguments.
 A household or person is looked up through a ``Scope`` (the buildings the signed-in
 account may see): outside it, ``OutOfScope`` is raised before anything is read or changed.
-Input that cannot be accepted raises ``OfficeRefused`` with a code and parameters, turned
+Input that cannot be accepted raises ``ActionRefused`` with a code and parameters, turned
 into words only at the screen. Every change is audited; changes a passage decision
 depends on (persons, statuses, exemptions, rules) also bump the registry revision.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from gate.domain.errors import GateError, NotFound
+from gate.app.actor import Scope
+from gate.domain.errors import NotFound, OutOfScope
 from gate.domain.people import HealthStatus, PersonKind, Relation, Sex
-from gate.domain.places import building_label, unit_label
-from gate.domain.status import LOCAL_TZ, StatusPeriod, current_period, start_of_local_day
-from registry.models import (
-    Building,
-    Exemption,
-    Household,
-    HouseholdNeed,
-    Person,
-    StatusRecord,
-    Unit,
-)
-from registry.service import QUARANTINE
+from gate.domain.places import home_label
+from gate.domain.status import current_period
+from registry.models import Building, Household, HouseholdNeed, Person, Unit
+from registry.status_rows import status_periods
 
 MAX_NAME = 50
 MAX_TEXT = 500
 TEMPERATURE_RANGE = (35.0, 42.0)
 FEVER_FROM = 37.3
-
-
-class OutOfScope(GateError):
-    """The household or person lies outside the buildings this account may see."""
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-        super().__init__(f"{target} is outside the account's buildings")
-
-
-class OfficeRefused(GateError, ValueError):
-    """Input the office pages cannot accept; ``code`` + ``params`` say why."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(f"{code} {params}" if params else code)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The buildings an account may see; ``None``: all of them."""
-
-    buildings: frozenset[str] | None = None
-
-    def covers(self, building: str | None) -> bool:
-        """True if a household of ``building`` (None: no home) is visible."""
-        if self.buildings is None:
-            return True
-        return building is not None and building in self.buildings
 
 
 @dataclass(frozen=True)
@@ -100,7 +62,7 @@ class HouseholdLine:
     @property
     def label(self) -> str:
         """ "1号楼2单元302"."""
-        return f"{building_label(self.building)}{unit_label(self.unit)}{self.room}"
+        return home_label(self.building, self.unit, self.room)
 
     @property
     def present(self) -> tuple[PersonLine, ...]:
@@ -122,73 +84,9 @@ class NeedLine:
     resolved_by: str | None
 
 
-@dataclass(frozen=True)
-class ExemptionLine:
-    """An exemption as the office lists it."""
-
-    id: int
-    person_ref: str
-    person_name: str
-    home: str | None
-    rule_ids: tuple[str, ...]
-    reason: str
-    expires_at: datetime | None
-    single_use: bool
-    recorded_by: str
-    recorded_at: datetime
-
-
-def parse_day(text: str, *, field_name: str, required: bool = False) -> date | None:
-    """A ``YYYY-MM-DD`` day; None when empty and not required."""
-    value = text.strip()
-    if not value:
-        if required:
-            raise OfficeRefused("required", field=field_name)
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise OfficeRefused("date_format", field=field_name) from None
-
-
-def parse_local_time(text: str, *, field_name: str) -> datetime | None:
-    """A local ``YYYY-MM-DDTHH:MM`` (a datetime-local field) or a day (its midnight)."""
-    value = text.strip()
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value) if len(value) > 10 else None
-        day = date.fromisoformat(value) if len(value) == 10 else None
-    except ValueError:
-        raise OfficeRefused("date_format", field=field_name) from None
-    if day is not None:
-        return start_of_local_day(day)
-    if moment is None:
-        raise OfficeRefused("date_format", field=field_name)
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
-
-
-def natural_key(key: str) -> tuple[int, str]:
-    """Sort "2" before "10"."""
-    return (int(key), "") if key.isdigit() else (1 << 30, key)
-
-
 def present() -> Any:
     """The condition: a person who has not moved out."""
     return Person.moved_out_at.is_(None)
-
-
-def quarantined_at(now: datetime) -> Any:
-    """Ids of persons under home or centralized quarantine at ``now`` (a subquery)."""
-    return (
-        select(StatusRecord.person_id)
-        .where(
-            StatusRecord.status.in_(QUARANTINE),
-            StatusRecord.starts_at <= now,
-            (StatusRecord.ends_at.is_(None)) | (StatusRecord.ends_at > now),
-        )
-        .scalar_subquery()
-    )
 
 
 def in_scope(query: Any, scope: Scope) -> Any:
@@ -200,9 +98,7 @@ def in_scope(query: Any, scope: Scope) -> Any:
 
 def person_line(person: Person, now: datetime) -> PersonLine:
     """A person as lists show them, with the status governing ``now``."""
-    period = current_period(
-        (StatusPeriod(s.status, s.starts_at, s.ends_at) for s in person.statuses), now
-    )
+    period = current_period(status_periods(person.statuses), now)
     return PersonLine(
         ref=person.ref,
         name=person.name,
@@ -283,51 +179,3 @@ def need_line(need: HouseholdNeed) -> NeedLine:
         resolved_at=need.resolved_at,
         resolved_by=need.resolved_by,
     )
-
-
-def active_exemptions(
-    session: Session,
-    *,
-    now: datetime,
-    person_ids: Iterable[int] | None = None,
-    single_use: bool | None = None,
-) -> list[ExemptionLine]:
-    """Exemptions not expired and not used up, soonest expiry first."""
-    query = (
-        select(Exemption, Person)
-        .join(Person, Exemption.person_id == Person.id)
-        .where(
-            (Exemption.expires_at.is_(None)) | (Exemption.expires_at > now),
-            Exemption.used_at.is_(None),
-        )
-        .options(
-            selectinload(Person.household).selectinload(Household.unit).selectinload(Unit.building)
-        )
-        .order_by(Exemption.expires_at.is_(None), Exemption.expires_at, Exemption.id)
-    )
-    if person_ids is not None:
-        query = query.where(Exemption.person_id.in_(list(person_ids)))
-    if single_use is not None:
-        query = query.where(Exemption.single_use.is_(single_use))
-    lines = []
-    for exemption, person in session.execute(query).all():
-        home = person.household
-        lines.append(
-            ExemptionLine(
-                id=exemption.id,
-                person_ref=person.ref,
-                person_name=person.name,
-                home=(
-                    f"{building_label(home.unit.building.key)}{unit_label(home.unit.key)}{home.room}"
-                    if home
-                    else None
-                ),
-                rule_ids=tuple(exemption.rule_ids),
-                reason=exemption.reason,
-                expires_at=exemption.expires_at,
-                single_use=exemption.single_use,
-                recorded_by=exemption.recorded_by,
-                recorded_at=exemption.recorded_at,
-            )
-        )
-    return lines

@@ -13,14 +13,15 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gate.app.actor import Scope
 from gate.domain.documents import DocumentType, validate
-from gate.domain.errors import NotFound
+from gate.domain.errors import ActionRefused, NotFound, OutOfScope
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
 from gate.domain.places import building_key, building_label, room_key, unit_key, unit_label
 from gate.domain.status import end_of_local_day, local_date, start_of_local_day
 from registry.crypto import PersonalDataCipher
 from registry.models import Document, Person, StatusRecord
-from registry.office import MAX_NAME, MAX_TEXT, OfficeRefused, OutOfScope, Scope, load_person
+from registry.office import MAX_NAME, MAX_TEXT, load_person
 from registry.records import PersonRecord, normalize_phone
 from registry.service import (
     RegistryWriter,
@@ -50,20 +51,20 @@ def _record(
 ) -> PersonRecord:
     name = " ".join(data.name.split())
     if not name:
-        raise OfficeRefused("required", field="name")
+        raise ActionRefused("required", field="name")
     if len(name) > MAX_NAME:
-        raise OfficeRefused("too_long", field="name", limit=MAX_NAME)
+        raise ActionRefused("too_long", field="name", limit=MAX_NAME)
     if not (data.building.strip() and data.unit.strip() and data.room.strip()):
-        raise OfficeRefused("required", field="room")
+        raise ActionRefused("required", field="room")
     info = validate(doc_type, number, today=today)
     if data.sex is not None and info.sex is not None and data.sex is not info.sex:
-        raise OfficeRefused("sex_mismatch")
+        raise ActionRefused("sex_mismatch")
     phone = None
     if data.phone:
         try:
             phone = normalize_phone(data.phone)
         except ValueError:
-            raise OfficeRefused("phone") from None
+            raise ActionRefused("phone") from None
     return PersonRecord(
         name=name,
         sex=data.sex or info.sex or Sex.UNKNOWN,
@@ -99,7 +100,7 @@ def _writer(
     assert record.building is not None
     assert record.unit is not None
     if not writer.has_unit(record.building, record.unit):
-        raise OfficeRefused(
+        raise ActionRefused(
             "unknown_unit",
             building=building_label(record.building),
             unit=unit_label(record.unit),
@@ -134,7 +135,7 @@ def add_person(
         select(Person).join(Document).where(Document.number_hash == number_hash)
     )
     if holder is not None and holder.moved_out_at is None:
-        raise OfficeRefused("document_taken")
+        raise ActionRefused("document_taken")
     if record.phone is None and holder is not None:
         record = replace(record, phone=writer.phone_of(holder))
     writer.apply(record)
@@ -174,7 +175,7 @@ def update_person(
     """Change a present person's details or home; return the names of what changed."""
     person = load_person(session, ref, scope)
     if person.moved_out_at is not None:
-        raise OfficeRefused("moved_out")
+        raise ActionRefused("moved_out")
     if not scope.covers(building_key(data.building)):
         raise OutOfScope(f"building:{building_key(data.building)}")
     document = person.documents[0]
@@ -214,7 +215,7 @@ def move_out(
     """Record that a person moved out (the row stays, for the log and the district)."""
     person = load_person(session, ref, scope)
     if person.moved_out_at is not None:
-        raise OfficeRefused("moved_out")
+        raise ActionRefused("moved_out")
     person.moved_out_at = now
     person.updated_at = now
     audit(
@@ -246,15 +247,15 @@ def start_status(
     """Put a person under a status for whole local days, the last one included."""
     person = load_person(session, ref, scope)
     if person.moved_out_at is not None:
-        raise OfficeRefused("moved_out")
+        raise ActionRefused("moved_out")
     if status is HealthStatus.NORMAL:
-        raise OfficeRefused("status_normal")
+        raise ActionRefused("status_normal")
     if last_day is not None and last_day < first_day:
-        raise OfficeRefused("date_order")
+        raise ActionRefused("date_order")
     if last_day is not None and end_of_local_day(last_day) <= now:
-        raise OfficeRefused("status_past")
+        raise ActionRefused("status_past")
     if len(note) > MAX_TEXT:
-        raise OfficeRefused("too_long", field="note", limit=MAX_TEXT)
+        raise ActionRefused("too_long", field="note", limit=MAX_TEXT)
     record = StatusRecord(
         status=status,
         starts_at=start_of_local_day(first_day),
@@ -295,9 +296,9 @@ def end_status(
         raise NotFound("no such status record")
     person = load_person(session, record.person.ref, scope)
     if record.starts_at >= now:
-        raise OfficeRefused("status_upcoming")
+        raise ActionRefused("status_upcoming")
     if record.ends_at is not None and record.ends_at <= now:
-        raise OfficeRefused("status_ended")
+        raise ActionRefused("status_ended")
     planned = record.ends_at
     record.ends_at = now
     person.updated_at = now

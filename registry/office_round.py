@@ -16,32 +16,30 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from gate.domain.errors import NotFound
+from gate.app.actor import Actor, Scope
+from gate.app.views import ExemptionLine
+from gate.domain.errors import ActionRefused, NotFound
+from gate.domain.places import natural_key
 from gate.domain.status import local_date, start_of_local_day
-from registry.controls import add_exemption
 from registry.models import Building, HealthCheck, Household, HouseholdNeed, Person, Unit
 from registry.office import (
     FEVER_FROM,
     MAX_TEXT,
     TEMPERATURE_RANGE,
-    ExemptionLine,
     HouseholdLine,
     NeedLine,
-    OfficeRefused,
     PersonLine,
-    Scope,
-    active_exemptions,
     household_line,
     in_scope,
     load_household,
     load_person,
-    natural_key,
     need_line,
     person_line,
     present,
-    quarantined_at,
 )
-from registry.service import audit
+from registry.service import audit, bump_revision
+from registry.status_rows import quarantined_at
+from registry.stores import SqlExemptionStore, active_exemptions, person_ref
 
 ESCORT_REASON = "就医（陪同）"
 ESCORT_HOURS = 6.0
@@ -116,7 +114,7 @@ def parse_temperature(text: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise OfficeRefused("temperature_format") from None
+        raise ActionRefused("temperature_format") from None
     return checked_temperature(number)
 
 
@@ -124,7 +122,7 @@ def checked_temperature(number: float) -> float:
     """``number`` rounded to a tenth if it is a plausible body temperature; refused otherwise."""
     low, high = TEMPERATURE_RANGE
     if not math.isfinite(number) or not low <= number <= high:
-        raise OfficeRefused("temperature_range", low=low, high=high)
+        raise ActionRefused("temperature_range", low=low, high=high)
     return round(number, 1)
 
 
@@ -218,10 +216,10 @@ def record_temperature(
     """Today's temperature of a person; a second one the same day replaces it (True)."""
     value = checked_temperature(temperature)
     if len(note) > MAX_TEXT:
-        raise OfficeRefused("too_long", field="note", limit=MAX_TEXT)
+        raise ActionRefused("too_long", field="note", limit=MAX_TEXT)
     person = load_person(session, ref, scope)
     if person.moved_out_at is not None:
-        raise OfficeRefused("moved_out")
+        raise ActionRefused("moved_out")
     day = local_date(now)
     values = {
         "person_id": person.id,
@@ -287,20 +285,20 @@ def record_need(
     """Note a household's need, a hospital one with an optional escorted exit pass (its id)."""
     household = load_household(session, household_ref, scope)
     if len(detail) > MAX_TEXT:
-        raise OfficeRefused("too_long", field="detail", limit=MAX_TEXT)
+        raise ActionRefused("too_long", field="detail", limit=MAX_TEXT)
     escorted = None
     if escort_ref:
         if kind is not NeedKind.HOSPITAL:
-            raise OfficeRefused("escort_not_hospital")
+            raise ActionRefused("escort_not_hospital")
         low, high = ESCORT_HOURS_RANGE
         if not (math.isfinite(escort_hours) and low <= escort_hours <= high):
-            raise OfficeRefused("escort_hours", low=low, high=high)
+            raise ActionRefused("escort_hours", low=low, high=high)
         escorted = next(
             (p for p in household.persons if p.ref == escort_ref and p.moved_out_at is None),
             None,
         )
         if escorted is None:
-            raise OfficeRefused("escort_person")
+            raise ActionRefused("escort_person")
     need = HouseholdNeed(
         household_id=household.id,
         kind=kind.value,
@@ -322,19 +320,32 @@ def record_need(
     )
     if escorted is None:
         return None
-    exemption = add_exemption(
-        session,
-        person=escorted,
+    who = Actor(name=actor, origin=origin, at=now)
+    expires_at = now + timedelta(hours=escort_hours)
+    exemption_id = SqlExemptionStore(session, who).add(
+        person=person_ref(escorted),
         rule_ids=["quarantine"],
         reason=ESCORT_REASON,
-        expires_at=now + timedelta(hours=escort_hours),
-        actor=actor,
-        origin=origin,
-        now=now,
+        expires_at=expires_at,
         single_use=True,
     )
-    session.flush()
-    return exemption.id
+    audit(
+        session,
+        actor=actor,
+        origin=origin,
+        action="exemption.add",
+        target=f"person:{escorted.ref}",
+        at=now,
+        detail={
+            "exemption": exemption_id,
+            "rules": ["quarantine"],
+            "reason": ESCORT_REASON,
+            "expires_at": expires_at.isoformat(),
+            "single_use": True,
+        },
+    )
+    bump_revision(session)
+    return exemption_id
 
 
 def resolve_need(
@@ -348,7 +359,7 @@ def resolve_need(
     assert household is not None
     load_household(session, household.ref, scope)
     if need.status != "open":
-        raise OfficeRefused("need_resolved")
+        raise ActionRefused("need_resolved")
     need.status, need.resolved_at, need.resolved_by = "resolved", now, actor
     audit(
         session,

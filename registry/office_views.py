@@ -13,30 +13,28 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gate.app.actor import Scope
+from gate.app.views import ExemptionLine
 from gate.domain.documents import DocumentType
-from gate.domain.errors import NotFound
+from gate.domain.errors import NotFound, OutOfScope
 from gate.domain.people import HealthStatus, LegalBasis
-from gate.domain.places import building_key
+from gate.domain.places import building_key, natural_key
 from registry.models import Building, Household, HouseholdNeed, Person, Unit
 from registry.office import (
     HOUSEHOLD_LOADS,
-    ExemptionLine,
     HouseholdLine,
     NeedLine,
-    OutOfScope,
     PersonLine,
-    Scope,
-    active_exemptions,
     household_line,
     in_scope,
     load_household,
     load_person,
-    natural_key,
     need_line,
     person_line,
     present,
-    quarantined_at,
 )
+from registry.status_rows import quarantined_at
+from registry.stores import active_exemptions
 
 
 @dataclass(frozen=True)

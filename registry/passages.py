@@ -94,16 +94,87 @@ _INSERT_ROW = _passages.insert()
 _MOVE_HEAD = update(_chain).where(_chain.c.id == 1).values(last_hash=bindparam("new_hash"))
 
 
-class SqlPassageLog:
+class SqlPassageReader:
+    """``gate.app.ports.PassageLogReader`` on the registry database (reads only).
+
+    Built once by the composition root; the terminal, the reports, the CLI and the district
+    feed read the log through it.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def _records(self, query: Any) -> list[PassageRecord]:
+        with self._database.engine.connect() as connection:
+            return [record_from_row(row) for row in connection.execute(query).mappings()]
+
+    def get(self, seq: int) -> PassageRecord:
+        """The passage with ``seq``."""
+        found = self._records(select(_passages).where(_passages.c.seq == seq))
+        if not found:
+            raise NotFound(f"no passage {seq}")
+        return found[0]
+
+    def overridden(self, seq: int) -> bool:
+        """True if an override row already points at ``seq``."""
+        with self._database.engine.connect() as connection:
+            return (
+                connection.scalar(
+                    select(_passages.c.seq).where(_passages.c.overrides_seq == seq).limit(1)
+                )
+                is not None
+            )
+
+    def tail(self, count: int) -> list[PassageRecord]:
+        """The last ``count`` passages, oldest first."""
+        newest = self._records(select(_passages).order_by(_passages.c.seq.desc()).limit(count))
+        return list(reversed(newest))
+
+    def since(self, after_seq: int, limit: int = 1000) -> list[PassageRecord]:
+        """Passages with ``seq > after_seq`` in order (the district's incremental pull)."""
+        return self._records(
+            select(_passages)
+            .where(_passages.c.seq > after_seq)
+            .order_by(_passages.c.seq)
+            .limit(limit)
+        )
+
+    def unhandled(self, *, since: datetime, limit: int = 200) -> list[PassageRecord]:
+        """Reviews and denials since ``since`` that no guard has decided yet, oldest first."""
+        override = _passages.alias("override")
+        return self._records(
+            select(_passages)
+            .outerjoin(override, override.c.overrides_seq == _passages.c.seq)
+            .where(
+                _passages.c.outcome.in_(("review", "deny")),
+                _passages.c.overrides_seq.is_(None),
+                _passages.c.at >= since,
+                override.c.seq.is_(None),
+            )
+            .order_by(_passages.c.seq)
+            .limit(limit)
+        )
+
+    def by_person(self, person_ref: str, *, since: datetime) -> list[PassageRecord]:
+        """One person's passages since ``since``, in order."""
+        return self._records(
+            select(_passages)
+            .where(_passages.c.person_ref == person_ref, _passages.c.at >= since)
+            .order_by(_passages.c.seq)
+        )
+
+
+class SqlPassageLog(SqlPassageReader):
     """``gate.domain.ports.PassageLog`` on the registry database.
 
     Appends go through an engine of their own whose connections wait at most
     ``lock_timeout_ms`` for a lock (a gate must never hang: past that the passage is
     refused), without a ping per checkout; a connection the server dropped is retried once.
+    Build one per process (the composition root does): each holds an engine.
     """
 
     def __init__(self, database: Database, *, lock_timeout_ms: int = 2000) -> None:
-        self._database = database
+        super().__init__(database)
         self._writer = database.writer_engine(lock_timeout_ms=lock_timeout_ms)
 
     def append(self, entry: PassageEntry, *, registry_revision: int | None = None) -> PassageRecord:
@@ -153,44 +224,6 @@ class SqlPassageLog:
         connection.execute(
             update(_revision).where(_revision.c.id == 1).values(revision=_revision.c.revision + 1)
         )
-
-    def get(self, seq: int) -> PassageRecord:
-        """The passage with ``seq``."""
-        with self._database.engine.connect() as connection:
-            row = connection.execute(select(_passages).where(_passages.c.seq == seq)).mappings()
-            found = row.one_or_none()
-        if found is None:
-            raise NotFound(f"no passage {seq}")
-        return record_from_row(found)
-
-    def overridden(self, seq: int) -> bool:
-        """True if an override row already points at ``seq``."""
-        with self._database.engine.connect() as connection:
-            return (
-                connection.scalar(
-                    select(_passages.c.seq).where(_passages.c.overrides_seq == seq).limit(1)
-                )
-                is not None
-            )
-
-    def tail(self, count: int) -> list[PassageRecord]:
-        """The last ``count`` passages, oldest first."""
-        with self._database.engine.connect() as connection:
-            rows = connection.execute(
-                select(_passages).order_by(_passages.c.seq.desc()).limit(count)
-            ).mappings()
-            return [record_from_row(row) for row in reversed(list(rows))]
-
-    def since(self, after_seq: int, limit: int = 1000) -> list[PassageRecord]:
-        """Passages with ``seq > after_seq`` in order (the district's incremental pull)."""
-        with self._database.engine.connect() as connection:
-            rows = connection.execute(
-                select(_passages)
-                .where(_passages.c.seq > after_seq)
-                .order_by(_passages.c.seq)
-                .limit(limit)
-            ).mappings()
-            return [record_from_row(row) for row in rows]
 
 
 def record_from_row(row: RowMapping) -> PassageRecord:
@@ -276,24 +309,3 @@ def _rows_in_order(connection: Connection, batch: int) -> Iterator[RowMapping]:
             return
         yield from rows
         last = rows[-1]["seq"]
-
-
-def unhandled_alerts(
-    database: Database, *, since: datetime, limit: int = 200
-) -> list[PassageRecord]:
-    """Reviews and denials since ``since`` that no guard has decided yet, oldest first."""
-    override = _passages.alias("override")
-    query = (
-        select(_passages)
-        .outerjoin(override, override.c.overrides_seq == _passages.c.seq)
-        .where(
-            _passages.c.outcome.in_(("review", "deny")),
-            _passages.c.overrides_seq.is_(None),
-            _passages.c.at >= since,
-            override.c.seq.is_(None),
-        )
-        .order_by(_passages.c.seq)
-        .limit(limit)
-    )
-    with database.engine.connect() as connection:
-        return [record_from_row(row) for row in connection.execute(query).mappings()]

@@ -31,7 +31,7 @@ from registry.models import (
     Unit,
     Visitor,
 )
-from registry.service import QUARANTINE
+from registry.status_rows import QUARANTINE_IN
 
 SHIFT_STARTS = (time(8), time(20))  # local: the day shift and the night shift
 SHIFT_LENGTH = timedelta(hours=12)
@@ -338,7 +338,7 @@ def _quarantine_exit_rows(
             .join(StatusRecord, StatusRecord.person_id == Person.id)
             .where(
                 Person.ref.in_(refs[first : first + _BATCH]),
-                StatusRecord.status.in_(QUARANTINE),
+                StatusRecord.status.in_(QUARANTINE_IN),
                 StatusRecord.starts_at < end,
                 StatusRecord.ends_at.is_(None) | (StatusRecord.ends_at > start),
             )

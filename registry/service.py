@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from gate.domain.errors import DuplicateDocument, NotFound
 from gate.domain.people import HealthStatus
 from gate.domain.places import building_key, room_key, unit_key
-from gate.domain.status import StatusPeriod, current_status, end_of_local_day, start_of_local_day
+from gate.domain.status import current_status, end_of_local_day, start_of_local_day
 from registry.crypto import PersonalDataCipher
 from registry.models import (
     AuditEvent,
@@ -33,8 +33,7 @@ from registry.models import (
     Unit,
 )
 from registry.records import PersonRecord, StatusEntry
-
-QUARANTINE = (HealthStatus.HOME_QUARANTINE, HealthStatus.CENTRALIZED_QUARANTINE)
+from registry.status_rows import quarantined_at, status_periods
 
 
 class Change(StrEnum):
@@ -334,13 +333,7 @@ class RegistryWriter:
 
 def status_of(person: Person, at: datetime) -> HealthStatus:
     """A person's status at ``at``, from their history."""
-    return current_status(
-        (
-            StatusPeriod(record.status, record.starts_at, record.ends_at)
-            for record in person.statuses
-        ),
-        at,
-    )
+    return current_status(status_periods(person.statuses), at)
 
 
 @dataclass(frozen=True)
@@ -357,15 +350,7 @@ class RegistryStats:
 
 def registry_stats(session: Session, *, at: datetime) -> RegistryStats:
     """Counts of the registry at ``at`` (persons who moved out are not counted)."""
-    in_quarantine = (
-        select(StatusRecord.person_id)
-        .where(
-            StatusRecord.status.in_(QUARANTINE),
-            StatusRecord.starts_at <= at,
-            (StatusRecord.ends_at.is_(None)) | (StatusRecord.ends_at > at),
-        )
-        .scalar_subquery()
-    )
+    in_quarantine = quarantined_at(at)
     present = Person.moved_out_at.is_(None)
     return RegistryStats(
         buildings=session.scalar(select(func.count()).select_from(Building)) or 0,

@@ -16,12 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from gate.domain import places
 from gate.domain.model import Direction, Presence, VisitWindow
 from gate.domain.model import Exemption as ExemptionFacts
-from gate.domain.places import building_label, unit_label
 from gate.domain.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, VisitFacts
-from gate.domain.status import StatusPeriod
-from registry.controls import list_rules
 from registry.database import Database
 from registry.models import (
     Document,
@@ -33,6 +31,8 @@ from registry.models import (
     Unit,
     Visitor,
 )
+from registry.status_rows import status_periods
+from registry.stores import all_rules, exemption_in_force
 
 logger = logging.getLogger(__name__)
 
@@ -50,20 +50,14 @@ def home_label(household: Household | None) -> str | None:
     """ "3号楼2单元502" for a household."""
     if household is None:
         return None
-    unit = household.unit
-    return f"{building_label(unit.building.key)}{unit_label(unit.key)}{household.room}"
+    return places.home_label(household.unit.building.key, household.unit.key, household.room)
 
 
 def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
     """Everything a passage decision needs, as of ``now``."""
     revision = current_revision(session)
     exemptions: dict[int, list[ExemptionFacts]] = defaultdict(list)
-    for exemption in session.scalars(
-        select(Exemption).where(
-            (Exemption.expires_at.is_(None)) | (Exemption.expires_at > now),
-            Exemption.used_at.is_(None),
-        )
-    ):
+    for exemption in session.scalars(select(Exemption).where(exemption_in_force(now))):
         exemptions[exemption.person_id].append(
             ExemptionFacts(
                 frozenset(exemption.rule_ids),
@@ -92,10 +86,7 @@ def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
             household_ref=person.household.ref if person.household else None,
             building=person.household.unit.building.key if person.household else None,
             home=home_label(person.household),
-            statuses=tuple(
-                StatusPeriod(record.status, record.starts_at, record.ends_at)
-                for record in person.statuses
-            ),
+            statuses=tuple(status_periods(person.statuses)),
             exemptions=tuple(exemptions.get(person.id, ())),
         )
     person_by_document = {
@@ -132,7 +123,7 @@ def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
         persons=persons,
         person_by_document=person_by_document,
         visits_by_document={key: tuple(value) for key, value in visits.items()},
-        rules=tuple(list_rules(session)),
+        rules=tuple(all_rules(session)),
         presence=_presence(session),
     )
     _replay_outings(session, snapshot, since=now - OUTING_MEMORY)

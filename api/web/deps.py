@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from api.i18n import DEFAULT_LANGUAGE, LANGUAGES, reason_text, t
+from gate.app.actor import Actor, Scope
 from gate.domain.roles import Permission, allowed
 from gate.runtime.bootstrap import Services, Station
 from registry.accounts import ActiveSession, resolve_session
@@ -77,6 +78,11 @@ def origin(request: Request) -> str:
 def now() -> datetime:
     """The web layer's clock."""
     return datetime.now(UTC)
+
+
+def actor(request: Request, user: ActiveSession, scope: Scope | None = None) -> Actor:
+    """The signed-in account as the actor of a use case, now, from this request's address."""
+    return Actor(name=user.username, origin=origin(request), at=now(), scope=scope or Scope())
 
 
 def current_session(request: Request, *, allow_locked: bool = False) -> ActiveSession:

@@ -17,8 +17,7 @@ from api.web.deps import (
     language,
     render,
 )
-from gate.domain.errors import NotFound
-from registry.office import OutOfScope
+from gate.domain.errors import NotFound, OutOfScope
 
 
 def _wants_html(request: Request) -> bool:

@@ -17,13 +17,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.i18n import t
 from api.web.deps import language, render, require, require_csrf
+from gate.app.actor import Scope
 from gate.domain.documents import mask
-from gate.domain.errors import DocumentInvalid, GateError, NotFound
 from gate.domain.people import mask_name
+from gate.domain.places import natural_key
 from gate.domain.roles import Permission, scoped_to_buildings
 from gate.domain.status import LOCAL_TZ
 from registry.accounts import ActiveSession
-from registry.office import FEVER_FROM, OfficeRefused, Scope, natural_key
+from registry.office import FEVER_FROM
 
 OfficeUser = Annotated[ActiveSession, Depends(require(Permission.OFFICE))]
 OfficePost = Annotated[ActiveSession, Depends(require_csrf(Permission.OFFICE))]
@@ -53,7 +54,6 @@ DONE = frozenset(
         "rule_saved",
     }
 )
-SHOWN_PARAM = 40
 
 
 def scope_of(user: ActiveSession) -> Scope:
@@ -61,29 +61,6 @@ def scope_of(user: ActiveSession) -> Scope:
     if scoped_to_buildings(user.role):
         return Scope(frozenset(user.building_keys))
     return Scope()
-
-
-def refusal_text(lang: str, problem: Exception) -> str:
-    """A refused input in words: what was wrong and, where it helps, what to do."""
-    if isinstance(problem, OfficeRefused):
-        params = {key: _shown(lang, key, value) for key, value in problem.params.items()}
-        return t(lang, f"office.error.{problem.code}", **params)
-    if isinstance(problem, DocumentInvalid):
-        reason = t(lang, f"office.doc_invalid.{problem.reason}", **dict(problem.params))
-        return t(lang, "office.error.document", reason=reason)
-    if isinstance(problem, NotFound):
-        return t(lang, "error.not_found")
-    if isinstance(problem, GateError | ValueError):
-        return t(lang, "office.error.other", detail=str(problem)[:200])
-    raise problem
-
-
-def _shown(lang: str, key: str, value: Any) -> Any:
-    if key == "field":
-        return t(lang, f"office.field.{value}")
-    if isinstance(value, str):
-        return value[:SHOWN_PARAM]
-    return value
 
 
 def local_time(moment: datetime | None) -> str:

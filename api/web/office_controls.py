@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from api.web.deps import language, now, origin, web
+from api.i18n import refusal_text
+from api.web.deps import actor, language, now, web
 from api.web.office_common import (
     RulesPost,
     RulesUser,
@@ -17,25 +18,20 @@ from api.web.office_common import (
     local_time,
     not_found,
     page,
-    refusal_text,
 )
+from gate.app.actor import Scope
+from gate.app.exemptions import AddExemption, active_exemptions, add_exemption, revoke_exemption
+from gate.app.forms import parse_day, parse_local_time
+from gate.app.rules import ChangeRule, change_rule, list_rules
 from gate.domain.documents import DocumentType
-from gate.domain.errors import DocumentInvalid, NotFound
+from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound
 from gate.domain.policy import RULE_PARAMETERS, RuleMode
-from gate.domain.status import end_of_local_day, local_date
 from registry.accounts import ActiveSession
-from registry.controls import add_exemption, list_rules
-from registry.office import OfficeRefused, Scope, active_exemptions, parse_day, parse_local_time
-from registry.office_rules import (
-    change_rule,
-    person_for_exemption,
-    revoke_exemption,
-)
 from registry.office_views import person_view
 
 router = APIRouter(prefix="/office")
 Text = Annotated[str, Form()]
-Refusals = (OfficeRefused, DocumentInvalid)
+Refusals = (ActionRefused, DocumentInvalid)
 
 
 def _exemptions_page(
@@ -48,9 +44,11 @@ def _exemptions_page(
     form: dict[str, Any] | None = None,
 ) -> Response:
     moment = now()
+    who = actor(request, user)
+    units = web(request).services.units
+    exemptions = active_exemptions(actor=who, units=units)
+    rules = list_rules(actor=who, units=units)
     with web(request).services.database.session() as db:
-        exemptions = active_exemptions(db, now=moment)
-        rules = list_rules(db)
         try:
             person = (
                 person_view(db, ref=person_ref, scope=Scope(), now=moment) if person_ref else None
@@ -91,43 +89,21 @@ def add_exemption_form(
     single_use: Text = "",
 ) -> Response:
     """Lift named rules for one person until the end of a day (or until revoked)."""
-    moment = now()
     try:
         try:
             chosen = DocumentType(doc_type)
         except ValueError:
-            raise OfficeRefused("choice", field="doc_type") from None
-        if not reason.strip():
-            raise OfficeRefused("required", field="reason")
-        if len(reason) > 200:
-            raise OfficeRefused("too_long", field="reason", limit=200)
-        if not rule_ids:
-            raise OfficeRefused("required", field="rule_ids")
-        last = parse_day(until, field_name="until")
-        if last is not None and last < local_date(moment):
-            raise OfficeRefused("date_past")
-        with web(request).services.database.session() as db:
-            holder = person_for_exemption(
-                db,
-                cipher=web(request).services.cipher,
-                ref=person,
-                doc_type=chosen,
-                number=doc_number,
-            )
-            known = {rule.rule_id for rule in list_rules(db)}
-            if any(rule_id not in known for rule_id in rule_ids):
-                raise OfficeRefused("choice", field="rule_ids")
-            add_exemption(
-                db,
-                person=holder,
-                rule_ids=rule_ids,
-                reason=reason,
-                expires_at=end_of_local_day(last) if last else None,
-                actor=user.username,
-                origin=origin(request),
-                now=moment,
-                single_use=bool(single_use),
-            )
+            raise ActionRefused("choice", field="doc_type") from None
+        command = AddExemption(
+            rule_ids=tuple(rule_ids or ()),
+            reason=reason,
+            last_day=parse_day(until, field_name="until"),
+            single_use=bool(single_use),
+            person_ref=person,
+            doc_type=chosen,
+            doc_number=doc_number,
+        )
+        add_exemption(command, actor=actor(request, user), units=web(request).services.units)
     except NotFound:
         return not_found(request, user)
     except Refusals as problem:
@@ -153,17 +129,12 @@ def add_exemption_form(
 def revoke_exemption_form(request: Request, user: RulesPost, exemption_id: int) -> Response:
     """End an exemption now."""
     try:
-        with web(request).services.database.session() as db:
-            revoke_exemption(
-                db,
-                exemption_id=exemption_id,
-                now=now(),
-                actor=user.username,
-                origin=origin(request),
-            )
+        revoke_exemption(
+            exemption_id, actor=actor(request, user), units=web(request).services.units
+        )
     except NotFound:
         return not_found(request, user)
-    except OfficeRefused as problem:
+    except ActionRefused as problem:
         return _exemptions_page(
             request, user, status_code=422, error=refusal_text(language(request), problem)
         )
@@ -190,8 +161,7 @@ def _rules_page(
     error_at: str | None = None,
 ) -> Response:
     moment = now()
-    with web(request).services.database.session() as db:
-        rules = list_rules(db)
+    rules = list_rules(actor=actor(request, user), units=web(request).services.units)
     rows = [
         {
             "rule": rule,
@@ -238,23 +208,19 @@ def rule_form(
         try:
             chosen = RuleMode(mode)
         except ValueError:
-            raise OfficeRefused("choice", field="mode") from None
-        with web(request).services.database.session() as db:
-            change_rule(
-                db,
-                rule_id=rule_id,
-                mode=chosen,
-                params_text=params,
-                effective_from=parse_local_time(effective_from, field_name="effective_from"),
-                effective_to=parse_local_time(effective_to, field_name="effective_to"),
-                clear_to=bool(clear_to),
-                now=now(),
-                actor=user.username,
-                origin=origin(request),
-            )
+            raise ActionRefused("choice", field="mode") from None
+        command = ChangeRule(
+            rule_id=rule_id,
+            mode=chosen,
+            params=params,
+            effective_from=parse_local_time(effective_from, field_name="effective_from"),
+            effective_to=parse_local_time(effective_to, field_name="effective_to"),
+            clear_effective_to=bool(clear_to),
+        )
+        change_rule(command, actor=actor(request, user), units=web(request).services.units)
     except NotFound:
         return not_found(request, user)
-    except OfficeRefused as problem:
+    except ActionRefused as problem:
         return _rules_page(
             request,
             user,

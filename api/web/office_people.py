@@ -14,6 +14,7 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from api.i18n import refusal_text
 from api.web.deps import language, now, origin, web
 from api.web.office_common import (
     OfficePost,
@@ -21,16 +22,15 @@ from api.web.office_common import (
     done,
     not_found,
     page,
-    refusal_text,
     scope_of,
 )
+from gate.app.forms import parse_day
 from gate.domain.documents import DOCUMENT_LABELS_ZH, DocumentType
-from gate.domain.errors import DocumentInvalid, NotFound
+from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
 from gate.domain.places import building_key
 from gate.domain.status import local_date
 from registry.accounts import ActiveSession
-from registry.office import OfficeRefused, parse_day
 from registry.office_people import (
     PersonInput,
     add_person,
@@ -44,7 +44,7 @@ from registry.office_views import building_summaries, building_view, household_v
 router = APIRouter(prefix="/office")
 E = TypeVar("E", bound=StrEnum)
 Text = Annotated[str, Form()]
-Refusals = (OfficeRefused, DocumentInvalid)
+Refusals = (ActionRefused, DocumentInvalid)
 
 CHOICES = {
     "sexes": [s.value for s in (Sex.MALE, Sex.FEMALE)],
@@ -63,7 +63,7 @@ def _choice(enum: type[E], text: str, field: str) -> E | None:
     try:
         return enum(text)
     except ValueError:
-        raise OfficeRefused("choice", field=field) from None
+        raise ActionRefused("choice", field=field) from None
 
 
 def _compound(request: Request) -> tuple[str, str]:
@@ -363,7 +363,7 @@ def end_status_form(request: Request, user: OfficePost, record_id: int) -> Respo
                 actor=user.username,
                 origin=origin(request),
             )
-    except OfficeRefused as problem:
+    except ActionRefused as problem:
         return page(
             request,
             "error.html",

@@ -12,17 +12,17 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from api.i18n import refusal_text
 from api.web.deps import language, now, origin, web
 from api.web.office_common import (
     RoundPost,
     RoundUser,
     done,
     page,
-    refusal_text,
     scope_of,
 )
+from gate.domain.errors import ActionRefused
 from registry.accounts import ActiveSession
-from registry.office import OfficeRefused
 from registry.office_round import (
     ESCORT_HOURS,
     NeedKind,
@@ -92,7 +92,7 @@ def temperature_form(
                 actor=user.username,
                 origin=origin(request),
             )
-    except OfficeRefused as problem:
+    except ActionRefused as problem:
         return _round_page(
             request,
             user,
@@ -122,11 +122,11 @@ def need_form(
         try:
             chosen = NeedKind(kind)
         except ValueError:
-            raise OfficeRefused("choice", field="need_kind") from None
+            raise ActionRefused("choice", field="need_kind") from None
         try:
             hours = float(escort_hours) if escort_hours.strip() else ESCORT_HOURS
         except ValueError:
-            raise OfficeRefused("escort_hours_format") from None
+            raise ActionRefused("escort_hours_format") from None
         with web(request).services.database.session() as db:
             issued = record_need(
                 db,
@@ -140,7 +140,7 @@ def need_form(
                 actor=user.username,
                 origin=origin(request),
             )
-    except OfficeRefused as problem:
+    except ActionRefused as problem:
         return _round_page(
             request,
             user,
@@ -165,7 +165,7 @@ def resolve_form(request: Request, user: RoundPost, need_id: int, household: Tex
                 actor=user.username,
                 origin=origin(request),
             )
-    except OfficeRefused as problem:
+    except ActionRefused as problem:
         return _round_page(
             request, user, status_code=422, error=refusal_text(language(request), problem)
         )

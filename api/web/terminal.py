@@ -12,37 +12,32 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
-from api.i18n import t
+from api.i18n import refusal_text, t
 from api.web.deps import (
+    actor,
     language,
     now,
-    origin,
     render,
     require,
     require_csrf,
     web,
 )
 from api.web.feed import feed_item
+from gate.app.passages import OverridePassage, override_passage
 from gate.app.pipeline import MAX_OVERRIDE_TEXT, OVERRIDE_REASONS
+from gate.app.search import search_persons
+from gate.app.visitors import RegisterVisitor, register_visitor
 from gate.domain.device_ports import DeviceStatus
 from gate.domain.documents import DocumentType
-from gate.domain.errors import DocumentInvalid, GateError, NotFound, OverrideRefused
+from gate.domain.errors import GateError, NotFound, OverrideRefused
 from gate.domain.model import Outcome, PassageRecord
 from gate.domain.people import mask_name
-from gate.domain.places import room_key
 from gate.domain.presence import occupancy
 from gate.domain.roles import Permission
-from gate.domain.status import LOCAL_TZ, StatusPeriod, current_status, start_of_local_day
+from gate.domain.status import LOCAL_TZ
 from gate.runtime.bootstrap import Station
 from registry.accounts import ActiveSession, resolve_session
-from registry.controls import find_household, register_visitor
-from registry.models import Document, Exemption, Household, Passage, Person, StatusRecord
-from registry.passages import SqlPassageLog, unhandled_alerts
-from registry.service import audit
-from registry.snapshot import home_label
 
 router = APIRouter(prefix="/terminal")
 FEED_POLL_SECONDS = 0.3
@@ -125,9 +120,9 @@ def _items(
 def terminal_state(request: Request, user: Guard) -> dict[str, Any]:
     """The header, the alerts still waiting, the latest passages, and the feed cursor."""
     station = _station(request)
-    log = SqlPassageLog(web(request).services.database)
-    recent = log.tail(30)
-    alerts = unhandled_alerts(web(request).services.database, since=now() - ALERT_MEMORY)
+    passages = web(request).services.passages
+    recent = passages.tail(30)
+    alerts = passages.unhandled(since=now() - ALERT_MEMORY)
     waiting = {record.seq for record in alerts}
     handled = {r.seq for r in recent if r.entry.decision.outcome is not Outcome.ALLOW} - waiting
     return {
@@ -144,7 +139,7 @@ async def terminal_feed(request: Request, user: Guard, after: int = 0) -> Stream
     station = _station(request)
     resume = request.headers.get("last-event-id")
     cursor = int(resume) if resume and resume.isdigit() else after
-    log = SqlPassageLog(web(request).services.database)
+    passages = web(request).services.passages
     token = request.cookies.get("gate_session", "")
 
     async def events() -> AsyncIterator[str]:
@@ -153,7 +148,7 @@ async def terminal_feed(request: Request, user: Guard, after: int = 0) -> Stream
         loop = asyncio.get_running_loop()
         yield "retry: 1000\n\n"
         while not await request.is_disconnected():
-            records = await to_thread.run_sync(log.since, cursor)
+            records = await to_thread.run_sync(passages.since, cursor)
             for item in _items(request, station, records, handled=set()):
                 cursor = item["seq"]
                 data = json.dumps(item, ensure_ascii=False)
@@ -201,44 +196,19 @@ def override(
     form: OverrideForm,
     user: Annotated[ActiveSession, Depends(require_csrf(Permission.OVERRIDE))],
 ) -> Response:
-    """Admit or deny, with a reason code and text; logged as its own row."""
+    """Admit or deny, with a reason code and text; logged as its own row (audited)."""
     station = _station(request)
     try:
-        result = station.gate.pipeline.override(
-            seq,
-            outcome=form.outcome,
-            reason_code=form.reason_code,
-            text=form.text,
-            guard=user.username,
+        result = override_passage(
+            OverridePassage(seq, form.outcome, form.reason_code, form.text),
+            actor=actor(request, user),
+            units=web(request).services.units,
+            pipeline=station.gate.pipeline,
         )
     except (OverrideRefused, NotFound) as refused:
-        _audit_refusal(request, user, f"passage:{seq}", str(refused))
-        return JSONResponse({"detail": str(refused)}, status_code=409)
-    with web(request).services.database.session() as db:
-        audit(
-            db,
-            actor=user.username,
-            origin=origin(request),
-            action="passage.override",
-            target=f"passage:{seq}",
-            at=now(),
-            detail={"outcome": form.outcome.value, "reason": form.reason_code},
-        )
+        return JSONResponse({"detail": refusal_text(language(request), refused)}, 409)
     assert result.record is not None
     return JSONResponse(_items(request, station, [result.record], handled=set())[0])
-
-
-def _audit_refusal(request: Request, user: ActiveSession, target: str, why: str) -> None:
-    with web(request).services.database.session() as db:
-        audit(
-            db,
-            actor=user.username,
-            origin=origin(request),
-            action="action.refused",
-            target=target,
-            at=now(),
-            detail={"reason": why[:200]},
-        )
 
 
 @router.post("/visitors")
@@ -259,48 +229,30 @@ def register_visitor_form(
     card = request.app.state.recent_cards.get(seq, now=now()) if seq is not None else None
     if card is not None:
         doc_type, number, name = card.doc_type, card.number, name or card.name or ""
-    parts = host.replace("/", "-").split("-")
-    moment = now()
+    command = RegisterVisitor(
+        name=name,
+        doc_type=doc_type,
+        number=number,
+        host=host,
+        reason=reason,
+        hours=hours,
+        admit_seq=seq,
+    )
     try:
-        if len(parts) != 3:
-            raise NotFound(t(lang, "visitor.host"))
-        with web(request).services.database.session() as db:
-            household = find_household(db, building=parts[0], unit=parts[1], room=parts[2])
-            visitor = register_visitor(
-                db,
-                cipher=web(request).services.cipher,
-                name=name,
-                doc_type=doc_type,
-                number=number,
-                host=household,
-                reason=reason,
-                starts_at=moment,
-                ends_at=moment + timedelta(hours=hours),
-                actor=user.username,
-                origin=origin(request),
-                now=moment,
-            )
-            until = visitor.ends_at
-    except (GateError, DocumentInvalid, ValueError) as problem:
-        _audit_refusal(request, user, "visitor", str(problem))
-        return JSONResponse({"detail": str(problem)}, status_code=422)
-    station.gate.snapshots.reload()
-    admitted = None
-    if seq is not None:
-        try:
-            result = station.gate.pipeline.override(
-                seq,
-                outcome=Outcome.ALLOW,
-                reason_code="visitor_registered",
-                text=reason,
-                guard=user.username,
-            )
-            admitted = result.record.seq if result.record else None
-        except (OverrideRefused, NotFound):
-            admitted = None
-    local_until = until.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")
+        registered = register_visitor(
+            command,
+            actor=actor(request, user),
+            units=web(request).services.units,
+            pipeline=station.gate.pipeline,
+        )
+    except GateError as refused:
+        return JSONResponse({"detail": refusal_text(lang, refused)}, status_code=422)
+    local_until = registered.visitor.ends_at.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")
     return JSONResponse(
-        {"message": t(lang, "visitor.done", until=local_until), "override_seq": admitted}
+        {
+            "message": t(lang, "visitor.done", until=local_until),
+            "override_seq": registered.admitted_seq,
+        }
     )
 
 
@@ -311,58 +263,31 @@ def search(
     q: str = "",
 ) -> dict[str, Any]:
     """Persons by name, room ("3-2-502" or "502"), or the last four of a document."""
-    query = q.strip()[:40]
-    if not query:
-        return {"results": []}
     lang = language(request)
-    moment = now()
-    conditions = [Person.name.contains(query)]
-    if len(query) == 4:
-        conditions.append(Person.documents.any(Document.number_last4 == query.upper()))
-    room = query.split("-")[-1]
-    if room.isdigit():
-        conditions.append(Person.household.has(Household.room == room_key(room)))
-    with web(request).services.database.session() as db:
-        persons = db.scalars(
-            select(Person)
-            .where(or_(*conditions), Person.moved_out_at.is_(None))
-            .options(selectinload(Person.statuses), selectinload(Person.household))
-            .limit(20)
-        ).all()
-        results = []
-        midnight = start_of_local_day(moment.astimezone(LOCAL_TZ).date())
-        for person in persons:
-            status = current_status([_period(record) for record in person.statuses], moment)
-            exemptions = db.scalars(
-                select(Exemption).where(
-                    Exemption.person_id == person.id,
-                    or_(Exemption.expires_at.is_(None), Exemption.expires_at > moment),
-                )
-            ).all()
-            today = db.scalars(
-                select(Passage)
-                .where(Passage.person_ref == person.ref, Passage.at >= midnight)
-                .order_by(Passage.seq)
-            ).all()
-            results.append(
-                {
-                    "name": mask_name(person.name),
-                    "home": home_label(person.household),
-                    "status": status.value,
-                    "status_text": t(lang, f"status.{status.value}"),
-                    "exemptions": [{"rules": e.rule_ids, "reason": e.reason} for e in exemptions],
-                    "today": [
-                        {
-                            "time": p.at.astimezone(LOCAL_TZ).strftime("%H:%M"),
-                            "direction": t(lang, f"direction.{p.direction}"),
-                            "outcome": t(lang, f"outcome.{p.outcome}"),
-                        }
-                        for p in today
-                    ],
-                }
-            )
-    return {"results": results}
-
-
-def _period(record: StatusRecord) -> StatusPeriod:
-    return StatusPeriod(record.status, record.starts_at, record.ends_at)
+    services = web(request).services
+    found = search_persons(
+        q, actor=actor(request, user), units=services.units, passages=services.passages
+    )
+    return {
+        "results": [
+            {
+                "name": mask_name(match.person.name),
+                "home": match.person.household.label if match.person.household else None,
+                "status": match.status.value,
+                "status_text": t(lang, f"status.{match.status.value}"),
+                "exemptions": [
+                    {"rules": list(line.rule_ids), "reason": line.reason}
+                    for line in match.exemptions
+                ],
+                "today": [
+                    {
+                        "time": record.entry.at.astimezone(LOCAL_TZ).strftime("%H:%M"),
+                        "direction": t(lang, f"direction.{record.entry.direction.value}"),
+                        "outcome": t(lang, f"outcome.{record.entry.decision.outcome.value}"),
+                    }
+                    for record in match.today
+                ],
+            }
+            for match in found
+        ]
+    }

@@ -30,6 +30,7 @@ from gate.domain.device_ports import (
 )
 from gate.domain.errors import DeviceError, DeviceIOError
 from gate.domain.model import Credential, CredentialKind, Direction
+from gate.domain.ports import BarrierAction
 
 logger = logging.getLogger(__name__)
 
@@ -72,15 +73,16 @@ class LaneBarriers:
         self._relays = dict(relays)
         self._free_exit = free_exit
 
-    def open(self, lane: str, direction: Direction) -> None:
+    def open(self, lane: str, direction: Direction) -> BarrierAction:
         """Pulse the lane's relay; a lane without a relay has nothing to open."""
         if direction is Direction.OUT and lane in self._free_exit:
-            return  # the exit is physically free; nothing waits for us
+            return BarrierAction.FREE_EXIT  # the exit is physically free; nothing waits for us
         relay = self._relays.get(lane)
         if relay is None:
             logger.info("lane %s has no relay; passage allowed without a barrier", lane)
-            return
+            return BarrierAction.NO_BARRIER
         relay.open(lane, direction)
+        return BarrierAction.OPENED
 
 
 class LaneRunner:

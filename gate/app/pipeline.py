@@ -38,7 +38,7 @@ from gate.domain.model import (
     Reason,
 )
 from gate.domain.policy import decide
-from gate.domain.ports import Barrier, PassageLog
+from gate.domain.ports import Barrier, BarrierAction, PassageLog
 from gate.domain.snapshot import RegistrySnapshot, VisitFacts
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ class PassageResult:
     record: PassageRecord | None
     barrier_opened: bool
     event: PassageEvent
+    barrier: BarrierAction | None = None  # None: the decision did not open it
 
 
 class PassagePipeline:
@@ -189,7 +190,7 @@ class PassagePipeline:
         self, record: PassageRecord, identity: Identity, snapshot: RegistrySnapshot
     ) -> PassageResult:
         entry = record.entry
-        opened = False
+        barrier: BarrierAction | None = None
         if entry.decision.opens_barrier:
             snapshot.note_passage(
                 person_ref=entry.person_ref,
@@ -197,7 +198,7 @@ class PassagePipeline:
                 direction=entry.direction,
                 at=entry.at,
             )
-            opened = self._open_barrier(entry.lane, entry.direction, record.seq)
+            barrier = self._open_barrier(entry.lane, entry.direction, record.seq)
         event_type = (
             EventType.OVERRIDE
             if entry.overrides_seq is not None
@@ -207,22 +208,23 @@ class PassagePipeline:
             type=event_type,
             decision=entry.decision,
             record=record,
-            barrier_opened=opened,
+            barrier_opened=barrier is BarrierAction.OPENED,
             person=snapshot.persons.get(entry.person_ref) if entry.person_ref else None,
             visit=_visit_of(snapshot, identity),
             card=identity.document if identity.kind is IdentityKind.OUTSIDER else None,
         )
         self._events.publish(event)
-        return PassageResult(entry.decision, record, opened, event)
+        return PassageResult(
+            entry.decision, record, barrier is BarrierAction.OPENED, event, barrier
+        )
 
-    def _open_barrier(self, lane: str, direction: Direction, seq: int) -> bool:
+    def _open_barrier(self, lane: str, direction: Direction, seq: int) -> BarrierAction:
         try:
-            self._barrier.open(lane, direction)
+            return self._barrier.open(lane, direction)
         except DeviceError as exc:
             # The row says "allow"; the guard sees the barrier did not open and lets them by hand.
             logger.error("barrier of lane %s did not open for passage %d: %s", lane, seq, exc)
-            return False
-        return True
+            return BarrierAction.FAILED
 
     def _refused_unlogged(
         self, decision: Decision, identity: Identity, snapshot: RegistrySnapshot, error: str
@@ -246,27 +248,29 @@ class PassagePipeline:
         self._events.publish(event)
         return PassageResult(refusal, None, False, event)
 
+    def reload_snapshot(self) -> None:
+        """Decide from a fresh snapshot now (after a change this process made itself)."""
+        self._snapshots.reload()
+
     def override(
         self, seq: int, *, outcome: Outcome, reason_code: str, text: str, guard: str
     ) -> PassageResult:
         """A guard turns a review or deny into allow or deny; logged as its own row."""
         if outcome not in (Outcome.ALLOW, Outcome.DENY):
-            raise OverrideRefused("a guard decides allow or deny")
+            raise OverrideRefused("override_outcome")
         if reason_code not in OVERRIDE_REASONS:
-            raise OverrideRefused(f"unknown reason code {reason_code!r}")
+            raise OverrideRefused("override_reason", reason_code=reason_code[:32])
         if not text.strip() or len(text) > MAX_OVERRIDE_TEXT:
-            raise OverrideRefused(
-                f"a reason text of 1 to {MAX_OVERRIDE_TEXT} characters is required"
-            )
+            raise OverrideRefused("override_text", limit=MAX_OVERRIDE_TEXT)
         if not guard.strip():
-            raise OverrideRefused("the guard must be named")
+            raise OverrideRefused("override_guard")
         original = self._log.get(seq)
         if original.entry.overrides_seq is not None:
-            raise OverrideRefused(f"passage {seq} is itself an override")
+            raise OverrideRefused("override_of_override", seq=seq)
         if original.entry.decision.outcome is Outcome.ALLOW:
-            raise OverrideRefused(f"passage {seq} was already allowed")
+            raise OverrideRefused("override_allowed", seq=seq)
         if self._log.overridden(seq):
-            raise OverrideRefused(f"passage {seq} has already been handled")
+            raise OverrideRefused("override_handled", seq=seq)
         decision = Decision(
             outcome=outcome,
             reasons=(

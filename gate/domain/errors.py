@@ -7,7 +7,7 @@
     ├── PassageError
     │   ├── LogUnavailable        the passage log refused the write; the barrier stays shut
     │   ├── StaleSnapshot         the registry changed since the snapshot; decide again
-    │   └── OverrideRefused       a guard override that is not allowed
+    │   └── OverrideRefused       a guard override that is not allowed (also an ActionRefused)
     ├── DeviceError               a device did not answer or answered wrongly
     │   ├── DriverNotAvailable    the configured driver cannot be loaded
     │   └── DeviceIOError         I/O with the device failed
@@ -20,7 +20,12 @@
     │   ├── RegistryNotEmpty      a fresh registry was expected (demo seed)
     │   ├── DuplicateDocument     one document given twice where it must be unique
     │   └── NotFound              a named registry object does not exist
-    └── ImportRejected            an import file was refused as a whole; ``problems`` lists why
+    ├── ImportRejected            an import file was refused as a whole; ``problems`` lists why
+    ├── ActionRefused             a command that cannot be carried out; ``code`` + ``params``
+    └── OutOfScope                the target lies outside the buildings the actor may see
+
+A person never reads these messages: screens translate ``code``/``reason`` and their
+parameters, and the CLI prints the message on one line.
 
 Messages never carry a full document number: callers pass the masked form.
 """
@@ -87,7 +92,31 @@ class StaleSnapshot(PassageError):
         super().__init__(f"registry is at revision {current_revision}; refresh the snapshot")
 
 
-class OverrideRefused(PassageError):
+class ActionRefused(GateError, ValueError):
+    """A command that cannot be carried out as given; ``code`` + ``params`` say why.
+
+    The code is what a screen translates (``office.error.<code>``); the message is for
+    logs and the CLI.
+    """
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params: dict[str, Any] = params
+        shown = ", ".join(f"{key}={value}" for key, value in params.items())
+        super().__init__(
+            f"{code.replace('_', ' ')} ({shown})" if params else code.replace("_", " ")
+        )
+
+
+class OutOfScope(GateError):
+    """The household or person lies outside the buildings this actor may see."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        super().__init__(f"{target} is outside the buildings this account may see")
+
+
+class OverrideRefused(ActionRefused, PassageError):
     """A guard override that the rules of overriding do not allow."""
 
 

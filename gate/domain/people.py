@@ -56,6 +56,10 @@ class HealthStatus(StrEnum):
     KEY_PERSON = "key_person"
 
 
+# Under quarantine, at home or in a centre: may not leave (the quarantine rule, presence).
+QUARANTINE_STATUSES = frozenset({HealthStatus.HOME_QUARANTINE, HealthStatus.CENTRALIZED_QUARANTINE})
+
+
 class LegalBasis(StrEnum):
     """Why the compound may record a status (PIPL art. 13)."""
 

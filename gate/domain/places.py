@@ -41,3 +41,13 @@ def building_label(key: str) -> str:
 def unit_label(key: str) -> str:
     """How a unit is shown: "2" -> "2单元"."""
     return f"{key}单元"
+
+
+def home_label(building: str, unit: str, room: str) -> str:
+    """A flat as people write it, from its keys: "1号楼2单元302"."""
+    return f"{building_label(building)}{unit_label(unit)}{room}"
+
+
+def natural_key(key: str) -> tuple[int, str]:
+    """Sort building and unit keys as people count: "2" before "10", letters last."""
+    return (int(key), "") if key.isdigit() else (1 << 30, key)

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from gate.domain.model import (
     ALERT_SEVERITY,
@@ -34,9 +33,8 @@ from gate.domain.model import (
     Presence,
     Reason,
 )
-from gate.domain.people import HealthStatus, PersonKind
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from gate.domain.people import QUARANTINE_STATUSES, HealthStatus, PersonKind
+from gate.domain.status import LOCAL_TZ
 
 
 class RuleMode(StrEnum):
@@ -166,7 +164,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _quarantine(rule: RuleConfig, identity: Identity, context: PassageContext) -> Finding | None:
-    if identity.status not in (HealthStatus.HOME_QUARANTINE, HealthStatus.CENTRALIZED_QUARANTINE):
+    if identity.status not in QUARANTINE_STATUSES:
         return None
     params = {"status": identity.status.value, "until": _iso(identity.status_until)}
     if context.direction is Direction.OUT:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Protocol
 
 from gate.domain.model import Direction, PassageEntry, PassageRecord
@@ -27,9 +28,18 @@ class PassageLog(Protocol):
         ...
 
 
+class BarrierAction(StrEnum):
+    """What the barrier did when a passage was allowed."""
+
+    OPENED = "opened"  # a relay was pulsed
+    FREE_EXIT = "free_exit"  # the exit is physically free: nothing to open
+    NO_BARRIER = "no_barrier"  # no relay is configured for the lane: nothing moved
+    FAILED = "failed"  # the relay did not answer: the guard lets them through by hand
+
+
 class Barrier(Protocol):
     """The barrier of the gate's lanes."""
 
-    def open(self, lane: str, direction: Direction) -> None:
-        """Let one person through; raises ``DeviceError`` if the barrier does not answer."""
+    def open(self, lane: str, direction: Direction) -> BarrierAction:
+        """Let one person through and say what moved; ``DeviceError`` if the relay fails."""
         ...

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gate.domain.model import Presence
-from gate.domain.people import HealthStatus
+from gate.domain.people import QUARANTINE_STATUSES
+from gate.domain.places import natural_key
 from gate.domain.snapshot import PersonFacts, RegistrySnapshot
 from gate.domain.status import current_status
-
-QUARANTINE = (HealthStatus.HOME_QUARANTINE, HealthStatus.CENTRALIZED_QUARANTINE)
 
 
 @dataclass(frozen=True)
@@ -35,16 +34,15 @@ def occupancy(snapshot: RegistrySnapshot, *, now: datetime) -> Occupancy:
         counts[presence] += 1
         if presence is Presence.INSIDE and person.building:
             by_building[person.building] += 1
-        if presence is Presence.OUTSIDE and current_status(person.statuses, now) in QUARANTINE:
+        if (
+            presence is Presence.OUTSIDE
+            and current_status(person.statuses, now) in QUARANTINE_STATUSES
+        ):
             quarantined_outside.append(person)
     return Occupancy(
         inside=counts[Presence.INSIDE],
         outside=counts[Presence.OUTSIDE],
         unknown=counts[Presence.UNKNOWN],
-        inside_by_building=dict(sorted(by_building.items(), key=lambda item: _natural(item[0]))),
+        inside_by_building=dict(sorted(by_building.items(), key=lambda item: natural_key(item[0]))),
         quarantined_outside=tuple(sorted(quarantined_outside, key=lambda p: p.home or "")),
     )
-
-
-def _natural(key: str) -> tuple[int, str]:
-    return (int(key), "") if key.isdigit() else (10**9, key)

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from devices.drivers import open_driver
-from devices.memory_barrier import RecordingBarrier
 from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
 from gate.app.pipeline import PassagePipeline
+from gate.app.ports import PassageLogReader, UnitOfWorkFactory
 from gate.domain.documents import normalize
 from gate.domain.errors import GateError
 from gate.domain.events import EventBus
@@ -22,20 +22,27 @@ from gate.runtime.keyfile import DataKey, load_data_key
 from gate.runtime.settings import Settings
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
-from registry.passages import SqlPassageLog
+from registry.passages import SqlPassageLog, SqlPassageReader
 from registry.snapshot import SnapshotSource
+from registry.unit_of_work import SqlUnits
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Services:
-    """Everything a command or the web app needs, built from one ``Settings``."""
+    """Everything a command or the web app needs, built from one ``Settings``.
+
+    ``units`` opens a unit of work for an actor (every use case goes through it);
+    ``passages`` reads the passage log. Both are built here, once per process.
+    """
 
     settings: Settings
     database: Database
     data_key: DataKey
     cipher: PersonalDataCipher
+    units: UnitOfWorkFactory
+    passages: PassageLogReader
 
     def close(self) -> None:
         """Release connections."""
@@ -57,11 +64,14 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
     except Exception:
         database.dispose()
         raise
+    cipher = PersonalDataCipher(data_key.material)
     return Services(
         settings=settings,
         database=database,
         data_key=data_key,
-        cipher=PersonalDataCipher(data_key.material),
+        cipher=cipher,
+        units=SqlUnits(database, cipher),
+        passages=SqlPassageReader(database),
     )
 
 
@@ -87,7 +97,11 @@ def build_gate(
     barrier: Barrier | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Gate:
-    """Load the registry snapshot and assemble the pipeline (barrier: recording by default)."""
+    """Load the registry snapshot and assemble the pipeline.
+
+    Without ``barrier`` no lane has one: an allowed passage says ``BarrierAction.NO_BARRIER``
+    (nothing moved), never that a barrier opened.
+    """
     cipher = services.cipher
 
     def document_hash(document: DocumentRead) -> str:
@@ -96,7 +110,8 @@ def build_gate(
     snapshots = SnapshotSource(services.database, clock=clock)
     log = SqlPassageLog(services.database)
     events = EventBus()
-    chosen_barrier = barrier if barrier is not None else RecordingBarrier()
+    free_exit = frozenset(lane.id for lane in services.settings.gate.lanes if lane.free_exit)
+    chosen_barrier = barrier if barrier is not None else LaneBarriers({}, free_exit=free_exit)
     pipeline = PassagePipeline(
         snapshots=snapshots,
         log=log,

@@ -97,9 +97,14 @@ def test_an_override_with_an_empty_reason_is_refused_and_audited(
     seq = outsider_review(station)
     response = post_override(client, seq, "   ", token)
     assert response.status_code == 409
-    assert "reason text" in response.json()["detail"]
+    # The guard reads the refusal in their language, never the exception's English text.
+    assert response.json()["detail"] == "请填写说明（不超过 500 个字）"
+    client.cookies.set("gate_lang", "en")
+    again = post_override(client, seq, "", token)
+    assert again.json()["detail"] == "Write a note (at most 500 characters)"
+    client.cookies.set("gate_lang", "zh")
     assert overrides(services) == []
-    assert "action.refused" in audit_actions(services)
+    assert audit_actions(services).count("action.refused") == 2
     done = post_override(client, seq, "业主确认", token)
     assert done.status_code == 200
     assert done.json()["overrides_seq"] == seq

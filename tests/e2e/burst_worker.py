@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gate.domain.documents import DocumentType
 from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
+from gate.domain.ports import BarrierAction
 from gate.runtime.bootstrap import bootstrap, build_gate
 from gate.runtime.settings import load_settings
 
@@ -23,9 +24,10 @@ class FileBarrier:
     def __init__(self, path: Path) -> None:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
-    def open(self, lane: str, direction: Direction) -> None:
+    def open(self, lane: str, direction: Direction) -> BarrierAction:
         os.write(self._fd, f"{lane} {direction.value}\n".encode())
         os.fsync(self._fd)
+        return BarrierAction.OPENED
 
 
 def main() -> None:

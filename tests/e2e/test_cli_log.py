@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from gate.runtime.bootstrap import Services
-from tests.e2e.conftest import QUARANTINED, RESIDENT_A, populate
+from tests.e2e.conftest import QUARANTINED, RESIDENT_A, RESIDENT_B, populate
 from tests.e2e.test_serve import gate
 
 
@@ -31,17 +31,22 @@ def test_gate_passage_prints_the_decision_and_log_verify_names_an_edited_row(
     allowed = gate(env, "passage", "--id-number", RESIDENT_A, "--direction", "out", "--json")
     assert allowed.returncode == 0, allowed.stderr
     decision = json.loads(allowed.stdout)
-    assert (decision["seq"], decision["outcome"], decision["barrier_opened"]) == (1, "allow", True)
+    # No lane of this configuration has a barrier: the command says nothing moved.
+    assert (decision["seq"], decision["outcome"]) == (1, "allow")
+    assert (decision["barrier_opened"], decision["barrier"]) == (False, "no_barrier")
     assert RESIDENT_A not in allowed.stdout
+    said = gate(env, "passage", "--id-number", RESIDENT_B, "--direction", "out")
+    assert "no barrier configured for this lane: nothing opened" in said.stdout
+    assert "barrier opened" not in said.stdout
     denied = json.loads(
         gate(env, "passage", "--id-number", QUARANTINED, "--direction", "out", "--json").stdout
     )
     assert (denied["outcome"], denied["reasons"][0]["code"]) == ("deny", "quarantine_no_exit")
     intact = gate(env, "log", "verify")
     assert intact.returncode == 0
-    assert "intact: 2 rows" in intact.stdout
+    assert "intact: 3 rows" in intact.stdout
     with services.database.engine.begin() as connection:
-        connection.execute(text("UPDATE passages SET outcome = 'allow' WHERE seq = 2"))
+        connection.execute(text("UPDATE passages SET outcome = 'allow' WHERE seq = 3"))
     broken = gate(env, "log", "verify")
     assert broken.returncode == 1
-    assert "BROKEN at row 2" in broken.stderr
+    assert "BROKEN at row 3" in broken.stderr

@@ -7,6 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from gate.app.actor import Actor
+from gate.app.exemptions import AddExemption, add_exemption
+from gate.app.rules import ChangeRule, change_rule
 from gate.domain.documents import DocumentType
 from gate.domain.errors import OverrideRefused
 from gate.domain.events import EventType
@@ -21,7 +24,7 @@ from gate.domain.model import (
 )
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Sex
 from gate.domain.policy import RuleMode
-from registry.controls import add_exemption, person_by_document, set_rule
+from gate.domain.ports import BarrierAction
 from registry.database import Database
 from registry.models import Exemption, Passage
 from registry.passages import SqlPassageLog, verify_chain
@@ -73,11 +76,12 @@ def test_the_barrier_opens_only_after_the_row_is_committed(
     seen_at_open: list[int] = []
 
     class CheckingBarrier:
-        def open(self, lane: str, direction: Direction) -> None:
+        def open(self, lane: str, direction: Direction) -> BarrierAction:
             with observer.engine.connect() as connection:  # another connection: sees commits only
                 seen_at_open.append(
                     connection.scalar(select(func.count()).select_from(Passage)) or 0
                 )
+            return BarrierAction.OPENED
 
     gate_under_test.gate.pipeline._barrier = CheckingBarrier()
     gate_under_test.card(RESIDENT_A, Direction.OUT)
@@ -227,16 +231,18 @@ def test_a_guard_override_is_its_own_row_linked_to_the_original(
     assert admitted.record.entry.overrides_seq == review.record.seq
     assert admitted.record.entry.decided_by == "guard:王师傅"
     assert gate_under_test.events[-1].type is EventType.OVERRIDE
-    with pytest.raises(OverrideRefused, match="already been handled"):
+    with pytest.raises(OverrideRefused) as handled:
         pipeline.override(
             review.record.seq, outcome=Outcome.DENY, reason_code="refused", text="x", guard="李"
         )
+    assert handled.value.code == "override_handled"
     allowed = gate_under_test.card(RESIDENT_A, Direction.OUT)
     assert allowed.record is not None
-    with pytest.raises(OverrideRefused, match="already allowed"):
+    with pytest.raises(OverrideRefused) as already:
         pipeline.override(
             allowed.record.seq, outcome=Outcome.DENY, reason_code="refused", text="x", guard="李"
         )
+    assert already.value.code == "override_allowed"
     assert verify_chain(gate_under_test.services.database).checked == 3
 
 
@@ -244,15 +250,11 @@ def test_household_quota_lets_one_out_per_period_and_exemptions_lift_it(
     gate_under_test: GateUnderTest,
 ) -> None:
     services, clock = gate_under_test.services, gate_under_test.clock
-    with services.database.session() as session:
-        set_rule(
-            session,
-            rule_id="household-quota",
-            actor="office",
-            origin="test",
-            now=clock.now,
-            effective_from=clock.now - timedelta(hours=1),
-        )
+    change_rule(
+        ChangeRule("household-quota", effective_from=clock.now - timedelta(hours=1)),
+        actor=Actor("office", "test", clock.now),
+        units=services.units,
+    )
     assert gate_under_test.card(RESIDENT_A, Direction.OUT).decision.outcome is Outcome.ALLOW
     second = gate_under_test.card(RESIDENT_B, Direction.OUT)
     assert second.decision.outcome is Outcome.DENY
@@ -260,23 +262,16 @@ def test_household_quota_lets_one_out_per_period_and_exemptions_lift_it(
     params = second.decision.reasons[0].params
     assert (params["used"], params["allowed"]) == (1, 1)
     assert params["next_at"] == (clock.now + timedelta(hours=48)).isoformat()
-    with services.database.session() as session:
-        person = person_by_document(
-            session,
-            cipher=services.cipher,
-            doc_type=DocumentType.RESIDENT_ID,
-            number=RESIDENT_B,
-        )
-        add_exemption(
-            session,
-            person=person,
-            rule_ids=["household-quota"],
-            reason="复工证明",
-            expires_at=clock.now + timedelta(days=7),
-            actor="office",
-            origin="test",
-            now=clock.now,
-        )
+    add_exemption(
+        AddExemption(
+            ("household-quota",),
+            "复工证明",
+            ends_at=clock.now + timedelta(days=7),
+            doc_number=RESIDENT_B,
+        ),
+        actor=Actor("office", "test", clock.now),
+        units=services.units,
+    )
     exempted = gate_under_test.card(RESIDENT_B, Direction.OUT)
     assert exempted.decision.outcome is Outcome.ALLOW
     assert "exempted" in exempted.decision.reason_codes
@@ -293,15 +288,11 @@ def test_anti_passback_is_soft_by_default(gate_under_test: GateUnderTest) -> Non
     assert twice.decision.outcome is Outcome.ALLOW
     assert twice.decision.reasons[0].code == "passback"
     assert twice.decision.reasons[0].params["soft"] is True
-    with gate_under_test.services.database.session() as session:
-        set_rule(
-            session,
-            rule_id="anti-passback",
-            mode=RuleMode.HARD,
-            actor="office",
-            origin="test",
-            now=gate_under_test.clock.now,
-        )
+    change_rule(
+        ChangeRule("anti-passback", mode=RuleMode.HARD),
+        actor=Actor("office", "test", gate_under_test.clock.now),
+        units=gate_under_test.services.units,
+    )
     hard = gate_under_test.card(RESIDENT_A, Direction.OUT)
     assert hard.decision.outcome is Outcome.DENY
 
@@ -368,21 +359,17 @@ def test_a_one_time_hospital_pass_lets_a_quarantined_person_out_once(
     gate_under_test: GateUnderTest,
 ) -> None:
     services, clock = gate_under_test.services, gate_under_test.clock
-    with services.database.session() as session:
-        person = person_by_document(
-            session, cipher=services.cipher, doc_type=DocumentType.RESIDENT_ID, number=QUARANTINED
-        )
-        exemption = add_exemption(
-            session,
-            person=person,
-            rule_ids=["quarantine"],
-            reason="就医（陪同）",
-            expires_at=clock.now + timedelta(hours=6),
-            actor="building head",
-            origin="test",
-            now=clock.now,
-        )
-        exemption.single_use = True
+    add_exemption(
+        AddExemption(
+            ("quarantine",),
+            "就医（陪同）",
+            ends_at=clock.now + timedelta(hours=6),
+            single_use=True,
+            doc_number=QUARANTINED,
+        ),
+        actor=Actor("building head", "test", clock.now),
+        units=services.units,
+    )
     out = gate_under_test.card(QUARANTINED, Direction.OUT)
     assert out.decision.outcome is Outcome.ALLOW
     assert out.decision.alert is AlertLevel.NOTICE  # the guard still sees who leaves

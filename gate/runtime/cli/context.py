@@ -6,10 +6,12 @@ import getpass
 import os
 import socket
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
+from gate.app.actor import Actor
 from gate.runtime.bootstrap import Services, bootstrap
 from gate.runtime.settings import Settings, load_settings
 
@@ -48,3 +50,8 @@ def operator() -> str:
 def origin() -> str:
     """Where a CLI action comes from, for audit records."""
     return f"cli@{socket.gethostname()}"
+
+
+def actor() -> Actor:
+    """The operator of this command, now, seeing every building."""
+    return Actor(name=operator(), origin=origin(), at=datetime.now(UTC))

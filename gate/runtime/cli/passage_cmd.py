@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from gate.app.passages import OverridePassage, override_passage
 from gate.app.pipeline import PassageResult
 from gate.domain.documents import DocumentType
 from gate.domain.model import (
@@ -19,13 +20,13 @@ from gate.domain.model import (
     PassageRecord,
 )
 from gate.domain.people import mask_name
+from gate.domain.ports import BarrierAction
 from gate.domain.presence import occupancy
 from gate.domain.snapshot import PersonFacts
 from gate.domain.status import LOCAL_TZ
 from gate.runtime.bootstrap import build_gate
-from gate.runtime.cli.context import cli_context, operator, origin
-from registry.passages import SqlPassageLog, verify_chain
-from registry.service import audit
+from gate.runtime.cli.context import actor, cli_context
+from registry.passages import verify_chain
 
 log_app = typer.Typer(help="The passage log.", no_args_is_help=True)
 
@@ -69,6 +70,7 @@ def _print_result(result: PassageResult, *, as_json: bool) -> None:
     else:
         payload = record_json(result.record, result.event.person)
     payload["barrier_opened"] = result.barrier_opened
+    payload["barrier"] = result.barrier.value if result.barrier else None
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
@@ -77,8 +79,16 @@ def _print_result(result: PassageResult, *, as_json: bool) -> None:
     typer.echo(
         f"#{payload['seq']} {payload['outcome'].upper()} ({reasons})"
         f"{' ' + who['name'] + ' ' + (who['home'] or '') if who else ''}"
-        f"{' barrier opened' if result.barrier_opened else ' barrier shut'}"
+        f" {BARRIER_TEXT[result.barrier] if result.barrier else 'barrier shut'}"
     )
+
+
+BARRIER_TEXT = {
+    BarrierAction.OPENED: "barrier opened",
+    BarrierAction.FREE_EXIT: "free exit: nothing to open",
+    BarrierAction.NO_BARRIER: "no barrier configured for this lane: nothing opened",
+    BarrierAction.FAILED: "barrier did not answer: let them through by hand",
+}
 
 
 def passage(
@@ -148,7 +158,7 @@ def tail(
     """The last passages, oldest first."""
     services = cli_context(ctx).services()
     try:
-        records = SqlPassageLog(services.database).tail(count)
+        records = services.passages.tail(count)
     finally:
         services.close()
     for record in records:
@@ -194,19 +204,12 @@ def override(
     services = cli_context(ctx).services()
     try:
         gate = build_gate(services)
-        result = gate.pipeline.override(
-            seq, outcome=outcome, reason_code=reason, text=text, guard=guard
+        result = override_passage(
+            OverridePassage(seq, outcome, reason, text, guard=guard),
+            actor=actor(),
+            units=services.units,
+            pipeline=gate.pipeline,
         )
-        with services.database.session() as session:
-            audit(
-                session,
-                actor=operator(),
-                origin=origin(),
-                action="passage.override",
-                target=f"passage:{seq}",
-                at=datetime.now(UTC),
-                detail={"outcome": outcome.value, "reason": reason, "guard": guard},
-            )
     finally:
         services.close()
     _print_result(result, as_json=as_json)

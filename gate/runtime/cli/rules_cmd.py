@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
+from gate.app.exemptions import AddExemption, add_exemption
+from gate.app.forms import parse_day, parse_local_time
+from gate.app.rules import ChangeRule, change_rule, list_rules
+from gate.app.visitors import RegisterVisitor, register_visitor
 from gate.domain.documents import DocumentType
-from gate.domain.errors import ConfigError
-from gate.domain.model import ParamValue
 from gate.domain.policy import RuleConfig, RuleMode
-from gate.domain.status import LOCAL_TZ, end_of_local_day
-from gate.runtime.cli.context import cli_context, operator, origin
-from registry.controls import (
-    add_exemption,
-    find_household,
-    list_rules,
-    person_by_document,
-    register_visitor,
-    set_rule,
-)
+from gate.domain.status import LOCAL_TZ
+from gate.runtime.cli.context import actor, cli_context
 
 rules_app = typer.Typer(help="The gate's rules.", no_args_is_help=True)
 exemption_app = typer.Typer(help="Exemptions from named rules.", no_args_is_help=True)
@@ -49,8 +43,7 @@ def list_command(
     services = cli_context(ctx).services()
     now = datetime.now(UTC)
     try:
-        with services.database.session() as session:
-            rules = [_rule_json(rule, now) for rule in list_rules(session)]
+        rules = [_rule_json(rule, now) for rule in list_rules(actor=actor(), units=services.units)]
     finally:
         services.close()
     if as_json:
@@ -65,32 +58,9 @@ def list_command(
         )
 
 
-def _moment(text: str) -> datetime:
+def _moment(text: str, option: str) -> datetime | None:
     """``now``, an ISO date (local midnight) or an ISO datetime (local if naive)."""
-    if text == "now":
-        return datetime.now(UTC)
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), LOCAL_TZ)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"not a date or time: {text!r}", key="--from/--to") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
-
-
-def _param(text: str) -> tuple[str, ParamValue]:
-    key, sep, raw = text.partition("=")
-    if not sep or not key:
-        raise ConfigError(f"expected key=value, got {text!r}", key="--param")
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw
-    if not isinstance(value, (str, int, float, bool)) and value is not None:
-        raise ConfigError(
-            f"a parameter is a number, text, true/false or null: {text!r}", key="--param"
-        )
-    return key, value
+    return parse_local_time(text, field_name=option, now=datetime.now(UTC))
 
 
 @rules_app.command("set")
@@ -106,21 +76,17 @@ def set_command(
     param: Annotated[list[str] | None, typer.Option(help="key=value, repeatable.")] = None,
 ) -> None:
     """Change a rule's mode, parameters or effective dates (audited)."""
+    command = ChangeRule(
+        rule_id=rule_id,
+        mode=mode,
+        params=list(param or []),
+        effective_from=_moment(effective_from or "", "--from"),
+        effective_to=_moment(effective_to or "", "--to"),
+        clear_effective_to=clear_to,
+    )
     services = cli_context(ctx).services()
     try:
-        with services.database.session() as session:
-            rule = set_rule(
-                session,
-                rule_id=rule_id,
-                actor=operator(),
-                origin=origin(),
-                now=datetime.now(UTC),
-                mode=mode,
-                params=dict(_param(item) for item in param or []),
-                effective_from=_moment(effective_from) if effective_from else None,
-                effective_to=_moment(effective_to) if effective_to else None,
-                clear_effective_to=clear_to,
-            )
+        rule = change_rule(command, actor=actor(), units=services.units)
     finally:
         services.close()
     typer.echo(json.dumps(_rule_json(rule, datetime.now(UTC)), ensure_ascii=False))
@@ -136,24 +102,16 @@ def exemption_add(
     doc_type: Annotated[DocumentType, typer.Option("--doc-type")] = DocumentType.RESIDENT_ID,
 ) -> None:
     """Lift named rules for one person until a date (audited)."""
-    context = cli_context(ctx)
-    services = context.services()
-    now = datetime.now(UTC)
+    command = AddExemption(
+        rule_ids=tuple(part.strip() for part in rules.split(",") if part.strip()),
+        reason=reason,
+        last_day=parse_day(until or "", field_name="--until"),
+        doc_type=doc_type,
+        doc_number=id_number,
+    )
+    services = cli_context(ctx).services()
     try:
-        with services.database.session() as session:
-            person = person_by_document(
-                session, cipher=services.cipher, doc_type=doc_type, number=id_number
-            )
-            add_exemption(
-                session,
-                person=person,
-                rule_ids=[part.strip() for part in rules.split(",") if part.strip()],
-                reason=reason,
-                expires_at=end_of_local_day(date.fromisoformat(until)) if until else None,
-                actor=operator(),
-                origin=origin(),
-                now=now,
-            )
+        add_exemption(command, actor=actor(), units=services.units)
     finally:
         services.close()
     typer.echo(f"exemption from {rules} recorded until {until or 'further notice'}")
@@ -166,34 +124,18 @@ def visitor_add(
     name: Annotated[str, typer.Option()],
     host: Annotated[str, typer.Option(help="Host household as building-unit-room, e.g. 3-2-502.")],
     reason: Annotated[str, typer.Option()],
-    hours: Annotated[float, typer.Option(min=0.25, max=24 * 30)] = 4.0,
+    hours: Annotated[float, typer.Option(help="Length of the visit, 0.25 to 168.")] = 4.0,
     doc_type: Annotated[DocumentType, typer.Option("--doc-type")] = DocumentType.RESIDENT_ID,
 ) -> None:
     """Register a visit starting now for a number of hours (audited)."""
-    parts = host.split("-")
-    if len(parts) != 3:
-        raise ConfigError("give the host as building-unit-room, e.g. 3-2-502", key="--host")
+    command = RegisterVisitor(
+        name=name, doc_type=doc_type, number=id_number, host=host, reason=reason, hours=hours
+    )
     services = cli_context(ctx).services()
-    now = datetime.now(UTC)
     try:
-        with services.database.session() as session:
-            household = find_household(session, building=parts[0], unit=parts[1], room=parts[2])
-            visitor = register_visitor(
-                session,
-                cipher=services.cipher,
-                name=name,
-                doc_type=doc_type,
-                number=id_number,
-                host=household,
-                reason=reason,
-                starts_at=now,
-                ends_at=now + timedelta(hours=hours),
-                actor=operator(),
-                origin=origin(),
-                now=now,
-            )
-            ref = visitor.ref
+        registered = register_visitor(command, actor=actor(), units=services.units)
     finally:
         services.close()
-    until = (now + timedelta(hours=hours)).astimezone(LOCAL_TZ)
-    typer.echo(f"visit {ref} registered until {until:%Y-%m-%d %H:%M}")
+    visitor = registered.visitor
+    until = visitor.ends_at.astimezone(LOCAL_TZ)
+    typer.echo(f"visit {visitor.ref} registered until {until:%Y-%m-%d %H:%M}")

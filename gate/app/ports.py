@@ -1,0 +1,193 @@
+"""The ports the use cases talk through; ``registry/`` implements them on the database.
+
+A use case opens one ``UnitOfWork`` for its actor, reads and writes through its stores,
+writes its audit row with ``audit`` and says ``registry_changed`` when a passage decision
+depends on what it changed; ``commit`` then writes all of it, with the registry revision
+bumped once, in one transaction. Leaving the ``with`` block without ``commit`` rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from gate.app.actor import Actor, Scope
+from gate.app.views import ExemptionLine, HouseholdRef, PersonMatch, PersonRef, VisitorRef
+from gate.domain.documents import DocumentType
+from gate.domain.model import PassageRecord
+from gate.domain.policy import RuleConfig
+
+
+class PersonStore(Protocol):
+    """Persons of the registry, as the use cases look them up."""
+
+    def by_ref(self, ref: str, scope: Scope) -> PersonRef:
+        """The person ``ref``; ``NotFound``, or ``OutOfScope`` outside ``scope``."""
+        ...
+
+    def holder_of(self, doc_type: DocumentType, number: str) -> PersonRef | None:
+        """The person holding this (already validated) document, present or moved out."""
+        ...
+
+    def search(self, text: str, *, limit: int) -> Sequence[PersonMatch]:
+        """Present persons by name, room ("502", "3-2-502") or a document's last four."""
+        ...
+
+
+class HouseholdStore(Protocol):
+    """The compound's flats."""
+
+    def find(self, *, building: str, unit: str, room: str) -> HouseholdRef:
+        """A household by its labels ("3号楼", "2", "502"); ``NotFound`` otherwise."""
+        ...
+
+
+class ExemptionStore(Protocol):
+    """Exemptions: rules lifted for one person, until a time, possibly once."""
+
+    def add(
+        self,
+        *,
+        person: PersonRef,
+        rule_ids: Sequence[str],
+        reason: str,
+        expires_at: datetime | None,
+        single_use: bool,
+    ) -> int:
+        """Record an exemption; return its id."""
+        ...
+
+    def end(self, exemption_id: int) -> tuple[PersonRef, tuple[str, ...], datetime | None]:
+        """End an exemption at the actor's time; return its person, rules and former end.
+
+        ``NotFound`` if there is none.
+        """
+        ...
+
+    def active(
+        self, *, person_refs: Sequence[str] | None = None, single_use: bool | None = None
+    ) -> Sequence[ExemptionLine]:
+        """Exemptions neither expired nor used up at the actor's time, soonest end first."""
+        ...
+
+
+class RuleStore(Protocol):
+    """The rules in the database (their kinds and defaults come from the domain)."""
+
+    def all(self) -> Sequence[RuleConfig]:
+        """Every rule, in the order they are evaluated."""
+        ...
+
+    def get(self, rule_id: str) -> RuleConfig:
+        """One rule; ``NotFound`` if there is none."""
+        ...
+
+    def save(self, rule: RuleConfig) -> None:
+        """Store a rule's new mode, parameters and dates (stamped with the actor)."""
+        ...
+
+
+class VisitorStore(Protocol):
+    """Registered visits."""
+
+    def add(
+        self,
+        *,
+        name: str,
+        doc_type: DocumentType,
+        number: str,
+        host: HouseholdRef | None,
+        reason: str,
+        starts_at: datetime,
+        ends_at: datetime,
+    ) -> VisitorRef:
+        """Record a visit (the document stored like any other); return it."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction of one actor; see the module docstring."""
+
+    @property
+    def actor(self) -> Actor:
+        """Who this transaction runs for."""
+        ...
+
+    @property
+    def persons(self) -> PersonStore:
+        """Persons."""
+        ...
+
+    @property
+    def households(self) -> HouseholdStore:
+        """Flats."""
+        ...
+
+    @property
+    def exemptions(self) -> ExemptionStore:
+        """Exemptions."""
+        ...
+
+    @property
+    def rules(self) -> RuleStore:
+        """Rules."""
+        ...
+
+    @property
+    def visitors(self) -> VisitorStore:
+        """Visits."""
+        ...
+
+    def audit(self, action: str, target: str, detail: Mapping[str, Any] | None = None) -> None:
+        """Add the audit row of this use case (in the same transaction)."""
+        ...
+
+    def registry_changed(self) -> None:
+        """Running gates must reload: bump the registry revision (once) at commit."""
+        ...
+
+    def commit(self) -> None:
+        """Write everything; ``RegistryUnavailable`` if the database refuses."""
+        ...
+
+    def __enter__(self) -> UnitOfWork:
+        """Open the transaction."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed, and release the connection."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[Actor], UnitOfWork]
+
+
+class PassageLogReader(Protocol):
+    """The read side of the passage log: the terminal, the reports and the district feed."""
+
+    def get(self, seq: int) -> PassageRecord:
+        """The passage ``seq``; ``NotFound`` if there is none."""
+        ...
+
+    def tail(self, count: int) -> list[PassageRecord]:
+        """The last ``count`` passages, oldest first."""
+        ...
+
+    def since(self, after_seq: int, limit: int = 1000) -> list[PassageRecord]:
+        """Passages after ``after_seq`` in order (the incremental pull's cursor)."""
+        ...
+
+    def unhandled(self, *, since: datetime, limit: int = 200) -> list[PassageRecord]:
+        """Reviews and denials since ``since`` that no guard has decided yet, oldest first."""
+        ...
+
+    def by_person(self, person_ref: str, *, since: datetime) -> list[PassageRecord]:
+        """One person's passages since ``since``, in order."""
+        ...

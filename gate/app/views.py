@@ -1,0 +1,72 @@
+"""What the stores hand the use cases and the use cases hand the screens: plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from gate.domain.people import HealthStatus
+from gate.domain.places import home_label
+
+
+@dataclass(frozen=True)
+class HouseholdRef:
+    """A flat, by its ref and its labels."""
+
+    ref: str
+    building: str
+    unit: str
+    room: str
+
+    @property
+    def label(self) -> str:
+        """ "1号楼2单元302"."""
+        return home_label(self.building, self.unit, self.room)
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """A registered person as a use case needs them."""
+
+    ref: str
+    name: str
+    household: HouseholdRef | None
+    moved_out: bool
+
+    @property
+    def building(self) -> str | None:
+        """The building they live in, if any (what scopes are made of)."""
+        return self.household.building if self.household else None
+
+
+@dataclass(frozen=True)
+class VisitorRef:
+    """A registered visit."""
+
+    ref: str
+    name: str
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class ExemptionLine:
+    """An exemption in force, as lists show it."""
+
+    id: int
+    person_ref: str
+    person_name: str
+    home: str | None
+    rule_ids: tuple[str, ...]
+    reason: str
+    expires_at: datetime | None
+    single_use: bool
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    """A person found by the guard's search, with the status that governs now."""
+
+    person: PersonRef
+    status: HealthStatus
