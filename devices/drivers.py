@@ -58,7 +58,7 @@ BACKENDS: dict[str, Backend] = {
     # barrier relays
     "modbus-relay": Backend("barrier", ModbusRelayConfig, "devices.relay.modbus", "ModbusRelay"),
     "modbus-emulated": Backend(
-        "barrier", ModbusEmulatedConfig, "devices.relay.modbus", "EmulatedModbusRelay"
+        "barrier", ModbusEmulatedConfig, "devices.relay.emulated", "EmulatedModbusRelay"
     ),
     "serial-relay": Backend(
         "barrier", SerialRelayConfig, "devices.relay.serial_board", "SerialRelayBoard"
@@ -79,7 +79,7 @@ BACKENDS: dict[str, Backend] = {
     "thermometer-emulated": Backend(
         "thermometer",
         ThermometerEmulatedConfig,
-        "devices.thermometer.modbus",
+        "devices.thermometer.emulated",
         "EmulatedModbusThermometer",
     ),
 }

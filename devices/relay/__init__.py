@@ -15,7 +15,8 @@ Safety, for every driver in this package:
   an emergency. An exit lane that must open without power is wired (or set in the barrier
   controller) to open on its own; a driver here cannot make it so.
 
-Drivers: ``devices.relay.modbus`` (``ModbusRelay``, ``EmulatedModbusRelay``) and
-``devices.relay.serial_board`` (``SerialRelayBoard``); emulators in
-``devices.relay.emulators``. Importing this package imports no hardware library.
+Drivers: ``devices.relay.modbus`` (``ModbusRelay``), ``devices.relay.serial_board``
+(``SerialRelayBoard``) and ``devices.relay.emulated`` (``EmulatedModbusRelay``); their
+configs in ``devices.relay.config``, the emulators in ``devices.relay.emulators``.
+Importing this package imports no hardware library.
 """

@@ -1,4 +1,4 @@
-"""A barrier relay on the common serial relay boards (``A0 ch state sum``), and their emulator.
+"""A barrier relay on the common serial relay boards (``A0 ch state sum``).
 
 The boards (LC-US and look-alikes: a CH340 USB-serial chip and a microcontroller, 9600 8N1)
 take 4-byte commands: ``0xA0``, the channel (1-based), the state (``01`` on, ``00`` off) and
@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import select
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import serial
 
@@ -33,9 +30,6 @@ from devices.relay.config import SerialRelayConfig
 from gate.domain.device_ports import DeviceHealth
 from gate.domain.errors import DeviceIOError, DeviceTimeout
 from gate.domain.model import Direction
-
-if TYPE_CHECKING:
-    from devices.relay.emulators import Pulse
 
 logger = logging.getLogger(__name__)
 
@@ -189,107 +183,3 @@ class SerialRelayBoard(DeviceDriver):
                 port.close()
             except (serial.SerialException, OSError) as exc:
                 logger.debug("%s: closing %s: %s", self.name, self._port_name, exc)
-
-
-@dataclass(frozen=True)
-class BoardCommand:
-    """One well-formed command a serial relay board received."""
-
-    channel: int
-    on: bool
-    at: float
-
-
-class SerialRelayBoardEmulator:
-    """A serial relay board (``A0 ch state sum``, no answers) on a pseudo-terminal."""
-
-    def __init__(self) -> None:
-        from devices.relay.emulators import PulseLog
-
-        self._lock = threading.Condition()
-        self._received = bytearray()
-        self._pending = bytearray()
-        self._commands: list[BoardCommand] = []
-        self._log = PulseLog()
-        self.bad_frames = 0
-        self._fds: tuple[int, int, int, int] | None = None
-        self._thread: threading.Thread | None = None
-        self.port = ""
-
-    def start(self) -> None:
-        """Plug the board in: its port appears."""
-        from devices.relay.emulators import raw_pty
-
-        master, slave, self.port = raw_pty()
-        wake_r, wake_w = os.pipe()
-        self._fds = (master, slave, wake_r, wake_w)
-        self._thread = threading.Thread(target=self._serve, name="relay-board-emulator")
-        self._thread.daemon = True
-        self._thread.start()
-
-    def unplug(self) -> None:
-        """Pull the board out: the port vanishes and the driver's writes fail."""
-        if self._fds is None or self._thread is None:
-            return
-        os.write(self._fds[3], b"x")
-        self._thread.join(timeout=5)
-        for fd in self._fds:
-            os.close(fd)
-        self._fds, self._thread = None, None
-
-    stop = unplug
-
-    def _serve(self) -> None:
-        assert self._fds is not None
-        master, _slave, wake_r, _wake_w = self._fds
-        while True:
-            ready, _, _ = select.select([master, wake_r], [], [])
-            if wake_r in ready:
-                return
-            try:
-                data = os.read(master, 1024)
-            except OSError:
-                continue
-            self._take(data, time.monotonic())
-
-    def _take(self, data: bytes, at: float) -> None:
-        with self._lock:
-            self._received += data
-            self._pending += data
-            while len(self._pending) >= 4:
-                start, channel, state, checksum = self._pending[:4]
-                if start != 0xA0 or state > 1 or checksum != (start + channel + state) & 0xFF:
-                    self.bad_frames += 1
-                    del self._pending[:1]  # resynchronise on the next 0xA0
-                    continue
-                del self._pending[:4]
-                self._commands.append(BoardCommand(channel, state == 1, at))
-                self._log.switch(channel, state == 1, at)
-            self._lock.notify_all()
-
-    @property
-    def received(self) -> bytes:
-        """Every byte the board received, in order."""
-        with self._lock:
-            return bytes(self._received)
-
-    @property
-    def commands(self) -> list[BoardCommand]:
-        """Every well-formed command, in order."""
-        with self._lock:
-            return list(self._commands)
-
-    @property
-    def pulses(self) -> list[Pulse]:
-        """Every channel energising, oldest first (``coil`` is the channel)."""
-        return self._log.pulses()
-
-    def relay(self, channel: int) -> bool:
-        """Whether a channel's relay is energised now."""
-        return self._log.is_on(channel)
-
-    def wait_for(self, count: int, timeout: float = 2.0) -> list[BoardCommand]:
-        """The commands once there are at least ``count`` (or whatever came in ``timeout``)."""
-        with self._lock:
-            self._lock.wait_for(lambda: len(self._commands) >= count, timeout=timeout)
-            return list(self._commands)

@@ -1,5 +1,6 @@
 """Contactless thermometers at a lane: a Modbus register driver and its emulator.
 
-``devices.thermometer.modbus`` holds ``ModbusThermometer``, ``EmulatedModbusThermometer``
-and ``ThermometerEmulator``. Importing this package imports no hardware library.
+``modbus`` holds ``ModbusThermometer``, ``emulator`` the ``ThermometerEmulator``, ``emulated``
+the ``EmulatedModbusThermometer`` (the driver against an emulator started in-process) and
+``config`` their config models. Importing this package imports no hardware library.
 """

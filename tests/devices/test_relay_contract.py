@@ -19,8 +19,11 @@ import pytest
 from pydantic import TypeAdapter
 
 from devices.drivers import BarrierConfig, open_driver
-from devices.relay.emulators import ModbusRelayEmulator, SerialRelayBoardEmulator, Transport
-from devices.relay.modbus import EmulatedModbusRelay, ModbusEndpoint, ModbusLink, ModbusRelay
+from devices.modbus.config import Transport
+from devices.modbus.link import ModbusEndpoint, ModbusLink
+from devices.relay.emulated import EmulatedModbusRelay
+from devices.relay.emulators import ModbusRelayEmulator, SerialRelayBoardEmulator
+from devices.relay.modbus import ModbusRelay
 from devices.relay.serial_board import SerialRelayBoard
 from gate.domain.device_ports import BarrierRelay, DeviceHealth, DeviceState
 from gate.domain.errors import DeviceIOError

@@ -17,9 +17,11 @@ from pymodbus.client import ModbusTcpClient
 
 from devices.base import DeviceDriver
 from devices.drivers import open_driver
+from devices.modbus.link import ModbusEndpoint, ModbusLink
 from devices.relay.config import ModbusEmulatedConfig, ModbusRelayConfig
+from devices.relay.emulated import EmulatedModbusRelay
 from devices.relay.emulators import ModbusRelayEmulator
-from devices.relay.modbus import EmulatedModbusRelay, ModbusEndpoint, ModbusLink, ModbusRelay
+from devices.relay.modbus import ModbusRelay
 from gate.domain.device_ports import DeviceState
 from gate.domain.errors import ConfigError, DeviceIOError
 from gate.domain.model import Direction

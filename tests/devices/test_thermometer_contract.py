@@ -18,13 +18,11 @@ import pytest
 from pydantic import TypeAdapter
 
 from devices.drivers import ThermometerConfig, open_driver
-from devices.relay.emulators import Transport
-from devices.relay.modbus import ModbusEndpoint, ModbusLink
-from devices.thermometer.modbus import (
-    EmulatedModbusThermometer,
-    ModbusThermometer,
-    ThermometerEmulator,
-)
+from devices.modbus.config import Transport
+from devices.modbus.link import ModbusEndpoint, ModbusLink
+from devices.thermometer.emulated import EmulatedModbusThermometer
+from devices.thermometer.emulator import ThermometerEmulator
+from devices.thermometer.modbus import ModbusThermometer
 from gate.domain.device_ports import DeviceHealth, DeviceState, Thermometer
 from gate.domain.errors import DeviceIOError
 

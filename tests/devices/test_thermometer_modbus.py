@@ -15,14 +15,11 @@ from hypothesis import strategies as st
 
 from devices.base import DeviceDriver
 from devices.drivers import open_driver
-from devices.relay.modbus import ModbusEndpoint, ModbusLink
+from devices.modbus.link import ModbusEndpoint, ModbusLink
 from devices.thermometer.config import ModbusThermometerConfig, ThermometerEmulatedConfig
-from devices.thermometer.modbus import (
-    EmulatedModbusThermometer,
-    ModbusThermometer,
-    ThermometerEmulator,
-    celsius,
-)
+from devices.thermometer.emulated import EmulatedModbusThermometer
+from devices.thermometer.emulator import ThermometerEmulator
+from devices.thermometer.modbus import ModbusThermometer, celsius
 from gate.domain.device_ports import DeviceState
 from gate.domain.errors import DeviceIOError, DeviceTimeout
 
