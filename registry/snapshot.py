@@ -157,7 +157,7 @@ def _replay_outings(session: Session, snapshot: RegistrySnapshot, *, since: date
         )
         .order_by(Passage.seq)
     )
-    presence = dict(snapshot.presence)  # replaying must not disturb the latest presence
+    presence = snapshot.presence_now()  # replaying must not disturb the latest presence
     for person_ref, household_ref, direction, at in rows:
         snapshot.note_passage(
             person_ref=person_ref,

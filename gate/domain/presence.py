@@ -29,8 +29,9 @@ def occupancy(snapshot: RegistrySnapshot, *, now: datetime) -> Occupancy:
     counts: Counter[Presence] = Counter()
     by_building: Counter[str] = Counter()
     quarantined_outside = []
+    now_present = snapshot.presence_now()  # one consistent moment, while lanes keep moving
     for person in snapshot.persons.values():
-        presence = snapshot.presence.get(person.ref, Presence.UNKNOWN)
+        presence = now_present.get(person.ref, Presence.UNKNOWN)
         counts[presence] += 1
         if presence is Presence.INSIDE and person.building:
             by_building[person.building] += 1

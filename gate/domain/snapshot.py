@@ -2,11 +2,15 @@
 
 Built by ``registry.snapshot.load_snapshot``; a passage never queries the registry tables.
 Presence and household outings move with every passage (``note_passage``), so the
-snapshot stays true between reloads; a reload rebuilds them from the log.
+snapshot stays true between reloads; a reload rebuilds them from the log. Lanes note
+passages from their own threads while the terminal and the pipeline read: every read and
+update of presence and outings holds the snapshot's lock (a few dictionary operations,
+so it is never held for long).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -68,6 +72,22 @@ class RegistrySnapshot:
     rules: tuple[RuleConfig, ...]
     presence: dict[str, Presence] = field(default_factory=dict)
     outings: dict[str, list[Outing]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def presence_of(self, person_ref: str) -> Presence:
+        """Where the log says ``person_ref`` is now."""
+        with self._lock:
+            return self.presence.get(person_ref, Presence.UNKNOWN)
+
+    def presence_now(self) -> dict[str, Presence]:
+        """A copy of everyone's presence, consistent at one moment."""
+        with self._lock:
+            return dict(self.presence)
+
+    def outings_of(self, household_ref: str) -> tuple[Outing, ...]:
+        """The household's recent outings, oldest first."""
+        with self._lock:
+            return tuple(self.outings.get(household_ref, ()))
 
     def identify(
         self, credential: Credential, document_hash: str | None, *, now: datetime
@@ -127,13 +147,9 @@ class RegistrySnapshot:
     ) -> PassageContext:
         """The passage context for ``identity`` at ``now``."""
         presence = (
-            self.presence.get(identity.person_ref, Presence.UNKNOWN)
-            if identity.person_ref
-            else Presence.UNKNOWN
+            self.presence_of(identity.person_ref) if identity.person_ref else Presence.UNKNOWN
         )
-        outings = (
-            tuple(self.outings.get(identity.household_ref, ())) if identity.household_ref else ()
-        )
+        outings = self.outings_of(identity.household_ref) if identity.household_ref else ()
         return PassageContext(
             lane=lane,
             direction=direction,
@@ -154,6 +170,12 @@ class RegistrySnapshot:
         """Move presence and outings after a passage that let the person through."""
         if person_ref is None:
             return
+        with self._lock:
+            self._note(person_ref, household_ref, direction, at)
+
+    def _note(
+        self, person_ref: str, household_ref: str | None, direction: Direction, at: datetime
+    ) -> None:
         self.presence[person_ref] = (
             Presence.INSIDE if direction is Direction.IN else Presence.OUTSIDE
         )

@@ -13,13 +13,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
+from gate.app.actor import Actor
+from gate.app.exemptions import AddExemption, add_exemption
 from gate.domain.documents import DocumentType
 from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
 from gate.domain.roles import Role
 from gate.runtime.bootstrap import Services, build_station
 from registry.accounts import create_account, revoke_account
 from registry.models import AuditEvent, Passage
-from tests.e2e.conftest import OUTSIDER, populate
+from tests.e2e.conftest import OUTSIDER, QUARANTINED, RESIDENT_A, populate
 
 
 @pytest.fixture
@@ -183,3 +185,76 @@ def test_five_wrong_passwords_lock_the_account_and_every_attempt_is_audited(
     actions = audit_actions(services)
     assert actions.count("login.refused") == 6
     assert "login" not in actions
+
+
+def test_terminal_requests_build_no_engine_of_their_own(
+    services: Services, guard_client: tuple[TestClient, object, str]
+) -> None:
+    client, station, _token = guard_client
+    outsider_review(station)
+    client.get("/terminal/state")  # warm: anything built once is built now
+    engines = services.database.engine_count
+    for _ in range(25):
+        assert client.get("/terminal/state").status_code == 200
+        assert client.get("/terminal/search", params={"q": "王"}).status_code == 200
+    assert services.database.engine_count == engines
+
+
+def test_an_allowed_passage_never_asks_the_guard_for_action(
+    services: Services, guard_client: tuple[TestClient, object, str]
+) -> None:
+    client, station, token = guard_client
+    resident = station.gate.pipeline.process(  # type: ignore[attr-defined]
+        Credential(
+            CredentialKind.ID_CARD, document=DocumentRead(DocumentType.RESIDENT_ID, RESIDENT_A)
+        ),
+        lane="main",
+        direction=Direction.OUT,
+    )
+    review = outsider_review(station)
+    state = client.get("/terminal/state").json()
+    recent = {item["seq"]: item for item in state["recent"]}
+    assert recent[resident.record.seq]["outcome"] == "allow"
+    assert recent[resident.record.seq]["needs_action"] is False
+    assert recent[review]["needs_action"] is True
+    assert [item["seq"] for item in state["alerts"]] == [review]
+    decided = post_override(client, review, "业主确认", token).json()
+    assert decided["needs_action"] is False
+    after = client.get("/terminal/state").json()
+    assert after["alerts"] == []
+    assert not any(item["needs_action"] for item in after["recent"])
+
+
+def test_search_does_not_list_a_spent_one_time_pass(
+    services: Services, guard_client: tuple[TestClient, object, str]
+) -> None:
+    client, station, _token = guard_client
+    add_exemption(
+        AddExemption(
+            ("quarantine",),
+            "就医（陪同）",
+            ends_at=datetime.now(UTC) + timedelta(hours=6),
+            single_use=True,
+            doc_number=QUARANTINED,
+        ),
+        actor=Actor("head1", "test", datetime.now(UTC)),
+        units=services.units,
+    )
+    station.gate.snapshots.reload()  # type: ignore[attr-defined]
+    (listed,) = client.get("/terminal/search", params={"q": "张三丰"}).json()["results"]
+    assert listed["exemptions"] == [{"rules": ["quarantine"], "reason": "就医（陪同）"}]
+
+    def out() -> Any:
+        return station.gate.pipeline.process(  # type: ignore[attr-defined]
+            Credential(
+                CredentialKind.ID_CARD, document=DocumentRead(DocumentType.RESIDENT_ID, QUARANTINED)
+            ),
+            lane="main",
+            direction=Direction.OUT,
+        )
+
+    assert out().decision.outcome.value == "allow"  # the pass is spent by this passage
+    assert out().decision.outcome.value == "deny"
+    (found,) = client.get("/terminal/search", params={"q": "张三丰"}).json()["results"]
+    assert found["exemptions"] == []
+    assert [p["outcome"] for p in found["today"]] == ["放行", "禁止"]

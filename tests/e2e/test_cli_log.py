@@ -50,3 +50,28 @@ def test_gate_passage_prints_the_decision_and_log_verify_names_an_edited_row(
     broken = gate(env, "log", "verify")
     assert broken.returncode == 1
     assert "BROKEN at row 3" in broken.stderr
+
+
+def test_gate_exemption_add_validates_like_the_office_page(services: Services) -> None:
+    """The CLI goes through the same use case as the web: same refusals, one-line errors."""
+    populate(services)
+    env = env_of(services)
+    base = ("exemption", "add", "--id-number", RESIDENT_A, "--rules", "household-quota")
+    for extra, expected in (
+        (("--reason", "x" * 5000), "error: too long (field=reason, limit=200)"),
+        (("--reason", "复工证明", "--until", "2020-01-01"), "error: date past"),
+        (("--reason", "   "), "error: required (field=reason)"),
+        (("--reason", "复工证明", "--until", "tomorrow"), "error: date format (field=--until)"),
+    ):
+        refused = gate(env, *base, *extra)
+        assert refused.returncode == 1, refused.stdout
+        assert refused.stderr.strip() == expected
+        assert "Traceback" not in refused.stderr
+    with services.database.session() as session:
+        assert session.scalar(text("SELECT count(*) FROM exemptions")) == 0
+    accepted = gate(env, *base, "--reason", "复工证明", "--until", "2099-12-31")
+    assert accepted.returncode == 0, accepted.stderr
+    with services.database.session() as session:
+        assert session.scalar(text("SELECT count(*) FROM exemptions")) == 1
+        actions = session.scalars(text("SELECT action FROM audit_events")).all()
+    assert actions.count("exemption.add") == 1
