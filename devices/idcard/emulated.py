@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from devices.emulated import EmulatedDriver
 from devices.idcard.config import Ga467EmulatedConfig
 from devices.idcard.emulator import Ga467Emulator, load_cards
 from devices.idcard.reader import MIN_POLL_INTERVAL, Ga467SerialReader
 from gate.domain.cards import IdCard
-from gate.domain.device_ports import DeviceHealth
 
 
-class EmulatedGa467Reader:
+class EmulatedGa467Reader(EmulatedDriver[Ga467Emulator, Ga467SerialReader]):
     """``IdCardReader`` port: emulator plus real driver; ``close`` stops both."""
 
     def __init__(
@@ -30,19 +30,14 @@ class EmulatedGa467Reader:
         poll_interval: float = MIN_POLL_INTERVAL,
         timeout: float = 1.0,
     ) -> None:
-        self.name = name
-        # Half of each interval on the reader, half away: the driver sees "no card" between.
-        self.emulator = Ga467Emulator(
-            cards, present_for=card_interval / 2, away_for=card_interval / 2
-        )
-        path = self.emulator.start()
-        try:
-            self.reader = Ga467SerialReader(
-                path, name=name, poll_interval=poll_interval, timeout=timeout
+        def reader(emulator: Ga467Emulator) -> Ga467SerialReader:
+            return Ga467SerialReader(
+                emulator.path, name=name, poll_interval=poll_interval, timeout=timeout
             )
-        except BaseException:
-            self.emulator.stop()
-            raise
+
+        # Half of each interval on the reader, half away: the driver sees "no card" between.
+        half = card_interval / 2
+        super().__init__(Ga467Emulator(cards, present_for=half, away_for=half), reader)
 
     @classmethod
     def from_config(
@@ -57,20 +52,6 @@ class EmulatedGa467Reader:
             poll_interval=config.poll_interval,
         )
 
-    def __repr__(self) -> str:
-        return f"EmulatedGa467Reader({self.name!r})"
-
     def read_card(self, timeout: float) -> IdCard | None:
         """The next card the emulator presents (each once while it stays)."""
-        return self.reader.read_card(timeout)
-
-    def health(self) -> DeviceHealth:
-        """The driver's view of the emulated reader."""
-        return self.reader.health()
-
-    def close(self) -> None:
-        """Close the driver, then stop the emulator."""
-        try:
-            self.reader.close()
-        finally:
-            self.emulator.stop()
+        return self.driver.read_card(timeout)

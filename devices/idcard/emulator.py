@@ -179,6 +179,10 @@ class Ga467Emulator:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 
+    def close(self) -> None:
+        """Stop (the name ``devices.emulated.EmulatedDriver`` closes an emulator by)."""
+        self.stop()
+
     def __enter__(self) -> Ga467Emulator:
         self.start()
         return self

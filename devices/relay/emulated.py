@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from devices.emulated import EmulatedDriver
 from devices.modbus.link import ModbusEndpoint, ModbusLink
 from devices.relay.config import ModbusEmulatedConfig
 from devices.relay.emulators import ModbusRelayEmulator
 from devices.relay.modbus import ModbusRelay
 from gate.domain.device_ports import DeviceHealth
-from gate.domain.errors import DriverNotAvailable
 from gate.domain.model import Direction
 
 
-class EmulatedModbusRelay:
+class EmulatedModbusRelay(EmulatedDriver[ModbusRelayEmulator, ModbusRelay]):
     """The real ``ModbusRelay`` talking TCP to an in-process emulated relay module.
 
     ``emulator`` is the module: its ``pulses`` and ``barrier_closed()`` show what happened.
@@ -27,20 +27,14 @@ class EmulatedModbusRelay:
         pulse_ms: int = 500,
         emulator: ModbusRelayEmulator | None = None,
     ) -> None:
-        self.name = name
-        self.emulator = emulator or ModbusRelayEmulator(barrier_coil=coil)
-        try:
-            self.emulator.start()
-        except OSError as exc:
-            raise DriverNotAvailable(f"emulated relay module cannot start: {exc}") from exc
-        endpoint = ModbusEndpoint(host=self.emulator.host, port=self.emulator.port)
-        self.relay = ModbusRelay(
-            name,
-            link=ModbusLink(endpoint, device=name),
-            coil=coil,
-            pulse_ms=pulse_ms,
-            closed_input=self.emulator.closed_input,
-        )
+        def relay(module: ModbusRelayEmulator) -> ModbusRelay:
+            endpoint = ModbusEndpoint(host=module.host, port=module.port)
+            link = ModbusLink(endpoint, device=name)
+            return ModbusRelay(
+                name, link=link, coil=coil, pulse_ms=pulse_ms, closed_input=module.closed_input
+            )
+
+        super().__init__(emulator or ModbusRelayEmulator(barrier_coil=coil), relay)
 
     @classmethod
     def from_config(
@@ -51,19 +45,8 @@ class EmulatedModbusRelay:
 
     def open(self, lane: str, direction: Direction) -> None:
         """Pulse the emulated module's coil."""
-        self.relay.open(lane, direction)
-
-    def health(self) -> DeviceHealth:
-        """The driver's view of the emulated module."""
-        return self.relay.health()
+        self.driver.open(lane, direction)
 
     def probe(self) -> DeviceHealth:
         """See ``ModbusRelay.probe``."""
-        return self.relay.probe()
-
-    def close(self) -> None:
-        """Close the driver, then stop the emulator."""
-        try:
-            self.relay.close()
-        finally:
-            self.emulator.close()
+        return self.driver.probe()
