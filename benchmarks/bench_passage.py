@@ -65,7 +65,9 @@ from gate.domain.status import LOCAL_TZ, StatusPeriod
 from gate.runtime.bootstrap import Services, bootstrap, build_gate, utc_now
 from gate.runtime.settings import load_settings
 from registry.database import Database
-from registry.demo import REGIONS, generate_demo, seed_demo
+from registry.demo import generate_demo
+from registry.demo_facts import REGIONS
+from registry.demo_seed import seed_demo
 from registry.models import Document, Exemption, Household, Passage, Person, Unit, Visitor
 from registry.passages import SqlPassageLog, verify_chain
 from registry.snapshot import VISIT_MEMORY, current_revision, home_label

@@ -5,8 +5,8 @@ units), one ``PersonRecord`` per person (1,838 households, about 4,600 people, 2
 them in home quarantine in 244 households), the staff duties and about twenty ID cards
 as a GA 467 reader returns them. Names, sexes and phones come from Faker's zh_CN provider
 seeded with the seed; every other choice from ``random.Random(seed)``. Birth dates are
-drawn back from ``REFERENCE_DATE``, never from the clock. ``seed_demo`` writes the result
-through ``RegistryWriter`` in the caller's transaction; ``write_cards`` saves the cards.
+drawn back from ``REFERENCE_DATE``, never from the clock. ``registry.demo_seed`` writes
+the result into a registry and saves the cards.
 
 Document numbers follow GB 11643 (check character from ``gate.domain.documents``), except the
 2017 foreigner card, whose check digit is a stand-in because its algorithm is unpublished.
@@ -14,70 +14,44 @@ Document numbers follow GB 11643 (check character from ``gate.domain.documents``
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 
 from faker import Faker
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from gate.domain.documents import DocumentType, gb11643_check_character, validate
-from gate.domain.errors import RegistryError, RegistryNotEmpty
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, StaffRole
-from gate.domain.status import LOCAL_TZ
-from registry.crypto import PersonalDataCipher
-from registry.models import Building, Person, StaffAssignment
-from registry.records import PersonRecord, StatusEntry
-from registry.service import (
-    Change,
-    RegistryStats,
-    RegistryWriter,
-    add_building,
-    audit,
-    document_hash,
-    get_or_create_compound,
-    registry_stats,
+from registry.demo_facts import (
+    BUILDINGS,
+    CARD_2023_SINCE,
+    CARD_KEYS,
+    ETHNICITIES,
+    ETHNICITY_WEIGHTS,
+    FIVE_UNIT_BUILDINGS,
+    FOREIGN_2017,
+    FOREIGN_2023,
+    GUARDS,
+    HMT_HOLDERS,
+    HMT_PERMITS,
+    HOME_REGION,
+    HOUSEHOLD_SIZES,
+    HOUSEHOLDS,
+    NATIONS,
+    OFFICE_STAFF,
+    QUARANTINE_DAYS,
+    QUARANTINE_PAIRS,
+    QUARANTINE_SINGLES,
+    REFERENCE_DATE,
+    REGIONS,
+    ROOMS,
+    SIZE_WEIGHTS,
+    STREETS,
+    TENANT_HOUSEHOLDS,
+    Card,
+    CardValue,
 )
-
-REFERENCE_DATE = date(2020, 2, 1)
-RECORDED_BY = "demo"
-BUILDINGS, FIVE_UNIT_BUILDINGS = 37, 13  # 13 x 5 + 24 x 4 = 161 units
-ROOMS = tuple(f"{floor}{door:02d}" for floor in range(1, 7) for door in (1, 2))  # 6 floors
-HOUSEHOLDS, TENANT_HOUSEHOLDS = 1838, 36
-QUARANTINE_SINGLES, QUARANTINE_PAIRS, QUARANTINE_DAYS = 220, 24, 14
-GUARDS, OFFICE_STAFF = 6, 4
-HOUSEHOLD_SIZES, SIZE_WEIGHTS = (1, 2, 3, 4, 5), (17, 36, 31, 12, 4)  # mean 2.5 persons
-HOME_REGION = "150102"
-# Region code -> (address prefix, issuing authority) of a resident ID card.
-REGIONS = {
-    "150102": ("内蒙古自治区呼和浩特市新城区", "呼和浩特市公安局新城分局"),
-    "150103": ("内蒙古自治区呼和浩特市回民区", "呼和浩特市公安局回民分局"),
-    "150104": ("内蒙古自治区呼和浩特市玉泉区", "呼和浩特市公安局玉泉分局"),
-    "150105": ("内蒙古自治区呼和浩特市赛罕区", "呼和浩特市公安局赛罕分局"),
-    "150121": ("内蒙古自治区呼和浩特市土默特左旗", "土默特左旗公安局"),
-    "150203": ("内蒙古自治区包头市昆都仑区", "包头市公安局昆都仑区分局"),
-    "150602": ("内蒙古自治区鄂尔多斯市东胜区", "鄂尔多斯市公安局东胜区分局"),
-    "152502": ("内蒙古自治区锡林浩特市", "锡林浩特市公安局"),
-}
-STREETS = ("新华大街", "团结路", "建设路", "民族街", "文化路", "光明路")
-ETHNICITIES, ETHNICITY_WEIGHTS = ("汉", "蒙古", "回", "满"), (85, 10, 3, 2)
-NATIONS = (("MNG", "496"), ("RUS", "643"), ("USA", "840"), ("KOR", "410"), ("DEU", "276"))
-HMT_PERMITS = (("810000", "H"), ("820000", "M"), ("830000", ""))  # region, pass prefix
-FOREIGN_2017, FOREIGN_2023, HMT_HOLDERS = 3, 3, 4
-CARD_2023_SINCE = date(2023, 12, 1)
-CARD_KEYS = (
-    "card_type", "name", "name_en", "sex", "ethnicity", "birth_date", "address", "id_number",
-    "authority", "valid_from", "valid_to", "pass_number", "issue_count", "nationality",
-    "renewal_count", "previous_number", "address_endorsement", "photo_wlt_b64", "expected",
-)  # fmt: skip
-
-CardValue = str | int | None
-Card = dict[str, CardValue]
+from registry.records import PersonRecord, StatusEntry
 
 
 @dataclass(frozen=True)
@@ -461,86 +435,3 @@ def _resident_card_years(age: int) -> int | None:
         if age < limit:
             return years
     return None
-
-
-# --- writing --------------------------------------------------------------------------
-
-
-def seed_demo(
-    session: Session,
-    *,
-    cipher: PersonalDataCipher,
-    demo: DemoCompound,
-    compound_code: str,
-    compound_name: str,
-    now: datetime,
-    actor: str,
-    origin: str,
-) -> RegistryStats:
-    """Write ``demo`` into an empty registry in the caller's transaction; return its counts."""
-    persons = session.scalar(select(func.count()).select_from(Person)) or 0
-    buildings = session.scalar(select(func.count()).select_from(Building)) or 0
-    if persons or buildings:
-        raise RegistryNotEmpty(
-            f"the database already holds a registry ({persons} persons, {buildings} buildings); "
-            "the demo is seeded only into a fresh one: point GATE_DATA_DIR or GATE_DATABASE_URL "
-            "at a new database and run: gate db upgrade"
-        )
-    compound = get_or_create_compound(session, code=compound_code, name=compound_name)
-    rows = {
-        label: add_building(session, compound=compound, label=label, units=list(units))
-        for label, units in demo.buildings
-    }
-    writer = RegistryWriter(
-        session, cipher=cipher, compound=compound, now=now, recorded_by=RECORDED_BY
-    )
-    writer.prefetch(list(demo.persons))
-    for record in demo.persons:
-        if writer.apply(record) is not Change.CREATED:
-            raise RegistryError("the demo generator produced a duplicate document")
-    person_ids = writer.flush()
-    assigned = 0
-    for duty in demo.duties:
-        person_id = person_ids[document_hash(cipher, duty.person)]
-        building = rows[duty.building] if duty.building else None
-        session.add(StaffAssignment(person_id=person_id, role=duty.role, building=building))
-        assigned += 1
-    detail = {"seed": demo.seed, "today": demo.today.isoformat(), "persons": len(demo.persons)}
-    target = f"compound:{compound_code}"
-    audit(
-        session,
-        actor=actor,
-        origin=origin,
-        action="demo.seed",
-        target=target,
-        at=now,
-        detail=detail,
-    )
-    stats = registry_stats(session, at=datetime.combine(demo.today, time(12), tzinfo=LOCAL_TZ))
-    # The writer buffers; a person or duty lost on the way must fail here, not in the demo.
-    if stats.persons != len(demo.persons) or assigned != len(demo.duties):
-        raise RegistryError(
-            f"wrote {stats.persons}/{len(demo.persons)} persons and "
-            f"{assigned}/{len(demo.duties)} staff duties; rolled back"
-        )
-    return stats
-
-
-def cards_json(cards: tuple[Card, ...]) -> str:
-    """The cards as the JSON text of ``cards.json`` (stable for a given demo)."""
-    return json.dumps(list(cards), ensure_ascii=False, indent=2) + "\n"
-
-
-def write_cards(path: Path, cards: tuple[Card, ...]) -> None:
-    """Write ``cards.json`` atomically with mode 0600: it holds (demo) document numbers."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".cards-", suffix=".json")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(cards_json(cards))
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

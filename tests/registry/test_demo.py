@@ -21,13 +21,9 @@ from gate.runtime.bootstrap import Services
 from gate.runtime.cli import app
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
-from registry.demo import (
-    CARD_KEYS,
-    DemoCompound,
-    cards_json,
-    generate_demo,
-    seed_demo,
-)
+from registry.demo import DemoCompound, generate_demo
+from registry.demo_facts import CARD_KEYS
+from registry.demo_seed import cards_json, seed_demo
 from registry.models import AuditEvent, Document, Person, StaffAssignment, StatusRecord
 from registry.service import (
     RegistryStats,

@@ -9,7 +9,8 @@ import typer
 
 from gate.domain.status import LOCAL_TZ
 from gate.runtime.cli.context import cli_context, operator, origin
-from registry.demo import generate_demo, seed_demo, write_cards
+from registry.demo import generate_demo
+from registry.demo_seed import seed_demo, write_cards
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
 
