@@ -303,7 +303,7 @@ def test_demo_cards_pass_through_the_emulator_with_their_identity(tmp_path: Path
     from datetime import date
 
     from registry.demo import generate_demo
-    from registry.demo import write_cards as write_demo_cards
+    from registry.demo_seed import write_cards as write_demo_cards
 
     demo = generate_demo(seed=2020, today=date(2020, 2, 1))
     path = tmp_path / "cards.json"
