@@ -49,6 +49,11 @@ class Services:
         self.database.dispose()
 
 
+def open_database(settings: Settings) -> Database:
+    """The registry database alone, unchecked: for migrating it (``gate db``)."""
+    return Database(settings.effective_database_url)
+
+
 def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
     """Build the services; refuse an unmigrated or foreign schema unless told not to."""
     logging.basicConfig(

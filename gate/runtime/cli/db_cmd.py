@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from gate.runtime.bootstrap import open_database
 from gate.runtime.cli.context import cli_context
 from registry.database import Database
 
@@ -11,7 +12,7 @@ app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
 
 
 def _database(ctx: typer.Context) -> Database:
-    return Database(cli_context(ctx).settings.effective_database_url)
+    return open_database(cli_context(ctx).settings)
 
 
 @app.command("upgrade")
