@@ -1,8 +1,9 @@
 """``gate.domain.device_ports.Camera`` for anything ``cv2.VideoCapture`` opens.
 
-One background thread owns the capture (a capture must not be used from two threads) and
-keeps only the newest frame, so a slow consumer gets a recent picture, never a queue of
-old ones:
+One background thread owns the capture (a capture must not be used from two threads): it
+runs the base class's read loop (``ReadingDriver._read_forever``), one grab per
+``_read_internal``, and keeps only the newest frame, so a slow consumer gets a recent
+picture, never a queue of old ones:
 
 - A live source (USB index, ``/dev/video*``, stream URL) is grabbed as fast as it
   delivers, so neither its driver's nor OpenCV's buffers fill up with old pictures; only
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import cv2
 
-from devices.base import DeviceDriver
+from devices.base import ReadingDriver
 from devices.camera.config import OpenCvCameraConfig
 from gate.domain.device_ports import DeviceHealth, DeviceState, Frame
 from gate.domain.errors import DeviceIOError
@@ -68,13 +69,13 @@ def describe(source: str | int) -> str:
     return _CREDENTIALS.sub(r"\1:***@", str(source))
 
 
-class OpenCvCamera(DeviceDriver):
+class OpenCvCamera(ReadingDriver[Frame]):
     """A camera read by OpenCV in a background thread; started on construction."""
 
     STREAM_TIMEOUT_MS = 5_000  # open and read timeouts of network streams
     JOIN_TIMEOUT = 10.0  # longer than a stream's read timeout
     STALE_AFTER = 2.0  # seconds without a frame before an open source counts as degraded
-    OFFLINE_POLL = 0.5  # longest sleep while waiting out a backoff, so close() is prompt
+    READ_SLICE = 0.5  # how long one ``_read`` of the capture thread lasts at the most
 
     def __init__(
         self, source: str | int, *, name: str = "camera", fps: float = 10.0, loop: bool = False
@@ -89,7 +90,6 @@ class OpenCvCamera(DeviceDriver):
         self._stale_after = max(self.STALE_AFTER, 3 * self._period)
         self._frame_lock = threading.Lock()
         self._latest: Frame | None = None
-        self._stop = threading.Event()
         # Touched by the capture thread only.
         self._capture: cv2.VideoCapture | None = None
         self._sequence = 0
@@ -98,7 +98,9 @@ class OpenCvCamera(DeviceDriver):
         self._source_period = 0.0
         self._next_grab = 0.0
         self._next_publish = 0.0
-        self._thread = threading.Thread(target=self._run, name=f"camera-{name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._read_forever, args=(self.READ_SLICE,), name=f"camera-{name}", daemon=True
+        )
         self._thread.start()
 
     @classmethod
@@ -132,7 +134,7 @@ class OpenCvCamera(DeviceDriver):
 
     def close(self) -> None:
         """Stop the capture thread, wait for it, and release the source (idempotent)."""
-        self._stop.set()
+        self._closing.set()
         if self._thread is not threading.current_thread():
             self._thread.join(self.JOIN_TIMEOUT)
             if self._thread.is_alive():
@@ -149,38 +151,22 @@ class OpenCvCamera(DeviceDriver):
         """How many times the source was (re)opened, successfully or not."""
         return self._attempts
 
-    # --- the capture thread ---------------------------------------------------------------
+    # --- the capture thread (``_read_forever``) -------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                if self._capture is None:
-                    self._connect()
-                    continue
-                try:
-                    self._step(self._capture)
-                except DeviceIOError as exc:
-                    self._disconnect()
-                    self._offline(str(exc).removeprefix(f"{self.name}: "))
-                except Exception as exc:  # a bug here must not leave a frozen "ok" camera
-                    logger.exception("%s: capture failed", self.name)
-                    self._disconnect()
-                    self._offline(f"internal error: {type(exc).__name__}")
-        finally:
-            self._disconnect()
+    def _connected(self) -> bool:
+        return self._capture is not None
 
-    def _connect(self) -> None:
-        if not self._may_retry():
-            self._stop.wait(min(self._retry_delay(), self.OFFLINE_POLL))
-            return
+    def _connect_internal(self) -> None:
         self._attempts += 1
-        try:
-            capture = self._open()
-        except DeviceIOError as exc:
-            self._offline(str(exc).removeprefix(f"{self.name}: "))
-            return
-        self._capture = capture
+        self._capture = self._open()
         logger.info("%s: opened %s (%s)", self.name, self.label, self.kind.value)
+
+    def _read_internal(self, timeout: float) -> Frame | None:
+        assert self._capture is not None
+        return self._step(self._capture)
+
+    def _lost(self, detail: str) -> None:
+        super()._lost(f"{detail} (attempt {self._attempts})")
 
     def _open(self) -> cv2.VideoCapture:
         with self._cv("open"):
@@ -211,12 +197,12 @@ class OpenCvCamera(DeviceDriver):
         self._frames_since_open = 0
         return capture
 
-    def _step(self, capture: cv2.VideoCapture) -> None:
+    def _step(self, capture: cv2.VideoCapture) -> Frame | None:
         """Grab one frame (paced for a file); decode and keep it if the cap allows."""
         if self._source_period:
             delay = self._next_grab - time.monotonic()
-            if delay > 0 and self._stop.wait(delay):
-                return
+            if delay > 0 and self._closing.wait(delay):
+                return None
             # Behind (slow decoding)? Catch up by at most one frame, never in a burst.
             self._next_grab = max(
                 self._next_grab + self._source_period, time.monotonic() - self._source_period
@@ -225,17 +211,17 @@ class OpenCvCamera(DeviceDriver):
             grabbed = capture.grab()
         if not grabbed:
             self._source_ended(capture)
-            return
+            return None
         self._frames_since_open += 1
         now = time.monotonic()
         if now < self._next_publish:
-            return
+            return None
         with self._cv("retrieve"):
             decoded, image = capture.retrieve()
         if not decoded or image is None or image.size == 0:
             raise DeviceIOError("a grabbed frame could not be decoded", device=self.name)
         self._next_publish = max(self._next_publish + self._period, now)
-        self._publish(image, now)
+        return self._publish(image, now)
 
     def _source_ended(self, capture: cv2.VideoCapture) -> None:
         if self._loop and self._frames_since_open > 0:
@@ -250,23 +236,20 @@ class OpenCvCamera(DeviceDriver):
             raise DeviceIOError(f"{self.label} ended", device=self.name)
         raise DeviceIOError(f"{self.label} stopped delivering frames", device=self.name)
 
-    def _publish(self, image: cv2.typing.MatLike, monotonic: float) -> None:
-        if self._stop.is_set():
-            return
+    def _publish(self, image: cv2.typing.MatLike, monotonic: float) -> Frame | None:
+        if self._closing.is_set():
+            return None
         image.flags.writeable = False  # shared by every consumer of this frame
         self._sequence += 1
         frame = Frame(image, datetime.now(UTC), self._sequence, monotonic)
         with self._frame_lock:
             self._latest = frame
         self._seen()
+        return frame
 
-    def _offline(self, detail: str) -> None:
+    def _disconnect_internal(self) -> None:
         with self._frame_lock:
             self._latest = None  # an old picture must not pass for the current one
-        if not self._stop.is_set():
-            self._lost(f"{detail} (attempt {self._attempts})")
-
-    def _disconnect(self) -> None:
         capture, self._capture = self._capture, None
         if capture is not None:
             try:

@@ -1,10 +1,12 @@
 """``Ga467SerialReader``: the GA 467 SAM on a serial, USB-serial or USB-CDC port.
 
-``read_card`` runs the polling itself, no thread: it finds, selects and reads a card at
-most every ``poll_interval`` (GA 467 asks for >= 300 ms) until a new card is read or its
-timeout passes. A card is reported once while it stays on the reader; it counts as gone
-after ``ABSENT_POLLS`` "no card" answers in a row, so that a single ``80`` (a card at the
-edge of the field, a missed answer) does not report the same card again.
+``read_card`` runs the polling itself, no thread: the base class's deadline loop
+(``ReadingDriver._read``) reconnects when needed and calls ``_read_internal``, which finds,
+selects and reads a card at most every ``poll_interval`` (GA 467 asks for >= 300 ms), until
+a new card is read or the timeout passes. A card is reported once while it stays on the
+reader; it counts as gone after ``ABSENT_POLLS`` "no card" answers in a row, so that a
+single ``80`` (a card at the edge of the field, a missed answer) does not report the same
+card again.
 
 Faults and what the driver does about them:
 
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import termios
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import serial
 
-from devices.base import DeviceDriver
+from devices.base import ReadingDriver
 from devices.idcard.config import Ga467SerialConfig
 from devices.idcard.frames import FrameBuffer, Response, parse_response
 from devices.idcard.protocol import (
@@ -75,7 +76,7 @@ class ReaderStats:
     connects: int = 0
 
 
-class Ga467SerialReader(DeviceDriver):
+class Ga467SerialReader(ReadingDriver[IdCard]):
     """``gate.domain.device_ports.IdCardReader`` for a GA 467 SAM module on a serial port."""
 
     RETRIES = 2
@@ -109,8 +110,6 @@ class Ga467SerialReader(DeviceDriver):
             Command.READ_BASE_FINGERPRINT if read_fingerprint else Command.READ_BASE
         )
         self._read_endorsement = read_endorsement
-        self._io_lock = threading.Lock()
-        self._closing = threading.Event()
         self._serial: serial.Serial | None = None
         self._buffer = FrameBuffer()
         self._next_poll = 0.0
@@ -141,33 +140,12 @@ class Ga467SerialReader(DeviceDriver):
 
     def read_card(self, timeout: float) -> IdCard | None:
         """The next card placed on the reader, None if none within ``timeout`` seconds."""
-        deadline = self._monotonic() + max(0.0, timeout)
-        with self._io_lock:
-            while True:
-                self._check_open()
-                if self._serial is None or not self._sam_ready:
-                    self._connect(deadline)
-                pause = self._next_poll - self._monotonic()
-                if pause > 0:
-                    remaining = deadline - self._monotonic()
-                    if pause > remaining:
-                        self._pause(remaining)
-                        return None
-                    self._pause(pause)
-                    self._check_open()
-                self._next_poll = self._monotonic() + self._poll_interval
-                card = self._poll()
-                if card is not None:
-                    return card
-                if self._monotonic() >= deadline:
-                    return None
+        return self._read(timeout)
 
     def connect(self, timeout: float = 0.0) -> None:
         """Open the port and initialise the SAM now (``read_card`` does it when needed)."""
         with self._io_lock:
-            self._check_open()
-            if self._serial is None or not self._sam_ready:
-                self._connect(self._monotonic() + max(0.0, timeout))
+            self._reconnect(self._monotonic() + max(0.0, timeout))
 
     def close(self) -> None:
         """Release the port; a ``read_card`` in progress ends with ``DeviceIOError``."""
@@ -178,38 +156,16 @@ class Ga467SerialReader(DeviceDriver):
 
     # --- connection -------------------------------------------------------------------
 
-    def _check_open(self) -> None:
-        if self._closing.is_set():
-            raise DeviceIOError("reader is closed", device=self.name)
+    def _connected(self) -> bool:
+        return self._serial is not None and self._sam_ready
 
-    def _message(self, exc: Exception) -> str:
-        """The error's message without our name in front (health and logs add it)."""
-        return str(exc).removeprefix(f"{self.name}: ")
-
-    def _pause(self, seconds: float) -> None:
-        if seconds > 0:
-            self._closing.wait(seconds)
-
-    def _connect(self, deadline: float) -> None:
+    def _connect_internal(self) -> None:
         if self._serial is None:
-            if not self._may_retry():
-                delay, remaining = self._retry_delay(), deadline - self._monotonic()
-                if delay > remaining:
-                    self._pause(remaining)
-                    detail = self.health().detail
-                    raise DeviceIOError(
-                        f"offline ({detail}); next attempt in {delay - remaining:.1f} s",
-                        device=self.name,
-                    )
-                self._pause(delay)
-                self._check_open()
             self._open_port()
-        try:
-            self._initialise()
-        except DeviceIOError as exc:
-            self._drop_port()
-            self._lost(f"SAM does not initialise: {self._message(exc)}")
-            raise
+        self._initialise()
+
+    def _disconnect_internal(self) -> None:
+        self._drop_port()
 
     def _open_port(self) -> None:
         self.stats.connects += 1
@@ -218,7 +174,6 @@ class Ga467SerialReader(DeviceDriver):
                 self.port, self._baud, timeout=READ_CHUNK_TIMEOUT, write_timeout=self._timeout
             )
         except OPEN_ERRORS as exc:
-            self._lost(f"cannot open {self.port}")
             raise DeviceIOError(f"cannot open {self.port}: {exc}", device=self.name) from exc
         self._buffer.clear()
         logger.info("%s: opened %s", self.name, self.port)
@@ -254,12 +209,25 @@ class Ga467SerialReader(DeviceDriver):
 
     # --- one poll -----------------------------------------------------------------------
 
-    def _poll(self) -> IdCard | None:
-        """One find/select/read cycle with the health bookkeeping around it."""
+    def _read_internal(self, timeout: float) -> IdCard | None:
+        """One find/select/read cycle, at most every ``poll_interval``."""
+        pause = self._next_poll - self._monotonic()
+        if pause > 0:
+            if pause > timeout:
+                self._pause(timeout)
+                return None
+            self._pause(pause)
+            self._check_open()
+        self._next_poll = self._monotonic() + self._poll_interval
         self.stats.polls += 1
-        try:
-            card = self._cycle()
-        except DeviceTimeout as exc:
+        card = self._cycle()
+        self._silent_polls = 0
+        self._seen()
+        return card
+
+    def _io_failed(self, exc: DeviceIOError) -> None:
+        """Silence and garbage degrade; a SAM fault resets the SAM; a silent SAM is lost."""
+        if isinstance(exc, DeviceTimeout):
             self.stats.timeouts += 1
             self._silent_polls += 1
             if self._silent_polls >= self.LOST_AFTER:
@@ -267,21 +235,13 @@ class Ga467SerialReader(DeviceDriver):
                 self._lost(f"silent for {self._silent_polls} polls")
             else:
                 self._degraded(self._message(exc))
-            raise
-        except SamFault as exc:
+        elif isinstance(exc, SamFault):
             self._sam_ready = False  # reset it on the next poll
             self._degraded(self._message(exc))
-            raise
-        except FrameError as exc:
+        elif isinstance(exc, FrameError):
             self._degraded(self._message(exc))
-            raise
-        except DeviceIOError as exc:
-            self._drop_port()
-            self._lost(self._message(exc))
-            raise
-        self._silent_polls = 0
-        self._seen()
-        return card
+        else:
+            super()._io_failed(exc)
 
     def _cycle(self) -> IdCard | None:
         found = self._step(Command.FIND_CARD)

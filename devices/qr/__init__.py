@@ -5,7 +5,9 @@ Both implement ``gate.domain.device_ports.QrScanner`` with the same rules (``Sca
 - ``read_code(timeout)`` returns the oldest unread code, or None after ``timeout``; it
   raises ``DeviceIOError`` when the read itself failed (once per failure) and, after
   waiting out ``timeout`` for a reconnect, while the scanner is offline or closed. It never
-  busy-loops: an offline scanner is reopened with the base class's backoff.
+  busy-loops: an offline scanner is reopened with the base class's backoff (the serial
+  scanner in ``read_code``, through ``ReadingDriver._read``; the HID scanner in its thread,
+  through ``ReadingDriver._read_forever``).
 - A scanner that sends nothing is healthy as long as its port or device is open: each
   read refreshes ``last_seen``, so an idle scanner is not mistaken for a silent one.
 - Garbage (an overlong code, lost input events) makes it degraded for ``DEGRADED_HOLD``
@@ -23,14 +25,14 @@ import logging
 import time
 from collections import deque
 
-from devices.base import DeviceDriver
+from devices.base import ReadingDriver
 from gate.domain.errors import DeviceIOError
 
 logger = logging.getLogger(__name__)
 
 
-class ScannerDriver(DeviceDriver):
-    """Health rules shared by the QR scanner drivers."""
+class ScannerDriver(ReadingDriver[str]):
+    """Health rules and the code queue shared by the QR scanner drivers."""
 
     DEGRADED_HOLD = 30.0
     CODE_TTL = 10.0

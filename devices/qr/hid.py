@@ -117,9 +117,10 @@ class HidQrScanner(ScannerDriver):
         self._opener = opener
         self._decoder = KeymapDecoder(max_length=max_code_length)
         self._ready = threading.Condition()  # guards the code queue
-        self._stop = threading.Event()
         self._source: KeyEventSource | None = None  # the thread's own
-        self._thread = threading.Thread(target=self._run, name=f"qr-hid-{name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._read_forever, args=(self.POLL,), name=f"qr-hid-{name}", daemon=True
+        )
         self._thread.start()
 
     @classmethod
@@ -132,7 +133,7 @@ class HidQrScanner(ScannerDriver):
         deadline = time.monotonic() + max(0.0, timeout)
         with self._ready:
             while True:
-                if self._stop.is_set():
+                if self._closing.is_set():
                     raise self._unavailable()
                 code = self._take()
                 if code is not None:
@@ -147,7 +148,7 @@ class HidQrScanner(ScannerDriver):
 
     def close(self) -> None:
         """Stop the thread, ungrab and close the device (idempotent)."""
-        self._stop.set()
+        self._closing.set()
         with self._ready:
             self._ready.notify_all()
         if self._thread is not threading.current_thread():
@@ -158,42 +159,24 @@ class HidQrScanner(ScannerDriver):
                 )
         self._mark_closed()
 
-    # --- the reader thread ----------------------------------------------------------------
+    # --- the reader thread (``_read_forever``) ---------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                if self._source is None:
-                    self._connect()
-                    continue
-                try:
-                    self._pump(self._source)
-                except DeviceIOError as exc:
-                    self._disconnect()
-                    if not self._stop.is_set():
-                        self._lost(str(exc).removeprefix(f"{self.name}: "))
-        finally:
-            self._disconnect()
+    def _connected(self) -> bool:
+        return self._source is not None
 
-    def _connect(self) -> None:
-        if not self._may_retry():
-            self._stop.wait(min(self._retry_delay(), 0.5))
-            return
-        try:
-            with self._io("open"):
-                self._source = self._opener(self.device, self._grab)
-        except DeviceIOError as exc:
-            self._lost(str(exc).removeprefix(f"{self.name}: "))
-            return
+    def _connect_internal(self) -> None:
+        with self._io("open"):
+            self._source = self._opener(self.device, self._grab)
         self._decoder.reset()
         self._seen()
         logger.info("%s: opened %s%s", self.name, self.device, " (grabbed)" if self._grab else "")
 
-    def _pump(self, source: KeyEventSource) -> None:
-        """Wait briefly for events; decode them; queue completed codes."""
+    def _read_internal(self, timeout: float) -> str | None:
+        """Wait up to ``timeout`` for events; decode them; queue the completed codes."""
+        assert self._source is not None
         with self._io("read"):
-            ready, _, _ = select.select([source.fileno()], [], [], self.POLL)
-            events = source.read_events() if ready else []
+            ready, _, _ = select.select([self._source.fileno()], [], [], timeout)
+            events = self._source.read_events() if ready else []
         dropped = self._decoder.dropped
         for type_, code, value in events:
             if type_ == EV_KEY:
@@ -208,8 +191,9 @@ class HidQrScanner(ScannerDriver):
         if self._decoder.dropped > dropped and self.health().state is DeviceState.OK:
             self._trouble("a code too long to be a pass was dropped")
         self._alive()
+        return None  # codes wait in the queue for ``read_code``
 
-    def _disconnect(self) -> None:
+    def _disconnect_internal(self) -> None:
         source, self._source = self._source, None
         if source is not None:
             try:

@@ -17,10 +17,8 @@ from __future__ import annotations
 import logging
 import os
 import select
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Literal
 
@@ -101,10 +99,8 @@ class SerialQrScanner(ScannerDriver):
         self._baud = baud
         self._framer = LineFramer(TERMINATORS[terminator], max_length=max_code_bytes)
         self._serial: Any = None  # serial.Serial while open; guarded by _io_lock
-        self._io_lock = threading.Lock()
-        self._closed = threading.Event()
         self._wake_r, self._wake_w = os.pipe()  # close() wakes a read blocked in select
-        with self._io_lock:
+        with self._io_lock, suppress(DeviceIOError):
             self._reconnect()  # an unplugged scanner must not stop the gate starting
 
     @classmethod
@@ -114,70 +110,52 @@ class SerialQrScanner(ScannerDriver):
 
     def read_code(self, timeout: float) -> str | None:
         """The next scanned code; None if none within ``timeout``; ``DeviceIOError``."""
-        deadline = time.monotonic() + max(0.0, timeout)
-        with self._io_lock:
-            while True:
-                if self._closed.is_set():
-                    raise self._unavailable()
-                code = self._take()
-                if code is not None:
-                    return code
-                remaining = deadline - time.monotonic()
-                port = self._serial if self._serial is not None else self._reconnect()
-                if port is None:
-                    if remaining <= 0:
-                        raise self._unavailable()
-                    self._closed.wait(min(remaining, max(self._retry_delay(), 0.01)))
-                    continue
-                self._receive(port, max(0.0, remaining))
-                if not self._codes and time.monotonic() >= deadline:
-                    return None
+        return self._read(timeout)
 
     def close(self) -> None:
         """Close the port; a ``read_code`` waiting in another thread returns at once."""
-        if self._closed.is_set():
+        if self._closing.is_set():
             return
-        self._closed.set()
+        self._closing.set()
         os.write(self._wake_w, b"x")
         with self._io_lock:
-            self._disconnect()
+            self._disconnect_internal()
             os.close(self._wake_r)
             os.close(self._wake_w)
         self._mark_closed()
 
     # --- inside the I/O lock --------------------------------------------------------------
 
-    def _reconnect(self) -> Any:
-        if not self._may_retry():
-            return None
-        try:
-            with self._io("open"):
-                self._serial = serial.Serial(
-                    port=self.port, baudrate=self._baud, timeout=0, exclusive=True
-                )
-                # Bytes that waited in the port before we opened it are stale scans.
-                self._serial.reset_input_buffer()
-        except DeviceIOError as exc:
-            self._lost(str(exc).removeprefix(f"{self.name}: "))
-            return None
+    def _connected(self) -> bool:
+        return self._serial is not None
+
+    def _connect_internal(self) -> None:
+        with self._io("open"):
+            self._serial = serial.Serial(
+                port=self.port, baudrate=self._baud, timeout=0, exclusive=True
+            )
+            # Bytes that waited in the port before we opened it are stale scans.
+            self._serial.reset_input_buffer()
         self._framer.clear()
         self._seen()
         logger.info("%s: opened %s at %d baud", self.name, self.port, self._baud)
-        return self._serial
+
+    def _read_internal(self, timeout: float) -> str | None:
+        """A code already framed, else what comes within ``timeout``."""
+        code = self._take()
+        if code is None:
+            self._receive(self._serial, timeout)
+            code = self._take()
+        return code
 
     def _receive(self, port: Any, timeout: float) -> None:
         """Wait up to ``timeout`` for bytes and turn whatever came into codes."""
-        try:
-            with self._io("read"):
-                ready, _, _ = select.select([port.fileno(), self._wake_r], [], [], timeout)
-                if port.fileno() not in ready:
-                    self._alive()
-                    return
-                data = port.read(max(1, port.in_waiting))
-        except DeviceIOError as exc:
-            self._disconnect()
-            self._lost(str(exc).removeprefix(f"{self.name}: "))
-            raise
+        with self._io("read"):
+            ready, _, _ = select.select([port.fileno(), self._wake_r], [], [], timeout)
+            if port.fileno() not in ready:
+                self._alive()
+                return
+            data = port.read(max(1, port.in_waiting))
         self._alive()
         dropped = self._framer.dropped_bytes
         for line in self._framer.feed(data):
@@ -187,7 +165,7 @@ class SerialQrScanner(ScannerDriver):
         if self._framer.dropped_bytes > dropped:
             self._trouble(f"dropped {self._framer.dropped_bytes - dropped} bytes of garbage")
 
-    def _disconnect(self) -> None:
+    def _disconnect_internal(self) -> None:
         port, self._serial = self._serial, None
         if port is not None:
             try:

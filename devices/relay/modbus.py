@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from pathlib import Path
 
@@ -60,11 +59,10 @@ class ModbusRelay(DeviceDriver):
         self._pulse_s = pulse_ms / 1000
         self._closed_input = closed_input
         self._confirm_s = max(self.CONFIRM_S if confirm_s is None else confirm_s, self._pulse_s)
-        self._lock = threading.Lock()
         # Connect and switch the coil off: de-energised from the start. If the module is not
         # there yet, open() retries after the backoff. (No other thread sees us yet.)
         with contextlib.suppress(DeviceIOError):
-            self._connect()
+            self._reconnect()
 
     @classmethod
     def from_config(cls, config: ModbusRelayConfig, *, name: str, data_dir: Path) -> ModbusRelay:
@@ -80,8 +78,8 @@ class ModbusRelay(DeviceDriver):
 
     def open(self, lane: str, direction: Direction) -> None:
         """Pulse the coil; ``DeviceIOError`` if the module fails or the barrier did not open."""
-        with self._lock:
-            self._connect()
+        with self._io_lock:
+            self._reconnect()
             on_at = time.monotonic()  # taken before the request, like the off's deadline
             try:
                 self._link.write_coil(self._coil, True)
@@ -107,9 +105,9 @@ class ModbusRelay(DeviceDriver):
 
     def probe(self) -> DeviceHealth:
         """Check the link (reconnecting after the backoff) and that the coil is off."""
-        with self._lock:
+        with self._io_lock:
             try:
-                self._connect()
+                self._reconnect()
             except DeviceIOError:
                 return self.health()
             try:
@@ -129,7 +127,7 @@ class ModbusRelay(DeviceDriver):
 
     def close(self) -> None:
         """Switch the coil off and release the connection."""
-        with self._lock:
+        with self._io_lock:
             if self._link.connected:
                 try:
                     self._link.write_coil(self._coil, False)
@@ -138,21 +136,16 @@ class ModbusRelay(DeviceDriver):
             self._link.close()
             self._mark_closed()
 
-    def _connect(self) -> None:
-        if self._link.connected:
-            return
-        if not self._may_retry():
-            raise DeviceIOError(
-                f"offline, next attempt in {self._retry_delay():.1f} s", device=self.name
-            )
-        try:
-            self._link.connect()
-            self._link.write_coil(self._coil, False)
-        except DeviceIOError as exc:
-            self._link.close()
-            self._lost(str(exc))
-            raise
+    def _connected(self) -> bool:
+        return self._link.connected
+
+    def _connect_internal(self) -> None:
+        self._link.connect()
+        self._link.write_coil(self._coil, False)
         self._seen()
+
+    def _disconnect_internal(self) -> None:
+        self._link.close()
 
     def _watch(self, deadline: float, *, until_open: bool) -> bool:
         """Wait until ``deadline``, reading the closed contact until it drops.

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -65,11 +64,10 @@ class SerialRelayBoard(DeviceDriver):
         self._pulse_s = pulse_ms / 1000
         self._write_timeout = write_timeout
         self._port: Any = None
-        self._lock = threading.Lock()
         # Connect and send "off": de-energised from the start. If the board is not plugged
         # in yet, open() retries after the backoff. (No other thread sees us yet.)
         with contextlib.suppress(DeviceIOError):
-            self._connect()
+            self._reconnect()
 
     @classmethod
     def from_config(
@@ -86,8 +84,8 @@ class SerialRelayBoard(DeviceDriver):
 
     def open(self, lane: str, direction: Direction) -> None:
         """Switch the channel on for ``pulse_ms``, then off; ``DeviceIOError`` if the port fails."""
-        with self._lock:
-            self._connect()
+        with self._io_lock:
+            self._reconnect()
             try:
                 self._send(self._on)
                 time.sleep(self._pulse_s)
@@ -103,9 +101,9 @@ class SerialRelayBoard(DeviceDriver):
 
     def probe(self) -> DeviceHealth:
         """Reconnect after the backoff and repeat "off" (the boards cannot be asked)."""
-        with self._lock:
+        with self._io_lock:
             try:
-                self._connect()
+                self._reconnect()
                 self._send(self._off)
             except DeviceIOError as exc:
                 if self._port is not None:
@@ -117,7 +115,7 @@ class SerialRelayBoard(DeviceDriver):
 
     def close(self) -> None:
         """Send "off" and release the port."""
-        with self._lock:
+        with self._io_lock:
             if self._port is not None:
                 try:
                     self._send(self._off)
@@ -126,13 +124,10 @@ class SerialRelayBoard(DeviceDriver):
             self._release()
             self._mark_closed()
 
-    def _connect(self) -> None:
-        if self._port is not None:
-            return
-        if not self._may_retry():
-            raise DeviceIOError(
-                f"offline, next attempt in {self._retry_delay():.1f} s", device=self.name
-            )
+    def _connected(self) -> bool:
+        return self._port is not None
+
+    def _connect_internal(self) -> None:
         try:
             self._port = serial.Serial(
                 self._port_name,
@@ -141,16 +136,13 @@ class SerialRelayBoard(DeviceDriver):
                 write_timeout=self._write_timeout,
                 exclusive=True,
             )
-            self._send(self._off)
         except (serial.SerialException, OSError, ValueError) as exc:
-            self._release()
-            self._lost(f"cannot open {self._port_name}: {exc}")
             raise DeviceIOError(f"cannot open {self._port_name}: {exc}", device=self.name) from exc
-        except DeviceIOError as exc:
-            self._release()
-            self._lost(str(exc))
-            raise
+        self._send(self._off)
         self._seen()
+
+    def _disconnect_internal(self) -> None:
+        self._release()
 
     def _send(self, frame: bytes) -> None:
         try:

@@ -17,7 +17,6 @@ against one started in-process is ``devices.thermometer.emulated.EmulatedModbusT
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -58,7 +57,6 @@ class ModbusThermometer(DeviceDriver):
         self._scale = scale
         self._no_reading = frozenset(no_reading) | NO_READING
         self._plausible = plausible
-        self._lock = threading.Lock()
         self.probe()  # health says at once whether the thermometer answers
 
     def probe(self) -> DeviceHealth:
@@ -87,17 +85,13 @@ class ModbusThermometer(DeviceDriver):
         ``timeout`` bounds the connection and the answer. Raises ``DeviceIOError`` when the
         thermometer does not answer (at once while waiting out the reconnect backoff).
         """
-        with self._lock:
+        with self._io_lock:
             self._link.set_timeout(timeout)
-            if not self._link.connected and not self._may_retry():
-                raise DeviceIOError(
-                    f"offline, next attempt in {self._retry_delay():.1f} s", device=self.name
-                )
+            self._reconnect()  # at once: a passage does not wait out a backoff
             try:
                 raw = self._link.read_register(self._register)
             except DeviceIOError as exc:
-                self._link.close()
-                self._lost(str(exc))
+                self._io_failed(exc)
                 raise
             value = celsius(raw, scale=self._scale, no_reading=self._no_reading)
             low, high = self._plausible
@@ -107,8 +101,17 @@ class ModbusThermometer(DeviceDriver):
             self._seen()
             return value
 
+    def _connected(self) -> bool:
+        return self._link.connected
+
+    def _connect_internal(self) -> None:
+        self._link.connect()
+
+    def _disconnect_internal(self) -> None:
+        self._link.close()
+
     def close(self) -> None:
         """Release the connection."""
-        with self._lock:
+        with self._io_lock:
             self._link.close()
             self._mark_closed()
