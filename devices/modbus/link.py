@@ -40,21 +40,6 @@ class ModbusEndpoint:
         return f"{self.transport}://{where} unit {self.unit_id}"
 
 
-def endpoint_from_config(config: ModbusLinkConfig) -> ModbusEndpoint:
-    """The endpoint a relay or thermometer config names; ``ConfigError`` if RTU has no port."""
-    if config.transport == "rtu" and not config.serial_port:
-        raise ConfigError("transport 'rtu' needs a serial_port", key="serial_port")
-    return ModbusEndpoint(
-        transport=config.transport,
-        host=config.host,
-        port=config.port,
-        serial_port=config.serial_port,
-        baud=config.baud,
-        unit_id=config.unit_id,
-        timeout=config.timeout,
-    )
-
-
 class ModbusLink:
     """One synchronous pymodbus client whose errors come out as ``gate.domain.errors``."""
 
@@ -62,6 +47,22 @@ class ModbusLink:
         self.endpoint = endpoint
         self._device = device
         self._client: Client | None = None
+
+    @classmethod
+    def from_config(cls, config: ModbusLinkConfig, *, device: str) -> ModbusLink:
+        """The link a relay or thermometer config names; ``ConfigError`` if RTU has no port."""
+        if config.transport == "rtu" and not config.serial_port:
+            raise ConfigError("transport 'rtu' needs a serial_port", key="serial_port")
+        endpoint = ModbusEndpoint(
+            transport=config.transport,
+            host=config.host,
+            port=config.port,
+            serial_port=config.serial_port,
+            baud=config.baud,
+            unit_id=config.unit_id,
+            timeout=config.timeout,
+        )
+        return cls(endpoint, device=device)
 
     @property
     def connected(self) -> bool:

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from devices.base import DeviceDriver
-from devices.modbus.link import ModbusLink, endpoint_from_config
+from devices.modbus.link import ModbusLink
 from devices.relay.config import ModbusRelayConfig
 from gate.domain.device_ports import DeviceHealth, DeviceState
 from gate.domain.errors import DeviceIOError
@@ -67,10 +67,9 @@ class ModbusRelay(DeviceDriver):
     @classmethod
     def from_config(cls, config: ModbusRelayConfig, *, name: str, data_dir: Path) -> ModbusRelay:
         """Build from a ``modbus-relay`` config."""
-        endpoint = endpoint_from_config(config)
         return cls(
             name,
-            link=ModbusLink(endpoint, device=name),
+            link=ModbusLink.from_config(config, device=name),
             coil=config.coil,
             pulse_ms=config.pulse_ms,
             closed_input=config.closed_input,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from devices.base import DeviceDriver
-from devices.modbus.link import ModbusLink, endpoint_from_config
+from devices.modbus.link import ModbusLink
 from devices.thermometer.config import ModbusThermometerConfig
 from gate.domain.device_ports import DeviceHealth
 from gate.domain.errors import DeviceIOError
@@ -70,10 +70,9 @@ class ModbusThermometer(DeviceDriver):
         cls, config: ModbusThermometerConfig, *, name: str, data_dir: Path
     ) -> ModbusThermometer:
         """Build from a ``modbus-thermometer`` config."""
-        endpoint = endpoint_from_config(config)
         return cls(
             name,
-            link=ModbusLink(endpoint, device=name),
+            link=ModbusLink.from_config(config, device=name),
             register=config.holding_register,
             scale=config.scale,
             no_reading=config.no_reading,
