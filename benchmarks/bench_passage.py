@@ -308,8 +308,12 @@ def bench_engine(engine: Engine, scratch: Path, key_file: Path, passages: int) -
     for name in ("snapshot", "baseline"):
         services = services_for(engine.clone("seed", name), scratch, key_file, name)
         try:
-            pipeline = build_gate(services).pipeline if name == "snapshot" else None
-            runs[name] = run_pipeline(pipeline or baseline_pipeline(services), visits)
+            pipeline = (
+                build_gate(services, barrier=RecordingBarrier()).pipeline
+                if name == "snapshot"
+                else baseline_pipeline(services)
+            )
+            runs[name] = run_pipeline(pipeline, visits)
             checks[name] = verify(services, passages)
         finally:
             services.close()
