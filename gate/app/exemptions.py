@@ -60,26 +60,51 @@ def add_exemption(command: AddExemption, *, actor: Actor, units: UnitOfWorkFacto
         expires_at = command.ends_at or (
             end_of_local_day(command.last_day) if command.last_day else None
         )
-        exemption_id = uow.exemptions.add(
+        exemption_id = grant_exemption(
+            uow,
             person=person,
             rule_ids=wanted,
             reason=reason,
             expires_at=expires_at,
             single_use=command.single_use,
         )
-        uow.audit(
-            "exemption.add",
-            f"person:{person.ref}",
-            {
-                "exemption": exemption_id,
-                "rules": wanted,
-                "reason": reason,
-                "expires_at": expires_at.isoformat() if expires_at else None,
-                "single_use": command.single_use,
-            },
-        )
-        uow.registry_changed()
         uow.commit()
+    return exemption_id
+
+
+def grant_exemption(
+    uow: UnitOfWork,
+    *,
+    person: PersonRef,
+    rule_ids: list[str],
+    reason: str,
+    expires_at: datetime | None,
+    single_use: bool,
+) -> int:
+    """Write a checked exemption and its audit row in ``uow``; gates reload at its commit.
+
+    The one way an exemption is added: ``add_exemption`` and the daily round's escorted
+    hospital pass (``gate.app.daily_round``) both come through here.
+    """
+    exemption_id = uow.exemptions.add(
+        person=person,
+        rule_ids=rule_ids,
+        reason=reason,
+        expires_at=expires_at,
+        single_use=single_use,
+    )
+    uow.audit(
+        "exemption.add",
+        f"person:{person.ref}",
+        {
+            "exemption": exemption_id,
+            "rules": rule_ids,
+            "reason": reason,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "single_use": single_use,
+        },
+    )
+    uow.registry_changed()
     return exemption_id
 
 
