@@ -16,6 +16,8 @@ from gate.app.actor import Actor
 from gate.domain.errors import RegistryUnavailable
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
+from registry.people_store import SqlPersonRecordStore, SqlStatusStore
+from registry.round_store import SqlRoundStore
 from registry.service import audit, bump_revision
 from registry.stores import (
     SqlExemptionStore,
@@ -41,6 +43,9 @@ class SqlUnitOfWork:
         self.exemptions = SqlExemptionStore(self.session, actor)
         self.rules = SqlRuleStore(self.session, actor)
         self.visitors = SqlVisitorStore(self.session, cipher, actor)
+        self.person_records = SqlPersonRecordStore(self.session, cipher, actor)
+        self.statuses = SqlStatusStore(self.session, actor)
+        self.daily_round = SqlRoundStore(self.session, actor)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self

@@ -9,14 +9,16 @@ bumped once, in one transaction. Leaving the ``with`` block without ``commit`` r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
 from gate.app.actor import Actor, Scope
+from gate.app.office_values import NeedOnFile, PersonEntry, PersonOnFile, PersonSaved, StatusOnFile
 from gate.app.views import ExemptionLine, HouseholdRef, PersonMatch, PersonRef, VisitorRef
 from gate.domain.documents import DocumentType
 from gate.domain.model import PassageRecord
+from gate.domain.people import HealthStatus, LegalBasis
 from gate.domain.policy import RuleConfig
 
 
@@ -107,6 +109,79 @@ class VisitorStore(Protocol):
         ...
 
 
+class PersonRecordStore(Protocol):
+    """Persons' registered details, written through the registry's one person writer."""
+
+    def has_unit(self, building: str, unit: str) -> bool:
+        """True if the compound has this unit (``building_key``/``unit_key`` labels)."""
+        ...
+
+    def on_file(self, ref: str, scope: Scope) -> PersonOnFile:
+        """The person ``ref`` with their document; ``NotFound``, or ``OutOfScope``."""
+        ...
+
+    def save(self, entry: PersonEntry) -> PersonSaved:
+        """Create the holder of the entry's document, or change (and bring back) them."""
+        ...
+
+    def move_out(self, ref: str) -> None:
+        """Mark the person as moved out at the actor's time (the row and history stay)."""
+        ...
+
+
+class StatusStore(Protocol):
+    """Persons' status histories."""
+
+    def add(
+        self,
+        person: PersonRef,
+        *,
+        status: HealthStatus,
+        starts_at: datetime,
+        ends_at: datetime | None,
+        legal_basis: LegalBasis,
+        note: str,
+    ) -> int:
+        """Record a status period (stamped with the actor); return its id."""
+        ...
+
+    def get(self, record_id: int) -> StatusOnFile:
+        """One status record; ``NotFound`` if there is none."""
+        ...
+
+    def end(self, record_id: int) -> None:
+        """End the status at the actor's time."""
+        ...
+
+
+class RoundStore(Protocol):
+    """The building head's daily round: temperatures and household needs."""
+
+    def household(self, ref: str, scope: Scope) -> HouseholdRef:
+        """The household ``ref``; ``NotFound``, or ``OutOfScope`` outside ``scope``."""
+        ...
+
+    def members(self, household_ref: str) -> Sequence[PersonRef]:
+        """The persons of a household who have not moved out."""
+        ...
+
+    def record_check(self, person: PersonRef, *, day: date, temperature: float, note: str) -> bool:
+        """Store the person's temperature of ``day``; True if it replaced an earlier one."""
+        ...
+
+    def add_need(self, household_ref: str, *, kind: str, detail: str) -> int:
+        """Record an open need of a household; return its id."""
+        ...
+
+    def need(self, need_id: int) -> NeedOnFile:
+        """One need; ``NotFound`` if there is none."""
+        ...
+
+    def resolve_need(self, need_id: int) -> None:
+        """Mark a need resolved by the actor, now."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction of one actor; see the module docstring."""
 
@@ -138,6 +213,21 @@ class UnitOfWork(Protocol):
     @property
     def visitors(self) -> VisitorStore:
         """Visits."""
+        ...
+
+    @property
+    def person_records(self) -> PersonRecordStore:
+        """Persons' registered details."""
+        ...
+
+    @property
+    def statuses(self) -> StatusStore:
+        """Status histories."""
+        ...
+
+    @property
+    def daily_round(self) -> RoundStore:
+        """Temperatures and household needs."""
         ...
 
     def audit(self, action: str, target: str, detail: Mapping[str, Any] | None = None) -> None:

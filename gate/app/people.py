@@ -1,0 +1,288 @@
+"""Registering persons, changing their details, moving them out, and their statuses.
+
+Validated here, once, for the office pages and any other front end: a name of 1 to
+``MAX_NAME`` characters, a room, a valid document whose sex agrees with the form, a phone
+of 7 to 15 digits, a unit that exists, a number not already held by a present resident;
+statuses of whole local days, the last one included, not normal, not already over. A
+building head reaches only their buildings (``OutOfScope``). Every change is audited once
+and makes running gates reload; a person is written through the registry's one writer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from gate.app.actor import Actor
+from gate.app.office_values import PersonEntry
+from gate.app.ports import UnitOfWork, UnitOfWorkFactory
+from gate.domain.documents import DocumentType, validate
+from gate.domain.errors import ActionRefused, OutOfScope
+from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
+from gate.domain.places import building_key, building_label, room_key, unit_key, unit_label
+from gate.domain.status import end_of_local_day, local_date, start_of_local_day
+
+MAX_NAME = 50
+MAX_NOTE = 500
+_PHONE = re.compile(r"^\+?\d{7,15}$")
+
+
+@dataclass(frozen=True)
+class PersonForm:
+    """What the person form says (phone ``None``: keep the one on record)."""
+
+    name: str
+    sex: Sex | None
+    phone: str | None
+    relation: Relation | None
+    kind: PersonKind
+    building: str
+    unit: str
+    room: str
+
+
+@dataclass(frozen=True)
+class AddPerson:
+    """Register a person in a room (or bring back one who moved out)."""
+
+    details: PersonForm
+    doc_type: DocumentType
+    doc_number: str
+
+    def __repr__(self) -> str:
+        return f"AddPerson(building={self.details.building!r}, room={self.details.room!r})"
+
+
+@dataclass(frozen=True)
+class UpdatePerson:
+    """Change a present person's details or home; their document stays as registered."""
+
+    ref: str
+    details: PersonForm
+    clear_phone: bool = False
+
+
+@dataclass(frozen=True)
+class MoveOut:
+    """Record that a person moved out (the row stays, for the log and the district)."""
+
+    ref: str
+
+
+@dataclass(frozen=True)
+class StartStatus:
+    """Put a person under a status from ``first_day`` to ``last_day`` (None: until ended)."""
+
+    ref: str
+    status: HealthStatus
+    first_day: date
+    last_day: date | None
+    legal_basis: LegalBasis
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EndStatus:
+    """End a status now, ahead of its planned end."""
+
+    record_id: int
+
+
+def _checked_scope(actor: Actor, building: str) -> None:
+    if not actor.scope.covers(building_key(building)):
+        raise OutOfScope(f"building:{building_key(building)}")
+
+
+def _phone(text: str | None) -> str | None:
+    if not text:
+        return None
+    value = re.sub(r"[\s\-()]", "", text)
+    if not _PHONE.match(value):
+        raise ActionRefused("phone")
+    return value
+
+
+def _checked_form(details: PersonForm) -> tuple[str, str | None]:
+    """The form's checks that need no document: the name (spaces folded) and the phone."""
+    name = " ".join(details.name.split())
+    if not name:
+        raise ActionRefused("required", field="name")
+    if len(name) > MAX_NAME:
+        raise ActionRefused("too_long", field="name", limit=MAX_NAME)
+    if not (details.building.strip() and details.unit.strip() and details.room.strip()):
+        raise ActionRefused("required", field="room")
+    return name, _phone(details.phone)
+
+
+def _entry(
+    uow: UnitOfWork,
+    details: PersonForm,
+    checked: tuple[str, str | None],
+    *,
+    doc_type: DocumentType,
+    doc_number: str,
+    birth: date | None,
+    keep_phone: bool,
+) -> PersonEntry:
+    """The checked entry: ``checked`` is what ``_checked_form`` made of the name and phone."""
+    name, phone = checked
+    info = validate(doc_type, doc_number, today=local_date(uow.actor.at))
+    if details.sex is not None and info.sex is not None and details.sex is not info.sex:
+        raise ActionRefused("sex_mismatch")
+    entry = PersonEntry(
+        name=name,
+        sex=details.sex or info.sex or Sex.UNKNOWN,
+        doc_type=info.doc_type,
+        doc_number=info.number,
+        building=building_key(details.building),
+        unit=unit_key(details.unit),
+        room=room_key(details.room),
+        birth_date=info.birth_date or birth,
+        phone=phone,
+        keep_phone=keep_phone,
+        relation=details.relation,
+        kind=details.kind,
+    )
+    if not uow.person_records.has_unit(entry.building, entry.unit):
+        raise ActionRefused(
+            "unknown_unit", building=building_label(entry.building), unit=unit_label(entry.unit)
+        )
+    return entry
+
+
+def add_person(command: AddPerson, *, actor: Actor, units: UnitOfWorkFactory) -> str:
+    """Register the person; return their ref.
+
+    ``DocumentInvalid`` names what is wrong with the number; a number already held by a
+    present resident is refused without saying where they live.
+    """
+    _checked_scope(actor, command.details.building)
+    checked = _checked_form(command.details)
+    with units(actor) as uow:
+        entry = _entry(
+            uow,
+            command.details,
+            checked,
+            doc_type=command.doc_type,
+            doc_number=command.doc_number,
+            birth=None,
+            keep_phone=True,  # one who comes back keeps their phone if the form has none
+        )
+        holder = uow.persons.holder_of(entry.doc_type, entry.doc_number)
+        if holder is not None and not holder.moved_out:
+            raise ActionRefused("document_taken")
+        saved = uow.person_records.save(entry)
+        uow.audit(
+            "person.add",
+            f"person:{saved.ref}",
+            {"household": saved.household_ref, "returned": not saved.created},
+        )
+        uow.registry_changed()
+        uow.commit()
+    return saved.ref
+
+
+def update_person(command: UpdatePerson, *, actor: Actor, units: UnitOfWorkFactory) -> list[str]:
+    """Save the person's details; return the names of what changed (audited only then)."""
+    checked = _checked_form(command.details)
+    with units(actor) as uow:
+        on_file = uow.person_records.on_file(command.ref, actor.scope)
+        if on_file.person.moved_out:
+            raise ActionRefused("moved_out")
+        _checked_scope(actor, command.details.building)
+        entry = _entry(
+            uow,
+            command.details,
+            checked,
+            doc_type=on_file.doc_type,
+            doc_number=on_file.doc_number,
+            birth=on_file.birth_date,
+            keep_phone=not command.clear_phone,
+        )
+        saved = uow.person_records.save(entry)
+        if not saved.changed:
+            return []
+        uow.audit("person.update", f"person:{saved.ref}", {"changed": list(saved.changed)})
+        uow.registry_changed()
+        uow.commit()
+    return list(saved.changed)
+
+
+def move_out(command: MoveOut, *, actor: Actor, units: UnitOfWorkFactory) -> None:
+    """Mark the person as moved out now (``ActionRefused`` if they already have)."""
+    with units(actor) as uow:
+        person = uow.persons.by_ref(command.ref, actor.scope)
+        if person.moved_out:
+            raise ActionRefused("moved_out")
+        uow.person_records.move_out(person.ref)
+        uow.audit(
+            "person.move_out",
+            f"person:{person.ref}",
+            {"household": person.household.ref if person.household else None},
+        )
+        uow.registry_changed()
+        uow.commit()
+
+
+def start_status(command: StartStatus, *, actor: Actor, units: UnitOfWorkFactory) -> int:
+    """Record the status for whole local days, the last one included; return its id."""
+    note = command.note.strip()
+    if command.status is HealthStatus.NORMAL:
+        raise ActionRefused("status_normal")
+    if command.last_day is not None and command.last_day < command.first_day:
+        raise ActionRefused("date_order")
+    if command.last_day is not None and end_of_local_day(command.last_day) <= actor.at:
+        raise ActionRefused("status_past")
+    if len(note) > MAX_NOTE:
+        raise ActionRefused("too_long", field="note", limit=MAX_NOTE)
+    with units(actor) as uow:
+        person = uow.persons.by_ref(command.ref, actor.scope)
+        if person.moved_out:
+            raise ActionRefused("moved_out")
+        record_id = uow.statuses.add(
+            person,
+            status=command.status,
+            starts_at=start_of_local_day(command.first_day),
+            ends_at=end_of_local_day(command.last_day) if command.last_day else None,
+            legal_basis=command.legal_basis,
+            note=note,
+        )
+        uow.audit(
+            "status.start",
+            f"person:{person.ref}",
+            {
+                "record": record_id,
+                "status": command.status.value,
+                "from": command.first_day.isoformat(),
+                "to": command.last_day.isoformat() if command.last_day else None,
+                "legal_basis": command.legal_basis.value,
+            },
+        )
+        uow.registry_changed()
+        uow.commit()
+    return record_id
+
+
+def end_status(command: EndStatus, *, actor: Actor, units: UnitOfWorkFactory) -> str:
+    """End the status now; return the person's ref (``NotFound``, ``ActionRefused``)."""
+    with units(actor) as uow:
+        record = uow.statuses.get(command.record_id)
+        person = uow.persons.by_ref(record.person_ref, actor.scope)
+        if record.starts_at >= actor.at:
+            raise ActionRefused("status_upcoming")
+        if record.ends_at is not None and record.ends_at <= actor.at:
+            raise ActionRefused("status_ended")
+        uow.statuses.end(record.id)
+        uow.audit(
+            "status.end",
+            f"person:{person.ref}",
+            {
+                "record": record.id,
+                "status": record.status.value,
+                "planned_end": record.ends_at.isoformat() if record.ends_at else None,
+            },
+        )
+        uow.registry_changed()
+        uow.commit()
+    return person.ref
