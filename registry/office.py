@@ -1,14 +1,11 @@
-"""What the office pages share: scope, refusals, list lines, and the lookups behind them.
+"""What the office pages' reads share: scope, list lines, and the lookups behind them.
 
-The pages' queries and writes live by feature in ``registry.office_views`` (buildings,
-households, persons), ``registry.office_people`` (adding, editing, moving out, statuses),
-``registry.office_round`` (the building head's daily round) and ``registry.office_rules``
-(exemptions and rules). Every function takes the caller's session and keyword arguments.
-A household or person is looked up through a ``Scope`` (the buildings the signed-in
-account may see): outside it, ``OutOfScope`` is raised before anything is read or changed.
-Input that cannot be accepted raises ``ActionRefused`` with a code and parameters, turned
-into words only at the screen. Every change is audited; changes a passage decision
-depends on (persons, statuses, exemptions, rules) also bump the registry revision.
+The pages' queries live by feature in ``registry.office_views`` (buildings, households,
+persons) and ``registry.office_round`` (the building head's daily round); their writes are
+use cases in ``gate.app`` (``people``, ``daily_round``, ``exemptions``, ``rules``). Every
+function takes the caller's session and keyword arguments. A household or person is looked
+up through a ``Scope`` (the buildings the signed-in account may see): outside it,
+``OutOfScope`` is raised before anything is read.
 """
 
 from __future__ import annotations
@@ -28,10 +25,7 @@ from gate.domain.status import current_period
 from registry.models import Building, Household, HouseholdNeed, Person, Unit
 from registry.status_rows import status_periods
 
-MAX_NAME = 50
-MAX_TEXT = 500
-TEMPERATURE_RANGE = (35.0, 42.0)
-FEVER_FROM = 37.3
+FEVER_FROM = 37.3  # as gate.app.daily_round.FEVER_FROM, which the recorded checks use
 
 
 @dataclass(frozen=True)

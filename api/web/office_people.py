@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.i18n import refusal_text
-from api.web.deps import language, now, origin, web
+from api.web.deps import actor, language, now, web
 from api.web.office_common import (
     OfficePost,
     OfficeUser,
@@ -24,21 +24,28 @@ from api.web.office_common import (
     page,
     scope_of,
 )
+from gate.app.actor import Actor
 from gate.app.forms import parse_day
-from gate.domain.documents import DOCUMENT_LABELS_ZH, DocumentType
-from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound
-from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
-from gate.domain.places import building_key
-from gate.domain.status import local_date
-from registry.accounts import ActiveSession
-from registry.office_people import (
-    PersonInput,
+from gate.app.people import (
+    AddPerson,
+    EndStatus,
+    MoveOut,
+    PersonForm,
+    StartStatus,
+    UpdatePerson,
     add_person,
     end_status,
     move_out,
     start_status,
     update_person,
 )
+from gate.app.ports import UnitOfWorkFactory
+from gate.domain.documents import DOCUMENT_LABELS_ZH, DocumentType
+from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound
+from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
+from gate.domain.places import building_key
+from gate.domain.status import local_date
+from registry.accounts import ActiveSession
 from registry.office_views import building_summaries, building_view, household_view, person_view
 
 router = APIRouter(prefix="/office")
@@ -66,9 +73,12 @@ def _choice(enum: type[E], text: str, field: str) -> E | None:
         raise ActionRefused("choice", field=field) from None
 
 
-def _compound(request: Request) -> tuple[str, str]:
-    settings = web(request).services.settings
-    return settings.compound.code, settings.compound.name
+def _actor(request: Request, user: ActiveSession) -> Actor:
+    return actor(request, user, scope_of(user))
+
+
+def _units(request: Request) -> UnitOfWorkFactory:
+    return web(request).services.units
 
 
 @router.get("")
@@ -157,10 +167,10 @@ def household_page(request: Request, user: OfficeUser, ref: str) -> Response:
     return _household_page(request, user, ref)
 
 
-def _person_input(
+def _person_form(
     name: str, sex: str, phone: str, relation: str, kind: str, building: str, unit: str, room: str
-) -> PersonInput:
-    return PersonInput(
+) -> PersonForm:
+    return PersonForm(
         name=name,
         sex=_choice(Sex, sex, "sex"),
         phone=phone.strip() or None,
@@ -190,21 +200,12 @@ def add_person_form(
 ) -> Response:
     """Register a person in a room (the household is created with its first person)."""
     try:
-        data = _person_input(name, sex, phone, relation, kind, building, unit, room)
-        chosen = _choice(DocumentType, doc_type, "doc_type") or DocumentType.RESIDENT_ID
-        with web(request).services.database.session() as db:
-            ref = add_person(
-                db,
-                cipher=web(request).services.cipher,
-                compound=_compound(request),
-                scope=scope_of(user),
-                data=data,
-                doc_type=chosen,
-                doc_number=doc_number,
-                now=now(),
-                actor=user.username,
-                origin=origin(request),
-            )
+        command = AddPerson(
+            details=_person_form(name, sex, phone, relation, kind, building, unit, room),
+            doc_type=_choice(DocumentType, doc_type, "doc_type") or DocumentType.RESIDENT_ID,
+            doc_number=doc_number,
+        )
+        ref = add_person(command, actor=_actor(request, user), units=_units(request))
     except Refusals as problem:
         error = refusal_text(language(request), problem)
         # The number itself is never sent back to the page.
@@ -274,20 +275,12 @@ def update_person_form(
 ) -> Response:
     """Save a person's details (their document stays as registered)."""
     try:
-        data = _person_input(name, sex, phone, relation, kind, building, unit, room)
-        with web(request).services.database.session() as db:
-            changed = update_person(
-                db,
-                cipher=web(request).services.cipher,
-                compound=_compound(request),
-                scope=scope_of(user),
-                ref=ref,
-                data=data,
-                clear_phone=bool(clear_phone),
-                now=now(),
-                actor=user.username,
-                origin=origin(request),
-            )
+        command = UpdatePerson(
+            ref=ref,
+            details=_person_form(name, sex, phone, relation, kind, building, unit, room),
+            clear_phone=bool(clear_phone),
+        )
+        changed = update_person(command, actor=_actor(request, user), units=_units(request))
     except Refusals as problem:
         error = refusal_text(language(request), problem)
         return _person_page(request, user, ref, status_code=422, error=error)
@@ -298,15 +291,7 @@ def update_person_form(
 def move_out_form(request: Request, user: OfficePost, ref: str) -> Response:
     """Record that the person moved out; the row and its history stay."""
     try:
-        with web(request).services.database.session() as db:
-            move_out(
-                db,
-                scope=scope_of(user),
-                ref=ref,
-                now=now(),
-                actor=user.username,
-                origin=origin(request),
-            )
+        move_out(MoveOut(ref), actor=_actor(request, user), units=_units(request))
     except Refusals as problem:
         error = refusal_text(language(request), problem)
         return _person_page(request, user, ref, status_code=422, error=error)
@@ -330,20 +315,15 @@ def start_status_form(
         basis = _choice(LegalBasis, legal_basis, "legal_basis") or LegalBasis.CONSENT
         first = parse_day(first_day, field_name="first_day", required=True)
         assert first is not None
-        with web(request).services.database.session() as db:
-            start_status(
-                db,
-                scope=scope_of(user),
-                ref=ref,
-                status=chosen,
-                first_day=first,
-                last_day=parse_day(last_day, field_name="last_day"),
-                legal_basis=basis,
-                note=note,
-                now=now(),
-                actor=user.username,
-                origin=origin(request),
-            )
+        command = StartStatus(
+            ref=ref,
+            status=chosen,
+            first_day=first,
+            last_day=parse_day(last_day, field_name="last_day"),
+            legal_basis=basis,
+            note=note,
+        )
+        start_status(command, actor=_actor(request, user), units=_units(request))
     except Refusals as problem:
         error = refusal_text(language(request), problem)
         return _person_page(request, user, ref, status_code=422, error=error)
@@ -354,15 +334,7 @@ def start_status_form(
 def end_status_form(request: Request, user: OfficePost, record_id: int) -> Response:
     """End a status now, ahead of its planned end."""
     try:
-        with web(request).services.database.session() as db:
-            ref = end_status(
-                db,
-                scope=scope_of(user),
-                record_id=record_id,
-                now=now(),
-                actor=user.username,
-                origin=origin(request),
-            )
+        ref = end_status(EndStatus(record_id), actor=_actor(request, user), units=_units(request))
     except ActionRefused as problem:
         return page(
             request,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.i18n import refusal_text
-from api.web.deps import language, now, origin, web
+from api.web.deps import actor, language, now, web
 from api.web.office_common import (
     RoundPost,
     RoundUser,
@@ -21,17 +21,20 @@ from api.web.office_common import (
     page,
     scope_of,
 )
-from gate.domain.errors import ActionRefused
-from registry.accounts import ActiveSession
-from registry.office_round import (
+from gate.app.daily_round import (
     ESCORT_HOURS,
     NeedKind,
-    daily_round,
+    RecordNeed,
+    RecordTemperature,
+    ResolveNeed,
     parse_temperature,
     record_need,
     record_temperature,
     resolve_need,
 )
+from gate.domain.errors import ActionRefused
+from registry.accounts import ActiveSession
+from registry.office_round import daily_round
 
 router = APIRouter(prefix="/office/round")
 Text = Annotated[str, Form()]
@@ -80,18 +83,10 @@ def temperature_form(
 ) -> Response:
     """Today's temperature of one person; entering it again today replaces it."""
     try:
-        value = parse_temperature(temperature)
-        with web(request).services.database.session() as db:
-            replaced = record_temperature(
-                db,
-                scope=scope_of(user),
-                ref=person,
-                temperature=value,
-                note=note,
-                now=now(),
-                actor=user.username,
-                origin=origin(request),
-            )
+        command = RecordTemperature(person, parse_temperature(temperature), note)
+        replaced = record_temperature(
+            command, actor=actor(request, user, scope_of(user)), units=web(request).services.units
+        )
     except ActionRefused as problem:
         return _round_page(
             request,
@@ -127,19 +122,16 @@ def need_form(
             hours = float(escort_hours) if escort_hours.strip() else ESCORT_HOURS
         except ValueError:
             raise ActionRefused("escort_hours_format") from None
-        with web(request).services.database.session() as db:
-            issued = record_need(
-                db,
-                scope=scope_of(user),
-                household_ref=household,
-                kind=chosen,
-                detail=detail,
-                escort_ref=escort_person if escort else None,
-                escort_hours=hours,
-                now=now(),
-                actor=user.username,
-                origin=origin(request),
-            )
+        command = RecordNeed(
+            household_ref=household,
+            kind=chosen,
+            detail=detail,
+            escort_ref=escort_person if escort else "",
+            escort_hours=hours,
+        )
+        issued = record_need(
+            command, actor=actor(request, user, scope_of(user)), units=web(request).services.units
+        )
     except ActionRefused as problem:
         return _round_page(
             request,
@@ -149,24 +141,21 @@ def need_form(
             error_at=f"h-{household}",
             form={"detail": detail[:200]},
         )
-    return done("/office/round", "pass_issued" if issued else "need_saved", f"h-{household}")
+    saved = "need_saved" if issued is None else "pass_issued"
+    return done("/office/round", saved, f"h-{household}")
 
 
 @router.post("/needs/{need_id}/resolve")
-def resolve_form(request: Request, user: RoundPost, need_id: int, household: Text = "") -> Response:
-    """Mark a need as taken care of."""
+def resolve_form(request: Request, user: RoundPost, need_id: int) -> Response:
+    """Mark a need as taken care of (back at its household)."""
     try:
-        with web(request).services.database.session() as db:
-            resolve_need(
-                db,
-                scope=scope_of(user),
-                need_id=need_id,
-                now=now(),
-                actor=user.username,
-                origin=origin(request),
-            )
+        household = resolve_need(
+            ResolveNeed(need_id),
+            actor=actor(request, user, scope_of(user)),
+            units=web(request).services.units,
+        )
     except ActionRefused as problem:
         return _round_page(
             request, user, status_code=422, error=refusal_text(language(request), problem)
         )
-    return done("/office/round", "need_resolved", f"h-{household}" if household else "")
+    return done("/office/round", "need_resolved", f"h-{household}")
