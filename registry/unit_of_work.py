@@ -19,6 +19,7 @@ from registry.database import Database
 from registry.people_store import SqlPersonRecordStore, SqlStatusStore
 from registry.round_store import SqlRoundStore
 from registry.service import audit, bump_revision
+from registry.staff_store import SqlStaffStore
 from registry.stores import (
     SqlExemptionStore,
     SqlHouseholdStore,
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
         self.exemptions = SqlExemptionStore(self.session, actor)
         self.rules = SqlRuleStore(self.session, actor)
         self.visitors = SqlVisitorStore(self.session, cipher, actor)
+        self.staff = SqlStaffStore(self.session, actor)
         self.person_records = SqlPersonRecordStore(self.session, cipher, actor)
         self.statuses = SqlStatusStore(self.session, actor)
         self.daily_round = SqlRoundStore(self.session, actor)

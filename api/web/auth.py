@@ -14,23 +14,17 @@ from api.web.deps import (
     SESSION_COOKIE,
     AuthRequired,
     CsrfRejected,
+    actor,
+    caller,
     current_session,
     deny,
     language,
-    now,
-    origin,
     render,
     web,
 )
+from gate.app.staff import LoginRefused, SignIn, UnlockSession, end_session, sign_in, unlock_session
+from gate.app.staff_values import ActiveSession
 from gate.domain.roles import Role
-from registry.accounts import (
-    ActiveSession,
-    LoginRefused,
-    authenticate,
-    end_session,
-    open_session,
-    unlock_session,
-)
 
 router = APIRouter()
 
@@ -58,19 +52,14 @@ def login(
 ) -> Response:
     """Check the password; open a session (HttpOnly, SameSite=Strict cookie)."""
     context = web(request)
-    refused: LoginRefused | None = None
-    with context.services.database.session() as db:
-        # The refusal is caught inside the transaction: its failure count and audit row
-        # must be committed, not rolled back with it.
-        try:
-            account = authenticate(
-                db, username=username.strip(), password=password, now=now(), origin=origin(request)
-            )
-            token, _row = open_session(db, account=account, now=now(), origin=origin(request))
-            role = Role(account.role)
-        except LoginRefused as problem:
-            refused = problem
-    if refused is not None:
+    try:
+        # A refusal's failure count, lockout and audit row are committed all the same.
+        signed_in = sign_in(
+            SignIn(username, password),
+            actor=caller(request, username.strip()),
+            units=context.services.units,
+        )
+    except LoginRefused as refused:
         return render(
             request,
             "login.html",
@@ -79,10 +68,10 @@ def login(
             error=t(language(request), f"login.refused.{refused.reason}"),
             username=username[:64],
         )
-    response = RedirectResponse(HOME_OF_ROLE[role], status_code=303)
+    response = RedirectResponse(HOME_OF_ROLE[signed_in.account.role], status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        token,
+        signed_in.token,
         httponly=True,
         samesite="strict",
         secure=context.secure_cookies,
@@ -108,8 +97,7 @@ def logout(
     except AuthRequired:
         return RedirectResponse("/login", status_code=303)
     _check_csrf(request, user, csrf_token)
-    with web(request).services.database.session() as db:
-        end_session(db, session_id=user.session_id, now=now())
+    end_session(user.session_id, actor=actor(request, user), units=web(request).services.units)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -126,20 +114,13 @@ def unlock(
     """Re-open an idle-locked session with the PIN (or the password)."""
     user = current_session(request, allow_locked=True)
     _check_csrf(request, user, csrf_token)
-    refused = False
-    with web(request).services.database.session() as db:
-        try:  # caught inside: the failure count and audit row are committed
-            unlock_session(
-                db,
-                session_id=user.session_id,
-                pin=pin,
-                password=password or None,
-                now=now(),
-                origin=origin(request),
-            )
-        except LoginRefused:
-            refused = True
-    if refused:
+    try:  # a refusal's failure count and audit row are committed all the same
+        unlock_session(
+            UnlockSession(user.session_id, pin=pin, password=password or None),
+            actor=actor(request, user),
+            units=web(request).services.units,
+        )
+    except LoginRefused:
         return render(
             request,
             "unlock.html",

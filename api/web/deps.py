@@ -20,10 +20,10 @@ from fastapi.templating import Jinja2Templates
 
 from api.i18n import DEFAULT_LANGUAGE, LANGUAGES, reason_text, t
 from gate.app.actor import Actor, Scope
+from gate.app.staff import record_denial, resolve_session
+from gate.app.staff_values import ActiveSession
 from gate.domain.roles import Permission, allowed
 from gate.runtime.bootstrap import Services, Station
-from registry.accounts import ActiveSession, resolve_session
-from registry.service import audit
 
 SESSION_COOKIE = "gate_session"
 LANG_COOKIE = "gate_lang"
@@ -85,6 +85,11 @@ def actor(request: Request, user: ActiveSession, scope: Scope | None = None) -> 
     return Actor(name=user.username, origin=origin(request), at=now(), scope=scope or Scope())
 
 
+def caller(request: Request, name: str = "") -> Actor:
+    """Whoever sends a request before it has a session (a sign-in names the typed user)."""
+    return Actor(name=name[:100], origin=origin(request), at=now())
+
+
 def current_session(request: Request, *, allow_locked: bool = False) -> ActiveSession:
     """The signed-in session; ``AuthRequired`` / ``SessionLocked`` otherwise."""
     cached = getattr(request.state, "session", None)
@@ -95,8 +100,9 @@ def current_session(request: Request, *, allow_locked: bool = False) -> ActiveSe
         if not token:
             raise AuthRequired
         context = web(request)
-        with context.services.database.session() as db:
-            active = resolve_session(db, token=token, now=now(), idle_lock=context.idle_lock)
+        active = resolve_session(
+            token, idle_lock=context.idle_lock, actor=caller(request), units=context.services.units
+        )
         if active is None:
             raise AuthRequired
         request.state.session = active
@@ -108,16 +114,12 @@ def current_session(request: Request, *, allow_locked: bool = False) -> ActiveSe
 
 def deny(request: Request, user: ActiveSession, what: str, **detail: Any) -> None:
     """Audit a refused attempt (the caller then raises)."""
-    with web(request).services.database.session() as db:
-        audit(
-            db,
-            actor=user.username,
-            origin=origin(request),
-            action="access.denied",
-            target=what,
-            at=now(),
-            detail={"path": request.url.path, "method": request.method, **detail},
-        )
+    record_denial(
+        what,
+        {"path": request.url.path, "method": request.method, **detail},
+        actor=actor(request, user),
+        units=web(request).services.units,
+    )
 
 
 def require(permission: Permission) -> Callable[[Request], ActiveSession]:

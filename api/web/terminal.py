@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from api.i18n import refusal_text, t
 from api.web.deps import (
     actor,
+    caller,
     language,
     now,
     render,
@@ -27,6 +28,8 @@ from api.web.feed import feed_item
 from gate.app.passages import OverridePassage, override_passage
 from gate.app.pipeline import MAX_OVERRIDE_TEXT, OVERRIDE_REASONS
 from gate.app.search import search_persons
+from gate.app.staff import resolve_session
+from gate.app.staff_values import ActiveSession
 from gate.app.visitors import RegisterVisitor, register_visitor
 from gate.domain.device_ports import DeviceStatus
 from gate.domain.documents import DocumentType
@@ -37,7 +40,6 @@ from gate.domain.presence import occupancy
 from gate.domain.roles import Permission
 from gate.domain.status import LOCAL_TZ
 from gate.runtime.bootstrap import Station
-from registry.accounts import ActiveSession, resolve_session
 
 router = APIRouter(prefix="/terminal")
 FEED_POLL_SECONDS = 0.3
@@ -174,10 +176,13 @@ async def terminal_feed(request: Request, user: Guard, after: int = 0) -> Stream
 
 def _still_valid(request: Request, token: str) -> bool:
     context = web(request)
-    with context.services.database.session() as db:
-        active = resolve_session(
-            db, token=token, now=now(), idle_lock=context.idle_lock, touch=False
-        )
+    active = resolve_session(
+        token,
+        idle_lock=context.idle_lock,
+        touch=False,
+        actor=caller(request),
+        units=context.services.units,
+    )
     return active is not None and not active.locked
 
 

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from gate.app.actor import Actor, Scope
+from gate.app.admin_ports import StaffStore
 from gate.app.office_values import NeedOnFile, PersonEntry, PersonOnFile, PersonSaved, StatusOnFile
 from gate.app.views import ExemptionLine, HouseholdRef, PersonMatch, PersonRef, VisitorRef
 from gate.domain.documents import DocumentType
@@ -228,6 +229,11 @@ class UnitOfWork(Protocol):
     @property
     def daily_round(self) -> RoundStore:
         """Temperatures and household needs."""
+        ...
+
+    @property
+    def staff(self) -> StaffStore:
+        """Staff accounts and web sessions."""
         ...
 
     def audit(self, action: str, target: str, detail: Mapping[str, Any] | None = None) -> None:

@@ -24,10 +24,10 @@ from gate.domain.people import HealthStatus, LegalBasis, Relation, Sex
 from gate.domain.roles import Role
 from gate.domain.status import local_date
 from gate.runtime.bootstrap import Services, build_station
-from registry.accounts import create_account
 from registry.models import AuditEvent, Document, Household, Person, RegistryRevision, Unit
 from registry.records import PersonRecord, StatusEntry
 from registry.service import RegistryWriter, add_building, get_or_create_compound
+from tests.gate.app.staff_builders import add_staff
 from tests.registry.builders import resident_number as number
 
 PASSWORD = "correct horse battery"
@@ -93,22 +93,12 @@ def populate(services: Services) -> Compound:
                 )
             )
         writer.flush()
-        for username, role, buildings in (
-            ("head", Role.BUILDING_HEAD, ["1", "2"]),
-            ("office", Role.OFFICE, []),
-            ("guard", Role.GUARD, []),
-        ):
-            create_account(
-                session,
-                username=username,
-                display_name=username,
-                role=role,
-                password=PASSWORD,
-                building_keys=buildings,
-                now=now,
-                actor="test",
-                origin="test",
-            )
+    for username, role, buildings in (
+        ("head", Role.BUILDING_HEAD, ["1", "2"]),
+        ("office", Role.OFFICE, []),
+        ("guard", Role.GUARD, []),
+    ):
+        add_staff(services, username, role, PASSWORD, buildings=buildings)
     with services.database.session() as session:
         refs = {p.name: p.ref for p in session.scalars(select(Person))}
         homes = {

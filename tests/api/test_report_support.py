@@ -26,10 +26,10 @@ from gate.domain.people import HealthStatus, LegalBasis, Sex
 from gate.domain.roles import Role
 from gate.runtime.bootstrap import Services, Station
 from gate.runtime.settings import Settings, load_settings
-from registry.accounts import create_account
 from registry.models import AuditEvent
 from registry.records import PersonRecord, StatusEntry
 from registry.service import RegistryWriter, add_building, get_or_create_compound
+from tests.gate.app.staff_builders import add_staff
 from tests.registry.builders import resident_number as number
 
 PASSWORD = "correct horse battery"
@@ -104,24 +104,22 @@ def populate(services: Services) -> None:
                 )
             )
         writer.flush()
-        for username, role in (
-            ("guard", Role.GUARD),
-            ("office", Role.OFFICE),
-            ("auditor", Role.AUDITOR),
-            ("admin", Role.ADMIN),
-            ("head", Role.BUILDING_HEAD),
-        ):
-            create_account(
-                session,
-                username=username,
-                display_name=f"{username} 名",
-                role=role,
-                password=PASSWORD,
-                building_keys=["1"] if role is Role.BUILDING_HEAD else [],
-                now=now,
-                actor="test",
-                origin="test",
-            )
+    for username, role in (
+        ("guard", Role.GUARD),
+        ("office", Role.OFFICE),
+        ("auditor", Role.AUDITOR),
+        ("admin", Role.ADMIN),
+        ("head", Role.BUILDING_HEAD),
+    ):
+        add_staff(
+            services,
+            username,
+            role,
+            PASSWORD,
+            name=f"{username} 名",
+            buildings=["1"] if role is Role.BUILDING_HEAD else [],
+            at=now,
+        )
 
 
 @dataclass

@@ -7,7 +7,6 @@ page cannot ship without saying who may use it.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,9 +17,9 @@ from gate.domain.documents import DocumentType
 from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
 from gate.domain.roles import Permission, Role, allowed
 from gate.runtime.bootstrap import Services, build_station
-from registry.accounts import create_account
 from registry.models import Household, Person
 from tests.e2e.conftest import OUTSIDER, populate
+from tests.gate.app.staff_builders import add_staff
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
@@ -79,21 +78,16 @@ SESSION_ENDING = {("POST", "/logout")}
 def app_and_refs(services: Services) -> tuple[object, dict[str, str]]:
     """The app over a populated registry, one account per role, refs to fill paths with."""
     populate(services)
-    now = datetime.now(UTC)
+    for role in Role:
+        add_staff(
+            services,
+            role.value,
+            role,
+            "role-password",
+            pin="1234",
+            buildings=["1"] if role is Role.BUILDING_HEAD else [],
+        )
     with services.database.session() as session:
-        for role in Role:
-            create_account(
-                session,
-                username=role.value,
-                display_name=role.value,
-                role=role,
-                password="role-password",
-                pin="1234",
-                building_keys=["1"] if role is Role.BUILDING_HEAD else [],
-                now=now,
-                actor="test",
-                origin="test",
-            )
         household = session.scalars(select(Household)).first()
         person = session.scalars(select(Person)).first()
         assert household is not None

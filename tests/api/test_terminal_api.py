@@ -15,13 +15,14 @@ from sqlalchemy import select
 from api.app import create_app
 from gate.app.actor import Actor
 from gate.app.exemptions import AddExemption, add_exemption
+from gate.app.staff import revoke_staff
 from gate.domain.documents import DocumentType
 from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
 from gate.domain.roles import Role
 from gate.runtime.bootstrap import Services, build_station
-from registry.accounts import create_account, revoke_account
 from registry.models import AuditEvent, Passage
 from tests.e2e.conftest import OUTSIDER, QUARANTINED, RESIDENT_A, populate
+from tests.gate.app.staff_builders import add_staff
 
 
 @pytest.fixture
@@ -38,18 +39,7 @@ def guard_client(services: Services) -> Iterator[tuple[TestClient, object, str]]
 
 
 def add_guard(services: Services, username: str, name: str, pin: str | None = None) -> None:
-    with services.database.session() as session:
-        create_account(
-            session,
-            username=username,
-            display_name=name,
-            role=Role.GUARD,
-            password="guard-password",
-            pin=pin,
-            now=datetime.now(UTC),
-            actor="test",
-            origin="test",
-        )
+    add_staff(services, username, Role.GUARD, "guard-password", name=name, pin=pin)
 
 
 def outsider_review(station: object) -> int:
@@ -118,10 +108,7 @@ def test_a_revoked_guards_open_session_stops_at_the_next_request(
 ) -> None:
     client, station, token = guard_client
     assert client.get("/terminal/state").status_code == 200
-    with services.database.session() as session:
-        revoke_account(
-            session, username="guard1", now=datetime.now(UTC), actor="admin", origin="test"
-        )
+    revoke_staff("guard1", actor=Actor("admin", "test", datetime.now(UTC)), units=services.units)
     seq = outsider_review(station)
     refused = post_override(client, seq, "ok", token)
     assert refused.status_code == 401

@@ -30,12 +30,12 @@ from gate.domain.model import Credential, CredentialKind, Direction, DocumentRea
 from gate.domain.people import Sex
 from gate.domain.roles import Role
 from gate.runtime.bootstrap import Services, Station, build_station
-from registry.accounts import create_account
 from registry.models import AuditEvent, Building, Household, Passage, Unit, Visitor
 from registry.records import PersonRecord
 from registry.service import RegistryWriter, add_building, get_or_create_compound
 from tests.conftest import THREAD_ALLOWANCES
 from tests.e2e.conftest import OUTSIDER, QUARANTINED, RESIDENT_A, populate
+from tests.gate.app.staff_builders import add_staff
 from tests.registry.builders import resident_number as number
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -94,18 +94,7 @@ class LiveGate:
 def live_gate(services: Services) -> Iterator[LiveGate]:
     """The whole service on a free port, a populated registry and a guard account."""
     populate(services)
-    with services.database.session() as session:
-        create_account(
-            session,
-            username="guard1",
-            display_name="王师傅",
-            role=Role.GUARD,
-            password="guard-password",
-            pin="1234",
-            now=datetime.now(UTC),
-            actor="test",
-            origin="test",
-        )
+    add_staff(services, "guard1", Role.GUARD, "guard-password", name="王师傅", pin="1234")
     station = build_station(services)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -312,18 +301,16 @@ def test_a_building_head_sees_only_their_own_building(browser: object, live_gate
         other_household = session.scalars(
             select(Household).join(Unit).join(Building).where(Building.key == "2")
         ).one()
-        create_account(
-            session,
-            username="head1",
-            display_name="李楼长",
-            role=Role.BUILDING_HEAD,
-            password="head-password",
-            building_keys=["1"],
-            now=now,
-            actor="test",
-            origin="test",
-        )
         household_ref = other_household.ref
+    add_staff(
+        services,
+        "head1",
+        Role.BUILDING_HEAD,
+        "head-password",
+        name="李楼长",
+        buildings=["1"],
+        at=now,
+    )
     page = browser.new_page(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
     page.goto(f"{live_gate.url}/login")
     page.fill("input[name=username]", "head1")

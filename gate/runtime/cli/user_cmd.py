@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gate.domain.errors import ConfigError
+from gate.app.staff import CreateStaff, create_staff, revoke_staff
 from gate.domain.roles import Role
-from gate.runtime.cli.context import cli_context, operator, origin
-from registry.accounts import create_account, revoke_account
+from gate.runtime.cli.context import actor, cli_context
 
 app = typer.Typer(help="Staff accounts of the web app.", no_args_is_help=True)
 
@@ -37,26 +35,17 @@ def create(
         password = password_file.read_text(encoding="utf-8").strip()
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    keys = [key.strip() for key in (buildings or "").split(",") if key.strip()]
-    if role is Role.BUILDING_HEAD and not keys:
-        raise ConfigError("a building head needs --buildings", key="--buildings")
+    command = CreateStaff(
+        username=username,
+        role=role,
+        password=password,
+        display_name=name or "",
+        pin=pin,
+        building_keys=tuple((buildings or "").split(",")),
+    )
     services = cli_context(ctx).services()
     try:
-        with services.database.session() as session:
-            create_account(
-                session,
-                username=username,
-                display_name=name or username,
-                role=role,
-                password=password,
-                pin=pin,
-                building_keys=keys,
-                now=datetime.now(UTC),
-                actor=operator(),
-                origin=origin(),
-            )
-    except ValueError as exc:
-        raise ConfigError(str(exc), key="user") from None
+        create_staff(command, actor=actor(), units=services.units)
     finally:
         services.close()
     typer.echo(f"account {username} ({role.value}) created")
@@ -67,10 +56,7 @@ def revoke(ctx: typer.Context, username: str) -> None:
     """Disable an account; its open sessions end at their next request."""
     services = cli_context(ctx).services()
     try:
-        with services.database.session() as session:
-            revoke_account(
-                session, username=username, now=datetime.now(UTC), actor=operator(), origin=origin()
-            )
+        revoke_staff(username, actor=actor(), units=services.units)
     finally:
         services.close()
     typer.echo(f"account {username} revoked")

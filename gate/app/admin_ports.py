@@ -1,0 +1,74 @@
+"""The stores of the administrative use cases; ``UnitOfWork`` hands them out like the others.
+
+Staff accounts and their sessions (``gate.app.staff``). Like every store they validate
+nothing and audit nothing; each is bound to its unit's session and actor, and "now" is
+the actor's time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from gate.app.staff_values import AccountOnFile, SessionOnFile
+from gate.domain.roles import Role
+
+
+class StaffStore(Protocol):
+    """Staff accounts and web sessions; passwords, PINs and tokens are hashed in here."""
+
+    def account(self, username: str) -> AccountOnFile | None:
+        """The account named ``username`` (revoked or not), or None."""
+        ...
+
+    def add(
+        self,
+        *,
+        username: str,
+        display_name: str,
+        role: Role,
+        password: str,
+        pin: str | None,
+        building_keys: Sequence[str],
+    ) -> AccountOnFile:
+        """Store a new account, its password and PIN hashed; return it."""
+        ...
+
+    def password_matches(self, account: AccountOnFile | None, password: str) -> bool:
+        """True if ``password`` is the account's; for no account, as slow, and False."""
+        ...
+
+    def pin_matches(self, account: AccountOnFile, pin: str) -> bool:
+        """True if the account has a PIN and ``pin`` is it."""
+        ...
+
+    def set_failures(
+        self, account_id: int, *, failed_logins: int, locked_until: datetime | None
+    ) -> None:
+        """Store the account's count of failed attempts and its lockout."""
+        ...
+
+    def revoke(self, account_id: int) -> None:
+        """Disable the account; its sessions' version stops matching."""
+        ...
+
+    def open_session(self, account: AccountOnFile) -> str:
+        """A new session of the account from the actor's origin; its cookie token, once."""
+        ...
+
+    def session(self, token: str) -> SessionOnFile | None:
+        """The session behind a cookie token, or None."""
+        ...
+
+    def session_by_id(self, session_id: int) -> SessionOnFile | None:
+        """The session ``session_id``, or None."""
+        ...
+
+    def mark_session(self, session_id: int, *, locked: bool, touched: bool) -> None:
+        """Lock or unlock a session; ``touched``: it was active at the actor's time."""
+        ...
+
+    def end_session(self, session_id: int) -> None:
+        """End a session (if it exists)."""
+        ...

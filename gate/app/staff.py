@@ -1,0 +1,245 @@
+"""Staff accounts and web sessions: create and revoke, sign in, resolve, unlock, sign out.
+
+Validated here, once: a user name of 1 to 64 characters that nobody has, a password of
+at least ``MIN_PASSWORD`` characters, a PIN of 4 to 8 digits, buildings for a building
+head. Five wrong passwords (or PINs) lock the account for ``LOCKOUT``.
+
+A refused sign-in or unlock is *committed* before ``LoginRefused`` is raised: the failure
+count, the lockout and the audit row must survive the failed request. A session cookie
+carries a random token (the store keeps its hash); every request re-checks the account
+through ``session_version``, so a revoked guard's open terminal stops at its next click.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from gate.app.actor import Actor
+from gate.app.ports import UnitOfWork, UnitOfWorkFactory
+from gate.app.staff_values import AccountOnFile, ActiveSession, SessionOnFile, SignedIn
+from gate.domain.errors import ActionRefused, NotFound
+from gate.domain.roles import Role
+
+MIN_PASSWORD = 8
+MAX_USERNAME = 64
+MAX_DISPLAY_NAME = 100
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+class LoginRefused(ActionRefused):
+    """A sign-in or unlock that did not succeed; ``reason`` says why (screens, audit)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"login_{reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class CreateStaff:
+    """A new account; ``building_keys`` are the buildings a building head looks after."""
+
+    username: str
+    role: Role
+    password: str
+    display_name: str = ""  # empty: the user name
+    pin: str | None = None
+    building_keys: tuple[str, ...] = ()
+
+
+def create_staff(command: CreateStaff, *, actor: Actor, units: UnitOfWorkFactory) -> AccountOnFile:
+    """Store the account (``ActionRefused`` says what was wrong); audited."""
+    username = command.username.strip()
+    display_name = command.display_name.strip() or username
+    keys = sorted({key.strip() for key in command.building_keys if key.strip()})
+    if not username:
+        raise ActionRefused("required", field="username")
+    if len(username) > MAX_USERNAME:
+        raise ActionRefused("too_long", field="username", limit=MAX_USERNAME)
+    if len(display_name) > MAX_DISPLAY_NAME:
+        raise ActionRefused("too_long", field="display_name", limit=MAX_DISPLAY_NAME)
+    if len(command.password) < MIN_PASSWORD:
+        raise ActionRefused("password_short", limit=MIN_PASSWORD)
+    if command.pin is not None and not (command.pin.isdigit() and 4 <= len(command.pin) <= 8):
+        raise ActionRefused("pin_format")
+    if command.role is Role.BUILDING_HEAD and not keys:
+        raise ActionRefused("required", field="building_keys")
+    with units(actor) as uow:
+        if uow.staff.account(username) is not None:
+            raise ActionRefused("username_taken", username=username)
+        account = uow.staff.add(
+            username=username,
+            display_name=display_name,
+            role=command.role,
+            password=command.password,
+            pin=command.pin,
+            building_keys=keys,
+        )
+        uow.audit(
+            "account.create",
+            f"account:{username}",
+            {"role": command.role.value, "buildings": list(account.building_keys)},
+        )
+        uow.commit()
+    return account
+
+
+def revoke_staff(username: str, *, actor: Actor, units: UnitOfWorkFactory) -> None:
+    """Disable an account (``NotFound``); its open sessions end at their next request."""
+    with units(actor) as uow:
+        account = uow.staff.account(username)
+        if account is None:
+            raise NotFound(f"no account {username!r}")
+        uow.staff.revoke(account.id)
+        uow.audit("account.revoke", f"account:{username}")
+        uow.commit()
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A user name and password typed at the sign-in form."""
+
+    username: str
+    password: str
+
+
+def sign_in(command: SignIn, *, actor: Actor, units: UnitOfWorkFactory) -> SignedIn:
+    """Check the password and open a session, or raise ``LoginRefused``; audited either way.
+
+    The actor is whoever typed: named by the user name they typed, from their address.
+    """
+    username = command.username.strip()
+    with units(actor) as uow:
+        account = uow.staff.account(username)
+        reason = None
+        if account is None:
+            uow.staff.password_matches(None, command.password)  # no probing names by timing
+            reason = "bad_credentials"
+        elif account.revoked:
+            reason = "revoked"
+        elif account.locked_until is not None and account.locked_until > actor.at:
+            reason = "locked"
+        elif not uow.staff.password_matches(account, command.password):
+            _count_failure(uow, account)
+            reason = "bad_credentials"
+        if reason is not None:
+            uow.audit("login.refused", f"account:{username[:MAX_USERNAME]}", {"reason": reason})
+            uow.commit()
+            raise LoginRefused(reason)
+        assert account is not None
+        uow.staff.set_failures(account.id, failed_logins=0, locked_until=None)
+        token = uow.staff.open_session(account)
+        uow.audit("login", f"account:{username}")
+        uow.commit()
+    return SignedIn(token=token, account=account)
+
+
+def _count_failure(uow: UnitOfWork, account: AccountOnFile) -> bool:
+    """One more failed attempt; True if it locks the account."""
+    failures = account.failed_logins + 1
+    locks = failures >= MAX_FAILURES
+    locked_until = uow.actor.at + LOCKOUT if locks else account.locked_until
+    uow.staff.set_failures(account.id, failed_logins=failures, locked_until=locked_until)
+    return locks
+
+
+def resolve_session(
+    token: str,
+    *,
+    idle_lock: timedelta,
+    touch: bool = True,
+    actor: Actor,
+    units: UnitOfWorkFactory,
+) -> ActiveSession | None:
+    """The session behind a cookie token, or None if it is unknown, ended or outdated.
+
+    A session idle longer than ``idle_lock`` is locked: it stays valid but needs the PIN.
+    ``touch`` marks it active now (a page view; not a background check).
+    """
+    with units(actor) as uow:
+        found = uow.staff.session(token)
+        if found is None or found.ended:
+            return None
+        account = found.account
+        outdated = account.revoked or found.session_version != account.session_version
+        locked = found.locked or actor.at - found.last_active_at > idle_lock
+        if not outdated and (locked != found.locked or (touch and not locked)):
+            uow.staff.mark_session(found.id, locked=locked, touched=touch and not locked)
+            uow.commit()
+    if outdated:
+        _refuse_session(found, actor=actor, units=units)
+        return None
+    return ActiveSession(
+        session_id=found.id,
+        account_id=account.id,
+        username=account.username,
+        display_name=account.display_name,
+        role=account.role,
+        building_keys=account.building_keys,
+        csrf_token=found.csrf_token,
+        locked=locked,
+    )
+
+
+def _refuse_session(found: SessionOnFile, *, actor: Actor, units: UnitOfWorkFactory) -> None:
+    """End an outdated session; audited in the account's name, from where it was opened."""
+    account = found.account
+    owner = dataclasses.replace(actor, name=account.username, origin=found.origin)
+    with units(owner) as uow:
+        uow.staff.end_session(found.id)
+        uow.audit(
+            "session.refused",
+            f"account:{account.username}",
+            {"reason": "revoked" if account.revoked else "account changed"},
+        )
+        uow.commit()
+
+
+@dataclass(frozen=True)
+class UnlockSession:
+    """Re-open an idle-locked session with the PIN, or the password."""
+
+    session_id: int
+    pin: str
+    password: str | None = None
+
+
+def unlock_session(command: UnlockSession, *, actor: Actor, units: UnitOfWorkFactory) -> None:
+    """Unlock, or raise ``LoginRefused`` (too many wrong PINs also end the session)."""
+    with units(actor) as uow:
+        found = uow.staff.session_by_id(command.session_id)
+        if found is None or found.ended:
+            raise LoginRefused("no_session")
+        account = found.account
+        ok = uow.staff.pin_matches(account, command.pin) or (
+            command.password is not None and uow.staff.password_matches(account, command.password)
+        )
+        if not ok:
+            if _count_failure(uow, account):
+                uow.staff.end_session(found.id)  # too many wrong PINs: back to a full login
+            uow.audit("unlock.refused", f"account:{account.username}")
+            uow.commit()
+            raise LoginRefused("bad_pin")
+        uow.staff.set_failures(account.id, failed_logins=0, locked_until=account.locked_until)
+        uow.staff.mark_session(found.id, locked=False, touched=True)
+        uow.commit()
+
+
+def end_session(session_id: int, *, actor: Actor, units: UnitOfWorkFactory) -> None:
+    """Sign out."""
+    with units(actor) as uow:
+        uow.staff.end_session(session_id)
+        uow.commit()
+
+
+def record_denial(
+    target: str, detail: Mapping[str, Any], *, actor: Actor, units: UnitOfWorkFactory
+) -> None:
+    """Audit an attempt the actor's role or form did not allow (``access.denied``)."""
+    with units(actor) as uow:
+        uow.audit("access.denied", target, detail)
+        uow.commit()
