@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from gate.app.spreadsheet import neutralise
 from gate.domain.documents import DOCUMENT_LABELS_ZH, DocumentType, mask
 from gate.domain.errors import GateError
 from gate.domain.people import HealthStatus, label_zh
@@ -24,7 +25,7 @@ from registry.crypto import PersonalDataCipher
 from registry.models import Building, Document, Household, Person, StatusRecord, Unit
 from registry.service import audit
 from registry.status_rows import status_periods
-from registry.tabular import COLUMNS, neutralise
+from registry.tabular import COLUMNS
 
 _NUMBER_LENGTH = {
     DocumentType.RESIDENT_ID: 18,

@@ -1,27 +1,35 @@
 """What the shift report reads: counts, guard decisions, alerts; never a document number.
 
-The shift report counts the gate's own decisions (override rows are the guards' decisions
-and are listed on their own), lists every guard decision with the passage it overrides,
-every alert (review or denial) with how and by whom it was handled, and the exits of
-persons who were in quarantine at that moment. Names come masked, resolved with one
-query per table for the whole report. The audit log's reads are in ``reports_audit``.
+The values and what they mean are in ``gate.app.report_values``. Names come masked,
+resolved with one query per table for the whole report. The audit log's reads are in
+``reports_audit``; ``SqlReportStore`` is the ``ReportStore`` port over both.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from gate.app.report_values import (
+    AlertLine,
+    AuditFilter,
+    AuditLine,
+    AuditPage,
+    GuardDecision,
+    LaneCounts,
+    OverrideLine,
+    QuarantineExit,
+    ShiftReport,
+    Who,
+)
 from gate.domain.model import Outcome, Reason
 from gate.domain.people import HealthStatus, mask_name
 from gate.domain.places import building_label, unit_label
-from gate.domain.status import LOCAL_TZ
 from registry.models import (
     Building,
     Household,
@@ -31,142 +39,13 @@ from registry.models import (
     Unit,
     Visitor,
 )
+from registry.reports_audit import audit_actions, audit_events, audit_page
 from registry.status_rows import QUARANTINE_IN
 
-SHIFT_STARTS = (time(8), time(20))  # local: the day shift and the night shift
-SHIFT_LENGTH = timedelta(hours=12)
-MAX_REPORT_SPAN = timedelta(days=31)
 # A guard decides after the gate did; the margin only absorbs clocks of other lane PCs.
 HANDLING_MARGIN = timedelta(hours=1)
 _ALERTS = (Outcome.REVIEW.value, Outcome.DENY.value)
 _BATCH = 500
-
-
-def shift_containing(moment: datetime) -> tuple[datetime, datetime]:
-    """The 12-hour shift (08:00-20:00 or 20:00-08:00, Asia/Shanghai) that holds ``moment``."""
-    local = moment.astimezone(LOCAL_TZ)
-    day, night = SHIFT_STARTS
-    if local.time() >= night:
-        start = datetime.combine(local.date(), night, tzinfo=LOCAL_TZ)
-    elif local.time() >= day:
-        start = datetime.combine(local.date(), day, tzinfo=LOCAL_TZ)
-    else:
-        start = datetime.combine(local.date() - timedelta(days=1), night, tzinfo=LOCAL_TZ)
-    return start, start + SHIFT_LENGTH
-
-
-@dataclass(frozen=True)
-class Who:
-    """Whom a passage was about, as screens may show it (masked name, home)."""
-
-    identity_kind: str
-    name: str | None = None
-    home: str | None = None
-
-
-@dataclass(frozen=True)
-class LaneCounts:
-    """The gate's decisions at one lane in one direction."""
-
-    lane: str
-    direction: str
-    allow: int = 0
-    review: int = 0
-    deny: int = 0
-
-    @property
-    def total(self) -> int:
-        """All decisions counted here."""
-        return self.allow + self.review + self.deny
-
-
-@dataclass(frozen=True)
-class GuardDecision:
-    """An override row: a guard's decision on a review or denial."""
-
-    seq: int
-    at: datetime
-    guard: str
-    outcome: str
-    code: str
-    text: str
-
-
-@dataclass(frozen=True)
-class AlertLine:
-    """A review or denial of the gate and how it was handled (``handling`` None: not yet)."""
-
-    seq: int
-    at: datetime
-    lane: str
-    direction: str
-    outcome: str
-    alert: str
-    reasons: tuple[Reason, ...]
-    who: Who
-    handling: GuardDecision | None
-
-
-@dataclass(frozen=True)
-class OverrideLine:
-    """A guard decision in the shift, with the passage it overrides."""
-
-    decision: GuardDecision
-    lane: str
-    direction: str
-    who: Who
-    original_seq: int
-    original_at: datetime | None
-    original_outcome: str
-    original_reasons: tuple[Reason, ...]
-
-
-@dataclass(frozen=True)
-class QuarantineExit:
-    """An allowed exit of a person in quarantine at that moment, and what let them out."""
-
-    seq: int
-    at: datetime
-    lane: str
-    who: Who
-    status: HealthStatus
-    how: str  # "override", "exemption" or "rule" (a rule that only flags)
-    guard: str | None
-    code: str | None
-    text: str | None
-    original_seq: int | None
-
-
-@dataclass(frozen=True)
-class ShiftReport:
-    """Everything the shift report page and its XLSX show."""
-
-    start: datetime
-    end: datetime
-    lanes: tuple[LaneCounts, ...]
-    overrides: tuple[OverrideLine, ...]
-    alerts: tuple[AlertLine, ...]
-    quarantine_exits: tuple[QuarantineExit, ...]
-
-    @property
-    def totals(self) -> LaneCounts:
-        """The gate's decisions over all lanes."""
-        return LaneCounts(
-            "",
-            "",
-            allow=sum(lane.allow for lane in self.lanes),
-            review=sum(lane.review for lane in self.lanes),
-            deny=sum(lane.deny for lane in self.lanes),
-        )
-
-    @property
-    def unhandled(self) -> int:
-        """Alerts no guard has decided."""
-        return sum(1 for alert in self.alerts if alert.handling is None)
-
-    def guard_decisions(self, outcome: Outcome) -> int:
-        """Guard decisions in the shift with ``outcome``."""
-        return sum(1 for line in self.overrides if line.decision.outcome == outcome.value)
 
 
 def _reasons(raw: Iterable[Mapping[str, Any]]) -> tuple[Reason, ...]:
@@ -381,3 +260,28 @@ def _quarantine_exit(
         text=text,
         original_seq=row.overrides_seq,
     )
+
+
+class SqlReportStore:
+    """``ReportStore``: the shift report and the audit log, read in the unit's session."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def shift(self, start: datetime, end: datetime) -> ShiftReport:
+        """The report of ``[start, end)``."""
+        return shift_report(self._session, start=start, end=end)
+
+    def audit_page(
+        self, filters: AuditFilter, *, before: int | None, after: int | None, size: int
+    ) -> AuditPage:
+        """A page of the audit log, newest first."""
+        return audit_page(self._session, filters=filters, before=before, after=after, size=size)
+
+    def audit_events(self, filters: AuditFilter) -> Iterator[AuditLine]:
+        """Every matching event, newest first, read in batches."""
+        return audit_events(self._session, filters=filters)
+
+    def audit_actions(self) -> Sequence[str]:
+        """The actions that occur in the log."""
+        return audit_actions(self._session)

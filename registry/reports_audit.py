@@ -5,62 +5,27 @@ The log is append-only; these functions only read it, and hand back copies of th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterator
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from gate.app.report_values import AuditFilter, AuditLine, AuditPage
 from registry.models import AuditEvent
 
-AUDIT_PAGE_SIZE = 50
 
-
-@dataclass(frozen=True)
-class AuditFilter:
-    """Which audit events to show: action prefix, exact actor, ``[start, end)``."""
-
-    action: str = ""
-    actor: str = ""
-    start: datetime | None = None
-    end: datetime | None = None
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """The filter as SQL conditions."""
-        found: list[ColumnElement[bool]] = []
-        if self.action:
-            found.append(AuditEvent.action.startswith(self.action, autoescape=True))
-        if self.actor:
-            found.append(AuditEvent.actor == self.actor)
-        if self.start is not None:
-            found.append(AuditEvent.at >= self.start)
-        if self.end is not None:
-            found.append(AuditEvent.at < self.end)
-        return found
-
-
-@dataclass(frozen=True)
-class AuditLine:
-    """One audit event as read (a copy: the log is never edited through it)."""
-
-    id: int
-    at: datetime
-    actor: str
-    origin: str
-    action: str
-    target: str
-    detail: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class AuditPage:
-    """A page of audit events, newest first, and the cursors to the pages around it."""
-
-    events: tuple[AuditLine, ...]
-    newer_than: int | None  # pass as ``after`` for the newer page
-    older_than: int | None  # pass as ``before`` for the older page
+def _conditions(filters: AuditFilter) -> list[ColumnElement[bool]]:
+    """The filter as SQL conditions."""
+    found: list[ColumnElement[bool]] = []
+    if filters.action:
+        found.append(AuditEvent.action.startswith(filters.action, autoescape=True))
+    if filters.actor:
+        found.append(AuditEvent.actor == filters.actor)
+    if filters.start is not None:
+        found.append(AuditEvent.at >= filters.start)
+    if filters.end is not None:
+        found.append(AuditEvent.at < filters.end)
+    return found
 
 
 def _line(event: AuditEvent) -> AuditLine:
@@ -75,10 +40,10 @@ def audit_page(
     filters: AuditFilter,
     before: int | None = None,
     after: int | None = None,
-    size: int = AUDIT_PAGE_SIZE,
+    size: int,
 ) -> AuditPage:
     """Up to ``size`` events older than ``before`` (or just newer than ``after``), newest first."""
-    conditions = filters.conditions()
+    conditions = _conditions(filters)
     query = select(AuditEvent).where(*conditions)
     if after is not None and before is None:
         rows = list(
@@ -110,7 +75,7 @@ def audit_events(
     """Every event matching ``filters``, newest first, read in batches (for exports)."""
     before: int | None = None
     while True:
-        query = select(AuditEvent).where(*filters.conditions())
+        query = select(AuditEvent).where(*_conditions(filters))
         if before is not None:
             query = query.where(AuditEvent.id < before)
         rows = list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(batch)))

@@ -22,7 +22,6 @@ E = TypeVar("E", bound=StrEnum)
 
 MAX_NAME_LENGTH = 50
 MAX_NOTE_LENGTH = 500
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ RELATION_ALIASES = {
 
 
 def cell_text(value: Any) -> str:
-    """A cell as stripped text; undoes the export's formula neutralisation (a leading ')."""
+    """A cell as stripped text; undoes ``gate.app.spreadsheet.neutralise`` (a leading ')."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -91,11 +90,6 @@ def cell_text(value: Any) -> str:
     if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
         text = text[1:]
     return text
-
-
-def neutralise(value: str) -> str:
-    """Prefix a quote to text a spreadsheet would run as a formula (CSV/formula injection)."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 class _RowProblems:

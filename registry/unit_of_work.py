@@ -17,6 +17,7 @@ from gate.domain.errors import RegistryUnavailable
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.people_store import SqlPersonRecordStore, SqlStatusStore
+from registry.reports import SqlReportStore
 from registry.round_store import SqlRoundStore
 from registry.service import audit, bump_revision
 from registry.staff_store import SqlStaffStore
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.rules = SqlRuleStore(self.session, actor)
         self.visitors = SqlVisitorStore(self.session, cipher, actor)
         self.staff = SqlStaffStore(self.session, actor)
+        self.reports = SqlReportStore(self.session)
         self.person_records = SqlPersonRecordStore(self.session, cipher, actor)
         self.statuses = SqlStatusStore(self.session, actor)
         self.daily_round = SqlRoundStore(self.session, actor)

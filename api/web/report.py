@@ -16,15 +16,16 @@ from fastapi.responses import PlainTextResponse, Response
 
 from api.i18n import t
 from api.web import report_audit
-from api.web.deps import language, now, origin, render, require, web
+from api.web.deps import actor, language, now, render, require, web
 from api.web.report_text import LONG, ReportText, local
 from api.web.report_xlsx import XLSX_TYPE, export_name, report_workbook
+from gate.app.report_values import ShiftReport
+from gate.app.reports import SHIFT_LENGTH, export_shift_report, shift_containing, shift_report
+from gate.app.staff_values import ActiveSession
+from gate.domain.errors import ActionRefused
 from gate.domain.model import Outcome
 from gate.domain.roles import Permission
 from gate.domain.status import LOCAL_TZ
-from registry.accounts import ActiveSession
-from registry.reports import MAX_REPORT_SPAN, SHIFT_LENGTH, shift_containing, shift_report
-from registry.service import audit
 
 router = APIRouter()
 router.include_router(report_audit.router)
@@ -41,6 +42,17 @@ class WindowRejected(ValueError):
         self.key = key
         self.params = params
         super().__init__(key)
+
+
+# The use case's refusals of a window, in the report's words.
+_REFUSALS = {"date_order": "report.error.order", "report_span": "report.error.span"}
+
+
+def window_error(lang: str, problem: WindowRejected | ActionRefused) -> str:
+    """Why the window asked for cannot be shown."""
+    if isinstance(problem, WindowRejected):
+        return t(lang, problem.key, **problem.params)
+    return t(lang, _REFUSALS.get(problem.code, "report.error.bad_time"), **problem.params)
 
 
 def parse_moment(value: str) -> datetime:
@@ -68,10 +80,6 @@ def report_window(start: str | None, end: str | None, *, at: datetime) -> tuple[
         begin = finish - SHIFT_LENGTH
     if finish is None:
         finish = begin + SHIFT_LENGTH
-    if begin >= finish:
-        raise WindowRejected("report.error.order")
-    if finish - begin > MAX_REPORT_SPAN:
-        raise WindowRejected("report.error.span", days=MAX_REPORT_SPAN.days)
     return begin, finish
 
 
@@ -87,29 +95,28 @@ def report_page(
     request: Request, user: Reader, start: str | None = None, end: str | None = None
 ) -> Response:
     """The shift report of ``[start, end)``, by default the current shift."""
-    lang = language(request)
     moment = now()
+    units = web(request).services.units
     try:
         begin, finish = report_window(start, end, at=moment)
-    except WindowRejected as rejected:
-        begin, finish = shift_containing(moment)
-        error = t(lang, rejected.key, **rejected.params)
-        return _render(request, user, begin, finish, moment, error=error, status_code=422)
-    return _render(request, user, begin, finish, moment)
+        report = shift_report(begin, finish, actor=actor(request, user), units=units)
+    except (WindowRejected, ActionRefused) as problem:
+        current = shift_report(*shift_containing(moment), actor=actor(request, user), units=units)
+        error = window_error(language(request), problem)
+        return _render(request, user, current, moment, error=error, status_code=422)
+    return _render(request, user, report, moment)
 
 
 def _render(
     request: Request,
     user: ActiveSession,
-    start: datetime,
-    end: datetime,
+    report: ShiftReport,
     moment: datetime,
     *,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    with web(request).services.database.session() as db:
-        report = shift_report(db, start=start, end=end)
+    start, end = report.start, report.end
     current = shift_containing(moment)
     return render(
         request,
@@ -142,13 +149,9 @@ def report_xlsx(
     """The same report as an XLSX file; every export is audited."""
     lang = language(request)
     moment = now()
-    try:
-        begin, finish = report_window(start, end, at=moment)
-    except WindowRejected as rejected:
-        return PlainTextResponse(t(lang, rejected.key, **rejected.params), status_code=422)
     context = web(request)
-    with context.services.database.session() as db:
-        report = shift_report(db, start=begin, end=finish)
+
+    def workbook(report: ShiftReport) -> tuple[bytes, str]:
         content = report_workbook(
             report,
             lang=lang,
@@ -156,27 +159,25 @@ def report_xlsx(
             generated_at=moment,
             generated_by=user.display_name,
         )
-        audit(
-            db,
-            actor=user.username,
-            origin=origin(request),
-            action="report.export",
-            target=f"report:{begin.isoformat()}/{finish.isoformat()}",
-            at=moment,
-            detail={
-                "format": "xlsx",
-                "start": begin.isoformat(),
-                "end": finish.isoformat(),
-                "alerts": len(report.alerts),
-                "overrides": len(report.overrides),
-                "quarantine_exits": len(report.quarantine_exits),
-            },
+        return content, export_name(report)
+
+    try:
+        begin, finish = report_window(start, end, at=moment)
+        content, name = export_shift_report(
+            begin,
+            finish,
+            file_format="xlsx",
+            write=workbook,
+            actor=actor(request, user),
+            units=context.services.units,
         )
+    except (WindowRejected, ActionRefused) as problem:
+        return PlainTextResponse(window_error(lang, problem), status_code=422)
     return Response(
         content,
         media_type=XLSX_TYPE,
         headers={
-            "Content-Disposition": f'attachment; filename="{export_name(report)}"',
+            "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
         },
     )

@@ -18,20 +18,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from api.i18n import t
-from api.web.deps import language, now, origin, render, require, web
+from api.web.deps import actor as who
+from api.web.deps import language, now, render, require, web
 from api.web.report_text import local
+from gate.app.report_values import AuditFilter
+from gate.app.reports import AUDIT_PAGE_SIZE, audit_actions, audit_page, export_audit_log
+from gate.app.spreadsheet import neutralise
+from gate.app.staff_values import ActiveSession
+from gate.domain.errors import ActionRefused
 from gate.domain.roles import Permission
 from gate.domain.status import LOCAL_TZ, start_of_local_day
-from registry.accounts import ActiveSession
-from registry.reports_audit import (
-    AUDIT_PAGE_SIZE,
-    AuditFilter,
-    audit_actions,
-    audit_events,
-    audit_page,
-)
-from registry.service import audit
-from registry.tabular import neutralise
 
 router = APIRouter()
 Auditor = Annotated[ActiveSession, Depends(require(Permission.AUDIT))]
@@ -66,14 +62,17 @@ def _day(value: str) -> date | None:
 def audit_filter(action: str, actor: str, start: str, end: str) -> AuditFilter:
     """The filters of the form; dates are local days, the end day included."""
     first, last = _day(start), _day(end)
-    if first and last and first > last:
-        raise FilterRejected("audit.error.order")
     return AuditFilter(
         action=action.strip(),
         actor=actor.strip(),
         start=start_of_local_day(first) if first else None,
         end=start_of_local_day(last + timedelta(days=1)) if last else None,
     )
+
+
+def _error_key(problem: FilterRejected | ActionRefused) -> str:
+    """The message of filters that cannot be read (``date_order``: the end before the start)."""
+    return problem.key if isinstance(problem, FilterRejected) else "audit.error.order"
 
 
 def _query(**values: str | int | None) -> str:
@@ -97,15 +96,16 @@ def audit_log(
 ) -> Response:
     """A page of the audit log, newest first, with its filters."""
     filters_form = {"action": action, "actor": actor, "start": start, "end": end}
+    reader, units = who(request, user), web(request).services.units
     error = None
     try:
         filters = audit_filter(action, actor, start, end)
-    except FilterRejected as rejected:
-        error = t(language(request), rejected.key)
+        page = audit_page(filters, before=before, after=after, actor=reader, units=units)
+    except (FilterRejected, ActionRefused) as problem:
+        error = t(language(request), _error_key(problem))
         filters = AuditFilter(action=action.strip(), actor=actor.strip())
-    with web(request).services.database.session() as db:
-        page = audit_page(db, filters=filters, before=before, after=after)
-        actions = audit_actions(db)
+        page = audit_page(filters, before=before, after=after, actor=reader, units=units)
+    actions = audit_actions(actor=reader, units=units)
     paged = before is not None or after is not None
     return render(
         request,
@@ -140,48 +140,39 @@ def audit_csv(
     end: FilterText = "",
 ) -> Response:
     """The filtered audit log as CSV (UTF-8 with BOM for spreadsheets); audited."""
+    moment = now()
     try:
         filters = audit_filter(action, actor, start, end)
-    except FilterRejected as rejected:
-        return PlainTextResponse(t(language(request), rejected.key), status_code=422)
-    moment = now()
-    database = web(request).services.database
-    with database.session() as db:
-        audit(
-            db,
-            actor=user.username,
-            origin=origin(request),
-            action="audit.export",
-            target="audit_log",
-            at=moment,
-            detail={"format": "csv", "action": action, "actor": actor, "start": start, "end": end},
+        lines = export_audit_log(
+            filters, file_format="csv", actor=who(request, user), units=web(request).services.units
         )
+    except (FilterRejected, ActionRefused) as problem:
+        return PlainTextResponse(t(language(request), _error_key(problem)), status_code=422)
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_HEADING)
         yield "\ufeff" + _drain(buffer)
-        with database.session() as db:
-            for count, line in enumerate(audit_events(db, filters=filters), start=1):
-                writer.writerow(
-                    [
-                        line.id,
-                        line.at.astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
-                        *(
-                            neutralise(value)
-                            for value in (
-                                line.actor,
-                                line.origin,
-                                line.action,
-                                line.target,
-                                compact(line.detail),
-                            )
-                        ),
-                    ]
-                )
-                if count % 500 == 0:
-                    yield _drain(buffer)
+        for count, line in enumerate(lines, start=1):
+            writer.writerow(
+                [
+                    line.id,
+                    line.at.astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
+                    *(
+                        neutralise(value)
+                        for value in (
+                            line.actor,
+                            line.origin,
+                            line.action,
+                            line.target,
+                            compact(line.detail),
+                        )
+                    ),
+                ]
+            )
+            if count % 500 == 0:
+                yield _drain(buffer)
         yield _drain(buffer)
 
     name = f"audit-{moment.astimezone(LOCAL_TZ):%Y%m%d-%H%M}.csv"

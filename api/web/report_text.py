@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from api.i18n import reason_text, t
+from gate.app.report_values import GuardDecision, Who
 from gate.domain.model import Reason
 from gate.domain.status import LOCAL_TZ
-from registry.reports import GuardDecision, Who
 
 SHORT = "%m-%d %H:%M"
 LONG = "%Y-%m-%d %H:%M"

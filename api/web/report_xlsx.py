@@ -16,10 +16,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from api.web.report_text import ReportText
+from gate.app.report_values import ShiftReport
+from gate.app.spreadsheet import neutralise
 from gate.domain.model import Outcome
 from gate.domain.status import LOCAL_TZ
-from registry.reports import ShiftReport
-from registry.tabular import neutralise
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"

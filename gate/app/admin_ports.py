@@ -1,16 +1,17 @@
 """The stores of the administrative use cases; ``UnitOfWork`` hands them out like the others.
 
-Staff accounts and their sessions (``gate.app.staff``). Like every store they validate
-nothing and audit nothing; each is bound to its unit's session and actor, and "now" is
-the actor's time.
+Staff accounts and their sessions (``gate.app.staff``), the shift report and the audit
+log (``gate.app.reports``). Like every store they validate nothing and audit nothing;
+each is bound to its unit's session and actor, and "now" is the actor's time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from gate.app.report_values import AuditFilter, AuditLine, AuditPage, ShiftReport
 from gate.app.staff_values import AccountOnFile, SessionOnFile
 from gate.domain.roles import Role
 
@@ -71,4 +72,26 @@ class StaffStore(Protocol):
 
     def end_session(self, session_id: int) -> None:
         """End a session (if it exists)."""
+        ...
+
+
+class ReportStore(Protocol):
+    """The shift report and the audit log, read only."""
+
+    def shift(self, start: datetime, end: datetime) -> ShiftReport:
+        """The report of the passages in ``[start, end)`` (aware times)."""
+        ...
+
+    def audit_page(
+        self, filters: AuditFilter, *, before: int | None, after: int | None, size: int
+    ) -> AuditPage:
+        """Up to ``size`` events older than ``before`` (or just newer than ``after``)."""
+        ...
+
+    def audit_events(self, filters: AuditFilter) -> Iterator[AuditLine]:
+        """Every event matching ``filters``, newest first, read in batches."""
+        ...
+
+    def audit_actions(self) -> Sequence[str]:
+        """The actions that occur in the log, in order."""
         ...

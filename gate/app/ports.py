@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from gate.app.actor import Actor, Scope
-from gate.app.admin_ports import StaffStore
+from gate.app.admin_ports import ReportStore, StaffStore
 from gate.app.office_values import NeedOnFile, PersonEntry, PersonOnFile, PersonSaved, StatusOnFile
 from gate.app.views import ExemptionLine, HouseholdRef, PersonMatch, PersonRef, VisitorRef
 from gate.domain.documents import DocumentType
@@ -234,6 +234,11 @@ class UnitOfWork(Protocol):
     @property
     def staff(self) -> StaffStore:
         """Staff accounts and web sessions."""
+        ...
+
+    @property
+    def reports(self) -> ReportStore:
+        """The shift report and the audit log."""
         ...
 
     def audit(self, action: str, target: str, detail: Mapping[str, Any] | None = None) -> None:

@@ -20,11 +20,12 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from api.app import create_app
-from api.web.report import WindowRejected, parse_moment, report_window
+from api.web.report import WindowRejected, parse_moment, report_window, window_error
+from gate.app.reports import check_window, shift_containing
+from gate.domain.errors import ActionRefused
 from gate.domain.status import LOCAL_TZ
 from gate.runtime.bootstrap import Services, Station, build_station
 from gate.runtime.settings import Settings
-from registry.reports import shift_containing
 from tests.api.test_report_support import (
     ALL_NUMBERS,
     FORMULA,
@@ -128,13 +129,16 @@ def test_a_window_is_checked_and_a_lone_end_means_one_shift() -> None:
     assert report_window(None, None, at=at) == (SHIFT_START, SHIFT_END)
     assert report_window(None, "2026-11-29T20:00", at=at) == (SHIFT_START, SHIFT_END)
     assert report_window("2026-11-29T08:00", None, at=at) == (SHIFT_START, SHIFT_END)
-    for start, end, key in (
-        ("2026-11-29T20:00", "2026-11-29T08:00", "report.error.order"),
-        ("2026-10-01T08:00", "2026-11-29T08:00", "report.error.span"),
+    for start, end, code, message in (
+        ("2026-11-29T20:00", "2026-11-29T08:00", "date_order", "report.error.order"),
+        ("2026-10-01T08:00", "2026-11-29T08:00", "report_span", "report.error.span"),
     ):
-        with pytest.raises(WindowRejected) as rejected:
-            report_window(start, end, at=at)
-        assert rejected.value.key == key
+        with pytest.raises(ActionRefused) as refused:
+            check_window(*report_window(start, end, at=at))
+        assert refused.value.code == code
+        assert window_error("en", refused.value) == window_error(
+            "en", WindowRejected(message, days=31)
+        )
 
 
 # --- the page --------------------------------------------------------------------------

@@ -1,0 +1,140 @@
+"""Reading the shift report and the audit log; exporting either is audited, here, once.
+
+A report window is at most ``MAX_REPORT_SPAN`` long and ends after it starts; so is an
+audit filter's. Reading a page leaves no trace (it would drown the log in its own
+reads); an export writes its audit row before anything is handed out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, time, timedelta
+from typing import TypeVar
+
+from gate.app.actor import Actor
+from gate.app.ports import UnitOfWorkFactory
+from gate.app.report_values import AuditFilter, AuditLine, AuditPage, ShiftReport
+from gate.domain.errors import ActionRefused
+from gate.domain.status import LOCAL_TZ
+
+SHIFT_STARTS = (time(8), time(20))  # local: the day shift and the night shift
+SHIFT_LENGTH = timedelta(hours=12)
+MAX_REPORT_SPAN = timedelta(days=31)
+AUDIT_PAGE_SIZE = 50
+T = TypeVar("T")
+
+
+def shift_containing(moment: datetime) -> tuple[datetime, datetime]:
+    """The 12-hour shift (08:00-20:00 or 20:00-08:00, Asia/Shanghai) that holds ``moment``."""
+    local = moment.astimezone(LOCAL_TZ)
+    day, night = SHIFT_STARTS
+    if local.time() >= night:
+        start = datetime.combine(local.date(), night, tzinfo=LOCAL_TZ)
+    elif local.time() >= day:
+        start = datetime.combine(local.date(), day, tzinfo=LOCAL_TZ)
+    else:
+        start = datetime.combine(local.date() - timedelta(days=1), night, tzinfo=LOCAL_TZ)
+    return start, start + SHIFT_LENGTH
+
+
+def check_window(start: datetime, end: datetime) -> None:
+    """``ActionRefused`` unless ``[start, end)`` is an aware window of at most a month."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("a report window needs aware datetimes")
+    if start >= end:
+        raise ActionRefused("date_order")
+    if end - start > MAX_REPORT_SPAN:
+        raise ActionRefused("report_span", days=MAX_REPORT_SPAN.days)
+
+
+def shift_report(
+    start: datetime, end: datetime, *, actor: Actor, units: UnitOfWorkFactory
+) -> ShiftReport:
+    """The report of the passages in ``[start, end)``."""
+    check_window(start, end)
+    with units(actor) as uow:
+        return uow.reports.shift(start, end)
+
+
+def export_shift_report(
+    start: datetime,
+    end: datetime,
+    *,
+    file_format: str,
+    write: Callable[[ShiftReport], T],
+    actor: Actor,
+    units: UnitOfWorkFactory,
+) -> T:
+    """The report as ``write`` turns it into a file; audited with what it holds."""
+    check_window(start, end)
+    with units(actor) as uow:
+        report = uow.reports.shift(start, end)
+        written = write(report)
+        uow.audit(
+            "report.export",
+            f"report:{start.isoformat()}/{end.isoformat()}",
+            {
+                "format": file_format,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "alerts": len(report.alerts),
+                "overrides": len(report.overrides),
+                "quarantine_exits": len(report.quarantine_exits),
+            },
+        )
+        uow.commit()
+    return written
+
+
+def _check_filter(filters: AuditFilter) -> None:
+    if filters.start is not None and filters.end is not None and filters.start >= filters.end:
+        raise ActionRefused("date_order")
+
+
+def audit_page(
+    filters: AuditFilter,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    actor: Actor,
+    units: UnitOfWorkFactory,
+) -> AuditPage:
+    """Up to ``AUDIT_PAGE_SIZE`` events older than ``before`` (or just newer than ``after``)."""
+    _check_filter(filters)
+    with units(actor) as uow:
+        return uow.reports.audit_page(filters, before=before, after=after, size=AUDIT_PAGE_SIZE)
+
+
+def audit_actions(*, actor: Actor, units: UnitOfWorkFactory) -> list[str]:
+    """The actions that occur in the audit log (the filter's suggestions)."""
+    with units(actor) as uow:
+        return list(uow.reports.audit_actions())
+
+
+def export_audit_log(
+    filters: AuditFilter, *, file_format: str, actor: Actor, units: UnitOfWorkFactory
+) -> Iterator[AuditLine]:
+    """Audit the export (committed at once), then every matching event, newest first.
+
+    The events are read, in batches, as the caller iterates.
+    """
+    _check_filter(filters)
+    with units(actor) as uow:
+        uow.audit(
+            "audit.export",
+            "audit_log",
+            {
+                "format": file_format,
+                "action": filters.action,
+                "actor": filters.actor,
+                "start": filters.start.isoformat() if filters.start else None,
+                "end": filters.end.isoformat() if filters.end else None,
+            },
+        )
+        uow.commit()
+    return _events(filters, actor=actor, units=units)
+
+
+def _events(filters: AuditFilter, *, actor: Actor, units: UnitOfWorkFactory) -> Iterator[AuditLine]:
+    with units(actor) as uow:
+        yield from uow.reports.audit_events(filters)
