@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -13,22 +13,22 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
-from api.deps import get_services, get_session
+from api.deps import get_services, machine
 from api.schemas import DevicePublic, Health, RegistryStatsPublic
 from api.web import auth, office, report, terminal
 from api.web.deps import TEMPLATES, WebContext
 from api.web.errors import install_page_errors
 from api.web.feed import RecentCards
 from api.web.limits import BodyLimit
+from gate.app.actor import Actor
+from gate.app.registry_io import registry_schema, registry_stats
 from gate.domain.errors import GateError, RegistryUnavailable
 from gate.runtime.bootstrap import Services, Station
-from registry.service import registry_stats
 
 STATIC = Path(__file__).resolve().parent / "static"
-SessionDep = Annotated[Session, Depends(get_session)]
 ServicesDep = Annotated[Services, Depends(get_services)]
+CallerDep = Annotated[Actor, Depends(machine)]
 
 
 def create_app(services: Services, station: Station | None = None) -> FastAPI:
@@ -85,15 +85,15 @@ async def _gate_error(_request: Request, exc: GateError) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=400)
 
 
-def healthz(services: ServicesDep) -> Health:
+def healthz(services: ServicesDep, caller: CallerDep) -> Health:
     """Liveness: the database answers and says which schema it is at."""
-    revision = services.database.current_revision()
-    return Health(status="ok", database=services.database.dialect, schema_revision=revision)
+    schema = registry_schema(actor=caller, units=services.units)
+    return Health(status="ok", database=schema.database, schema_revision=schema.revision)
 
 
-def stats(session: SessionDep) -> RegistryStatsPublic:
+def stats(services: ServicesDep, caller: CallerDep) -> RegistryStatsPublic:
     """Counts of buildings, units, households, persons and quarantine, now."""
-    counts = registry_stats(session, at=datetime.now(UTC))
+    counts = registry_stats(actor=caller, units=services.units)
     return RegistryStatsPublic(**dataclasses.asdict(counts))
 
 

@@ -1,12 +1,12 @@
-"""Request dependencies: the services the app was built with, and a database session."""
+"""Request dependencies: the services the app was built with, and who is asking."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from fastapi import Request
-from sqlalchemy.orm import Session
 
+from gate.app.actor import Actor
 from gate.runtime.bootstrap import Services
 
 
@@ -17,7 +17,7 @@ def get_services(request: Request) -> Services:
     return services
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session in one transaction for this request."""
-    with get_services(request).database.session() as session:
-        yield session
+def machine(request: Request) -> Actor:
+    """An unauthenticated caller of the public API (health, counts), now, from its address."""
+    host = request.client.host if request.client else "unknown"
+    return Actor(name="api", origin=f"api@{host}", at=datetime.now(UTC))

@@ -1,7 +1,7 @@
 """Export the registry to XLSX or CSV in the import layout, and write the blank template.
 
-Document numbers and phones are masked unless ``reveal`` is asked for, and every export is
-audited (a revealing one says so). Text that a spreadsheet would run as a formula is
+Document numbers and phones are masked unless ``reveal`` is asked for (the use case audits
+every export, a revealing one as such). Text that a spreadsheet would run as a formula is
 neutralised with a leading quote, which the importer strips again.
 """
 
@@ -17,13 +17,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from gate.app.spreadsheet import neutralise
 from gate.domain.documents import DOCUMENT_LABELS_ZH, DocumentType, mask
-from gate.domain.errors import GateError
 from gate.domain.people import HealthStatus, label_zh
 from gate.domain.places import building_label, unit_label
 from gate.domain.status import StatusPeriod, current_period, local_date
 from registry.crypto import PersonalDataCipher
 from registry.models import Building, Document, Household, Person, StatusRecord, Unit
-from registry.service import audit
 from registry.status_rows import status_periods
 from registry.tabular import COLUMNS
 
@@ -124,35 +122,18 @@ def _matching_record(
 
 
 def export_file(
-    session: Session,
-    *,
-    path: Path,
-    cipher: PersonalDataCipher,
-    now: datetime,
-    reveal: bool,
-    actor: str,
-    origin: str,
+    session: Session, *, path: Path, cipher: PersonalDataCipher, now: datetime, reveal: bool
 ) -> int:
-    """Write the registry to ``path`` (.xlsx or .csv); return the number of persons written."""
-    suffix = path.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
-        raise GateError(f"export writes .xlsx or .csv, not {suffix or 'a file without extension'}")
+    """Write the registry to ``path`` (.xlsx, else .csv); return the number of persons written.
+
+    The use case (``gate.app.registry_io``) checks the name and audits the export.
+    """
     if reveal:
         # Only the operator may read a file with full numbers, from its first byte on.
         path.touch(mode=0o600, exist_ok=True)
         path.chmod(0o600)
     rows = export_rows(session, cipher=cipher, now=now, reveal=reveal)
-    count = _write_xlsx(path, rows) if suffix == ".xlsx" else _write_csv(path, rows)
-    audit(
-        session,
-        actor=actor,
-        origin=origin,
-        action="registry.export.reveal" if reveal else "registry.export",
-        target=path.name,
-        at=now,
-        detail={"persons": count, "revealed": reveal},
-    )
-    return count
+    return _write_xlsx(path, rows) if path.suffix.lower() == ".xlsx" else _write_csv(path, rows)
 
 
 def _write_csv(path: Path, rows: Iterator[list[str]]) -> int:

@@ -13,19 +13,19 @@ import io
 import logging
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gate.app.registry_values import CompoundName, ImportReport, file_refused
 from gate.domain.documents import mask
 from gate.domain.errors import ImportProblem, ImportRejected
 from gate.domain.status import local_date
 from registry.crypto import PersonalDataCipher
 from registry.records import PersonRecord
-from registry.service import Change, RegistryWriter, audit, get_or_create_compound
+from registry.service import Change, RegistryWriter, get_or_create_compound
 from registry.tabular import COLUMNS, COLUMNS_BY_HEADING, cell_text, parse_row
 
 logger = logging.getLogger(__name__)
@@ -33,48 +33,14 @@ logger = logging.getLogger(__name__)
 HEADER_SCAN_ROWS = 10
 
 
-@dataclass(frozen=True)
-class ImportLimits:
-    """Bounds on what one file may hold."""
+def read_table(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """Yield (row number, cells) of a CSV or XLSX file the import use case has checked.
 
-    max_bytes: int
-    max_rows: int
-
-
-@dataclass
-class ImportReport:
-    """What an accepted import did."""
-
-    file: str
-    rows: int
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    ignored_columns: list[str] = field(default_factory=list)
-
-
-def read_table(path: Path, limits: ImportLimits) -> Iterator[tuple[int, list[Any]]]:
-    """Yield (row number, cells) of a CSV or XLSX file; ``ImportRejected`` if unreadable."""
-    if not path.is_file():
-        raise _file_problem("not_found", f"文件不存在: {path.name}")
-    size = path.stat().st_size
-    if size == 0:
-        raise _file_problem("empty_file", "文件为空 (the file is empty)")
-    if size > limits.max_bytes:
-        raise _file_problem(
-            "file_too_large",
-            f"文件大小 {size / 1e6:.1f} MB 超过上限 {limits.max_bytes / 1e6:.1f} MB",
-            size=size,
-            limit=limits.max_bytes,
-        )
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
+    ``ImportRejected`` if it cannot be read.
+    """
+    if path.suffix.lower() == ".xlsx":
         return _read_xlsx(path)
-    if suffix == ".csv":
-        return _read_csv(path)
-    raise _file_problem(
-        "unsupported_format", f"只支持 .xlsx 和 .csv 文件，收到 {suffix or '无扩展名'}"
-    )
+    return _read_csv(path)
 
 
 def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
@@ -84,7 +50,7 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise _file_problem(
+        raise file_refused(
             "malformed_file", f"不是有效的 XLSX 文件 ({type(exc).__name__})"
         ) from None
     try:
@@ -92,7 +58,7 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, list(row)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise _file_problem("malformed_file", f"XLSX 文件已损坏 ({type(exc).__name__})") from None
+        raise file_refused("malformed_file", f"XLSX 文件已损坏 ({type(exc).__name__})") from None
     finally:
         workbook.close()
 
@@ -107,26 +73,22 @@ def _read_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise _file_problem("encoding", "无法识别的文本编码，请另存为 UTF-8 CSV")
+        raise file_refused("encoding", "无法识别的文本编码，请另存为 UTF-8 CSV")
     if "\x00" in content:
-        raise _file_problem("malformed_file", "不是有效的 CSV 文件 (binary content)")
+        raise file_refused("malformed_file", "不是有效的 CSV 文件 (binary content)")
     reader = csv.reader(io.StringIO(content, newline=""))
     try:
         for number, row in enumerate(reader, start=1):
             yield number, list(row)
     except csv.Error as exc:
-        raise _file_problem("malformed_file", f"CSV 格式错误: {exc}") from None
-
-
-def _file_problem(reason: str, message: str, **params: Any) -> ImportRejected:
-    return ImportRejected([ImportProblem(0, None, reason, message, params)])
+        raise file_refused("malformed_file", f"CSV 格式错误: {exc}") from None
 
 
 def parse_file(
-    path: Path, limits: ImportLimits, *, today: Any
+    path: Path, *, max_rows: int, today: Any
 ) -> tuple[list[tuple[int, PersonRecord]], list[str], list[ImportProblem]]:
     """Parse every row: records with their row numbers, ignored headings, problems."""
-    rows = read_table(path, limits)
+    rows = read_table(path)
     header: dict[int, str] | None = None
     ignored: list[str] = []
     records: list[tuple[int, PersonRecord]] = []
@@ -145,11 +107,11 @@ def parse_file(
                     return [], ignored, header_problems
             continue
         data_rows += 1
-        if data_rows > limits.max_rows:
+        if data_rows > max_rows:
             return (
                 [],
                 ignored,
-                [ImportProblem(0, None, "too_many_rows", f"超过 {limits.max_rows} 行的上限")],
+                [ImportProblem(0, None, "too_many_rows", f"超过 {max_rows} 行的上限")],
             )
         values = {
             name: cells[index] if index < len(cells) else None for index, name in header.items()
@@ -204,17 +166,21 @@ def import_file(
     *,
     path: Path,
     cipher: PersonalDataCipher,
-    compound_code: str,
-    compound_name: str,
-    limits: ImportLimits,
+    compound: CompoundName,
+    max_rows: int,
     now: datetime,
-    actor: str,
-    origin: str,
+    recorded_by: str,
 ) -> ImportReport:
-    """Validate the whole file, then apply it in the caller's transaction, or raise."""
-    records, ignored, problems = parse_file(path, limits, today=local_date(now))
-    compound = get_or_create_compound(session, code=compound_code, name=compound_name)
-    writer = RegistryWriter(session, cipher=cipher, compound=compound, now=now, recorded_by=actor)
+    """Validate the whole file, then apply it in the caller's transaction, or raise.
+
+    The file itself (size, format) is checked, and the import audited, by the use case
+    (``gate.app.registry_io``); the writer bumps the registry revision if anything changed.
+    """
+    records, ignored, problems = parse_file(path, max_rows=max_rows, today=local_date(now))
+    compound_row = get_or_create_compound(session, code=compound.code, name=compound.name)
+    writer = RegistryWriter(
+        session, cipher=cipher, compound=compound_row, now=now, recorded_by=recorded_by
+    )
     problems.extend(_check_against_registry(records, writer, cipher))
     if problems:
         problems.sort(key=lambda problem: problem.row)
@@ -230,15 +196,6 @@ def import_file(
         else:
             report.unchanged += 1
     writer.flush()
-    audit(
-        session,
-        actor=actor,
-        origin=origin,
-        action="registry.import",
-        target=path.name,
-        at=now,
-        detail={"rows": report.rows, "created": report.created, "updated": report.updated},
-    )
     logger.info(
         "imported %s: %d rows, %d created, %d updated",
         path.name,

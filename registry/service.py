@@ -8,7 +8,6 @@ created or updated in exactly one way.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import distinct, event, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from gate.app.registry_values import RegistryStats as RegistryStats  # re-exported
 from gate.domain.errors import DuplicateDocument, NotFound
 from gate.domain.people import HealthStatus
 from gate.domain.places import building_key, room_key, unit_key
@@ -334,18 +334,6 @@ class RegistryWriter:
 def status_of(person: Person, at: datetime) -> HealthStatus:
     """A person's status at ``at``, from their history."""
     return current_status(status_periods(person.statuses), at)
-
-
-@dataclass(frozen=True)
-class RegistryStats:
-    """Counts the district and the building heads ask for first."""
-
-    buildings: int
-    units: int
-    households: int
-    persons: int
-    quarantined_persons: int
-    quarantined_households: int
 
 
 def registry_stats(session: Session, *, at: datetime) -> RegistryStats:

@@ -17,6 +17,7 @@ from gate.domain.errors import RegistryUnavailable
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.people_store import SqlPersonRecordStore, SqlStatusStore
+from registry.registry_store import SqlRegistryStore
 from registry.reports import SqlReportStore
 from registry.round_store import SqlRoundStore
 from registry.service import audit, bump_revision
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.visitors = SqlVisitorStore(self.session, cipher, actor)
         self.staff = SqlStaffStore(self.session, actor)
         self.reports = SqlReportStore(self.session)
+        self.registry = SqlRegistryStore(self.session, database, cipher, actor)
         self.person_records = SqlPersonRecordStore(self.session, cipher, actor)
         self.statuses = SqlStatusStore(self.session, actor)
         self.daily_round = SqlRoundStore(self.session, actor)

@@ -4,7 +4,7 @@ The upload's size is capped before it is read (``api.web.limits``, for this exac
 the file goes to a private temporary folder under a name of our own choosing and is
 deleted after the import. An export is written the same way and streamed; a revealing
 export (full document numbers and phones) is for the office and the administrator only,
-and the exporter audits it as such.
+and the use case audits it as such.
 """
 
 from __future__ import annotations
@@ -20,14 +20,20 @@ from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from api.i18n import t
-from api.web.deps import Forbidden, deny, language, now, origin, web
+from api.web.deps import Forbidden, actor, deny, language, web
 from api.web.office_common import IoPost, IoUser, page
+from gate.app.registry_io import (
+    ExportRegistry,
+    ImportRegistry,
+    export_registry,
+    import_registry,
+    write_import_template,
+)
+from gate.app.registry_values import CompoundName, ImportLimits, ImportReport
+from gate.app.staff_values import ActiveSession
 from gate.domain.errors import GateError, ImportRejected
 from gate.domain.roles import Role
 from gate.domain.status import LOCAL_TZ
-from registry.accounts import ActiveSession
-from registry.exporter import export_file, write_template
-from registry.importer import ImportLimits, ImportReport, import_file
 
 router = APIRouter(prefix="/office")
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -82,28 +88,21 @@ def import_upload(
     lang = language(request)
     if file is None or not file.filename:
         return _io_page(request, user, status_code=422, error=t(lang, "office.io.no_file"))
-    settings = web(request).services.settings
-    limits = ImportLimits(
-        max_bytes=int(settings.imports.max_file_mb * 1_000_000),
-        max_rows=settings.imports.max_rows,
-    )
+    services = web(request).services
+    settings = services.settings
     with tempfile.TemporaryDirectory(prefix="gate-import-") as folder:
         path = Path(folder) / _upload_name(file.filename)
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out)
+        command = ImportRegistry(
+            path=path,
+            compound=CompoundName(settings.compound.code, settings.compound.name),
+            limits=ImportLimits.of(
+                max_file_mb=settings.imports.max_file_mb, max_rows=settings.imports.max_rows
+            ),
+        )
         try:
-            with web(request).services.database.session() as db:
-                report = import_file(
-                    db,
-                    path=path,
-                    cipher=web(request).services.cipher,
-                    compound_code=settings.compound.code,
-                    compound_name=settings.compound.name,
-                    limits=limits,
-                    now=now(),
-                    actor=user.username,
-                    origin=origin(request),
-                )
+            report = import_registry(command, actor=actor(request, user), units=services.units)
         except ImportRejected as rejected:
             return _io_page(request, user, status_code=422, rejected=rejected)
     return _io_page(request, user, report=report)
@@ -114,7 +113,11 @@ def import_template(request: Request, user: IoUser) -> Response:
     """The empty XLSX in the import layout, with hints and pick lists."""
     folder = tempfile.mkdtemp(prefix="gate-template-")
     path = Path(folder) / "住户导入模板.xlsx"
-    write_template(path)
+    try:
+        write_import_template(path, write=web(request).services.write_template)
+    except (GateError, OSError):
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return FileResponse(
         path,
         media_type=FORMATS["xlsx"],
@@ -133,21 +136,14 @@ def export(request: Request, user: IoUser, format: str = "xlsx", reveal: str = "
     if revealing and user.role not in REVEALING_ROLES:
         deny(request, user, "registry.export.reveal", role=user.role.value)
         raise Forbidden
-    moment = now()
-    name = f"registry-{moment.astimezone(LOCAL_TZ):%Y%m%d-%H%M}{'-full' if revealing else ''}"
+    who = actor(request, user)
+    name = f"registry-{who.at.astimezone(LOCAL_TZ):%Y%m%d-%H%M}{'-full' if revealing else ''}"
     folder = tempfile.mkdtemp(prefix="gate-export-")
     path = Path(folder) / f"{name}.{format}"
     try:
-        with web(request).services.database.session() as db:
-            export_file(
-                db,
-                path=path,
-                cipher=web(request).services.cipher,
-                now=moment,
-                reveal=revealing,
-                actor=user.username,
-                origin=origin(request),
-            )
+        export_registry(
+            ExportRegistry(path, reveal=revealing), actor=who, units=web(request).services.units
+        )
     except (GateError, OSError):
         shutil.rmtree(folder, ignore_errors=True)
         raise

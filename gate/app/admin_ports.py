@@ -1,16 +1,20 @@
 """The stores of the administrative use cases; ``UnitOfWork`` hands them out like the others.
 
 Staff accounts and their sessions (``gate.app.staff``), the shift report and the audit
-log (``gate.app.reports``). Like every store they validate nothing and audit nothing;
-each is bound to its unit's session and actor, and "now" is the actor's time.
+log (``gate.app.reports``), and the registry as a whole: counts, schema, spreadsheets in
+and out (``gate.app.registry_io``; the blank template's writer comes on its own). Like
+every store they validate nothing and audit nothing; each is bound to its unit's session
+and actor, and "now" is the actor's time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
+from gate.app.registry_values import CompoundName, ImportReport, RegistryStats, SchemaState
 from gate.app.report_values import AuditFilter, AuditLine, AuditPage, ShiftReport
 from gate.app.staff_values import AccountOnFile, SessionOnFile
 from gate.domain.roles import Role
@@ -95,3 +99,34 @@ class ReportStore(Protocol):
     def audit_actions(self) -> Sequence[str]:
         """The actions that occur in the log, in order."""
         ...
+
+
+class RegistryStore(Protocol):
+    """The registry as a whole."""
+
+    def counts(self) -> RegistryStats:
+        """Counts at the actor's time (persons who moved out are not counted)."""
+        ...
+
+    def schema(self) -> SchemaState:
+        """The database and its schema revision; ``RegistryUnavailable`` if it is down."""
+        ...
+
+    def import_file(self, path: Path, *, compound: CompoundName, max_rows: int) -> ImportReport:
+        """Check every row of a readable CSV/XLSX, then apply them all or raise.
+
+        ``ImportRejected`` lists every problem by row. The registry's writer bumps the
+        revision itself when anything changed.
+        """
+        ...
+
+    def export_file(self, path: Path, *, reveal: bool) -> int:
+        """Write present persons to ``path`` (.xlsx or .csv) in the import layout; count them.
+
+        Numbers and phones are masked unless ``reveal`` (then the file is the owner's only).
+        """
+        ...
+
+
+# Writes the empty .xlsx import template (headings, hints, pick lists); needs no database.
+TemplateWriter = Callable[[Path], None]

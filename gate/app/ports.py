@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from gate.app.actor import Actor, Scope
-from gate.app.admin_ports import ReportStore, StaffStore
+from gate.app.admin_ports import RegistryStore, ReportStore, StaffStore
 from gate.app.office_values import NeedOnFile, PersonEntry, PersonOnFile, PersonSaved, StatusOnFile
 from gate.app.views import ExemptionLine, HouseholdRef, PersonMatch, PersonRef, VisitorRef
 from gate.domain.documents import DocumentType
@@ -239,6 +239,11 @@ class UnitOfWork(Protocol):
     @property
     def reports(self) -> ReportStore:
         """The shift report and the audit log."""
+        ...
+
+    @property
+    def registry(self) -> RegistryStore:
+        """The registry as a whole: counts, schema, spreadsheets."""
         ...
 
     def audit(self, action: str, target: str, detail: Mapping[str, Any] | None = None) -> None:

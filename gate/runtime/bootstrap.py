@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from devices.drivers import open_driver
+from gate.app.admin_ports import TemplateWriter
 from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
 from gate.app.pipeline import PassagePipeline
 from gate.app.ports import PassageLogReader, UnitOfWorkFactory
@@ -22,6 +23,7 @@ from gate.runtime.keyfile import DataKey, load_data_key
 from gate.runtime.settings import Settings
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
+from registry.exporter import write_template
 from registry.passages import SqlPassageLog, SqlPassageReader
 from registry.snapshot import SnapshotSource
 from registry.unit_of_work import SqlUnits
@@ -35,6 +37,7 @@ class Services:
 
     ``units`` opens a unit of work for an actor (every use case goes through it);
     ``passages`` reads the passage log. Both are built here, once per process.
+    ``write_template`` writes the empty import spreadsheet (no database needed).
     """
 
     settings: Settings
@@ -43,6 +46,7 @@ class Services:
     cipher: PersonalDataCipher
     units: UnitOfWorkFactory
     passages: PassageLogReader
+    write_template: TemplateWriter
 
     def close(self) -> None:
         """Release connections."""
@@ -77,6 +81,7 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         cipher=cipher,
         units=SqlUnits(database, cipher),
         passages=SqlPassageReader(database),
+        write_template=write_template,
     )
 
 

@@ -10,9 +10,11 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from gate.app.actor import Actor
+from gate.app.registry_io import ImportRegistry, import_registry
+from gate.app.registry_values import CompoundName, ImportLimits, ImportReport
 from gate.domain.documents import gb11643_check_character
 from gate.runtime.bootstrap import Services
-from registry.importer import ImportLimits, ImportReport, import_file
 from registry.tabular import COLUMNS
 
 HEADINGS = [column.heading for column in COLUMNS]
@@ -74,15 +76,9 @@ def write_csv(
 
 
 def run_import(services: Services, path: Path, *, now: datetime = NOW) -> ImportReport:
-    with services.database.session() as session:
-        return import_file(
-            session,
-            path=path,
-            cipher=services.cipher,
-            compound_code="ruyi",
-            compound_name="如意小区",
-            limits=LIMITS,
-            now=now,
-            actor="tester",
-            origin="test",
-        )
+    """Import ``path`` as the office's upload page and ``gate registry import`` do."""
+    return import_registry(
+        ImportRegistry(path, CompoundName("ruyi", "如意小区"), LIMITS),
+        actor=Actor("tester", "test", now),
+        units=services.units,
+    )

@@ -9,9 +9,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from gate.app.actor import Actor
+from gate.app.registry_io import ExportRegistry, export_registry
 from gate.domain.errors import ImportRejected
 from gate.runtime.bootstrap import Services
-from registry.exporter import TEMPLATE_NOTE, export_file, write_template
+from registry.exporter import TEMPLATE_NOTE, write_template
 from registry.models import AuditEvent
 from registry.tabular import COLUMNS
 from tests.registry.builders import (
@@ -26,16 +28,11 @@ from tests.registry.test_import import household_rows
 
 
 def export(services: Services, path: Path, *, reveal: bool) -> int:
-    with services.database.session() as session:
-        return export_file(
-            session,
-            path=path,
-            cipher=services.cipher,
-            now=NOW,
-            reveal=reveal,
-            actor="tester",
-            origin="test",
-        )
+    return export_registry(
+        ExportRegistry(path, reveal=reveal),
+        actor=Actor("tester", "test", NOW),
+        units=services.units,
+    )
 
 
 def read_csv(path: Path) -> list[list[str]]:

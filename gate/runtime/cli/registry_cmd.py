@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gate.domain.errors import GateError, ImportRejected
+from gate.app.registry_io import (
+    ExportRegistry,
+    ImportRegistry,
+    export_registry,
+    import_registry,
+    registry_stats,
+    write_import_template,
+)
+from gate.app.registry_values import CompoundName, ImportLimits
+from gate.domain.errors import ImportRejected
 from gate.domain.places import building_label
-from gate.runtime.cli.context import cli_context, operator, origin
-from registry.exporter import export_file, write_template
-from registry.importer import ImportLimits, import_file
+from gate.runtime.cli.context import actor, cli_context
+from registry.exporter import write_template
 from registry.models import Building
-from registry.service import add_building, get_or_create_compound, registry_stats
+from registry.service import add_building, get_or_create_compound
 
 app = typer.Typer(help="The resident registry.", no_args_is_help=True)
 
@@ -29,8 +36,7 @@ def stats(
     """Counts of buildings, units, households, persons and quarantine, now."""
     services = cli_context(ctx).services()
     try:
-        with services.database.session() as session:
-            counts = dataclasses.asdict(registry_stats(session, at=datetime.now(UTC)))
+        counts = dataclasses.asdict(registry_stats(actor=actor(), units=services.units))
     finally:
         services.close()
     if as_json:
@@ -73,9 +79,7 @@ def template(
     out: Annotated[Path, typer.Argument(help="Where to write the empty .xlsx template.")],
 ) -> None:
     """Write an empty import template with the headings, hints and pick lists."""
-    if out.suffix.lower() != ".xlsx":
-        raise GateError("the template is an .xlsx file")
-    write_template(out)
+    write_import_template(out, write=write_template)  # no database needed
     typer.echo(f"template written to {out}")
 
 
@@ -88,24 +92,16 @@ def import_command(
     """Import persons, all or nothing: any bad row and nothing is written (exit 1)."""
     context = cli_context(ctx)
     settings = context.settings
-    services = context.services()
-    limits = ImportLimits(
-        max_bytes=int(settings.imports.max_file_mb * 1_000_000),
-        max_rows=settings.imports.max_rows,
+    command = ImportRegistry(
+        path=file,
+        compound=CompoundName(settings.compound.code, settings.compound.name),
+        limits=ImportLimits.of(
+            max_file_mb=settings.imports.max_file_mb, max_rows=settings.imports.max_rows
+        ),
     )
+    services = context.services()
     try:
-        with services.database.session() as session:
-            report = import_file(
-                session,
-                path=file,
-                cipher=services.cipher,
-                compound_code=settings.compound.code,
-                compound_name=settings.compound.name,
-                limits=limits,
-                now=datetime.now(UTC),
-                actor=operator(),
-                origin=origin(),
-            )
+        report = import_registry(command, actor=actor(), units=services.units)
     except ImportRejected as rejected:
         _print_rejection(file, rejected, as_json=as_json)
         raise typer.Exit(1) from None
@@ -161,16 +157,9 @@ def export_command(
     """Export the registry in the import layout; numbers masked unless --reveal."""
     services = cli_context(ctx).services()
     try:
-        with services.database.session() as session:
-            count = export_file(
-                session,
-                path=out,
-                cipher=services.cipher,
-                now=datetime.now(UTC),
-                reveal=reveal,
-                actor=operator(),
-                origin=origin(),
-            )
+        count = export_registry(
+            ExportRegistry(out, reveal=reveal), actor=actor(), units=services.units
+        )
     finally:
         services.close()
     typer.echo(

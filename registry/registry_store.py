@@ -1,0 +1,51 @@
+"""``RegistryStore`` on the database: counts, the schema, the spreadsheet import and export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from gate.app.actor import Actor
+from gate.app.registry_values import CompoundName, ImportReport, RegistryStats, SchemaState
+from registry.crypto import PersonalDataCipher
+from registry.database import Database
+from registry.exporter import export_file
+from registry.importer import import_file
+from registry.service import registry_stats
+
+
+class SqlRegistryStore:
+    """``RegistryStore``, in the unit's session and at the actor's time."""
+
+    def __init__(
+        self, session: Session, database: Database, cipher: PersonalDataCipher, actor: Actor
+    ) -> None:
+        self._session, self._database = session, database
+        self._cipher, self._actor = cipher, actor
+
+    def counts(self) -> RegistryStats:
+        """Counts at the actor's time."""
+        return registry_stats(self._session, at=self._actor.at)
+
+    def schema(self) -> SchemaState:
+        """The database and its schema revision."""
+        return SchemaState(self._database.dialect, self._database.current_revision())
+
+    def import_file(self, path: Path, *, compound: CompoundName, max_rows: int) -> ImportReport:
+        """Check every row, then apply them all, or raise ``ImportRejected``."""
+        return import_file(
+            self._session,
+            path=path,
+            cipher=self._cipher,
+            compound=compound,
+            max_rows=max_rows,
+            now=self._actor.at,
+            recorded_by=self._actor.name,
+        )
+
+    def export_file(self, path: Path, *, reveal: bool) -> int:
+        """Write the registry to ``path``; the number of persons written."""
+        return export_file(
+            self._session, path=path, cipher=self._cipher, now=self._actor.at, reveal=reveal
+        )
