@@ -174,12 +174,17 @@ def import_file(
     """Validate the whole file, then apply it in the caller's transaction, or raise.
 
     The file itself (size, format) is checked, and the import audited, by the use case
-    (``gate.app.registry_io``); the writer bumps the registry revision if anything changed.
+    (``gate.app.registry_io``), which also tells running gates when rows changed.
     """
     records, ignored, problems = parse_file(path, max_rows=max_rows, today=local_date(now))
     compound_row = get_or_create_compound(session, code=compound.code, name=compound.name)
     writer = RegistryWriter(
-        session, cipher=cipher, compound=compound_row, now=now, recorded_by=recorded_by
+        session,
+        cipher=cipher,
+        compound=compound_row,
+        now=now,
+        recorded_by=recorded_by,
+        announce=False,  # the use case says registry_changed() when rows changed
     )
     problems.extend(_check_against_registry(records, writer, cipher))
     if problems:

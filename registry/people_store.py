@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gate.app.actor import Actor, Scope
@@ -88,6 +88,7 @@ class SqlPersonRecordStore:
             compound=compound,
             now=self._actor.at,
             recorded_by=self._actor.name,
+            announce=False,  # the use case's unit of work bumps the revision once
         )
         number_hash = self._cipher.lookup_hash(entry.doc_type.value, entry.doc_number)
         holder = self._session.scalar(
@@ -100,9 +101,6 @@ class SqlPersonRecordStore:
         writer.apply(_record(entry, phone))
         created = writer.flush()
         self._session.flush()
-        # The unit of work bumps the registry revision once, at its commit; the writer's
-        # own bump at commit would be a second one.
-        event.remove(self._session, "before_commit", writer._flush_before_commit)
         person = holder if holder is not None else self._session.get(Person, created[number_hash])
         assert person is not None
         after = self._watched(writer, person)

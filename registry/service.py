@@ -109,7 +109,9 @@ class RegistryWriter:
 
     New persons are buffered and written in bulk by ``flush()`` (an ORM object per row
     costs more than the rest of an import together); call it before reading them back.
-    Updates go through the ORM, on persons loaded in batches by ``prefetch()``.
+    Updates go through the ORM, on persons loaded in batches by ``prefetch()``. Inside a
+    unit of work (``announce=False``) the use case tells running gates of the change; on a
+    bare session (the demo seed, tests) the writer bumps the registry revision itself.
     """
 
     _BATCH = 500
@@ -122,8 +124,10 @@ class RegistryWriter:
         compound: Compound,
         now: datetime,
         recorded_by: str,
+        announce: bool = True,
     ) -> None:
         self._session = session
+        self._announce = announce
         self._cipher = cipher
         self._now = now
         self._recorded_by = recorded_by
@@ -198,9 +202,9 @@ class RegistryWriter:
 
     def _flush_before_commit(self, session: Session) -> None:
         self.flush()
-        if self._changed:
+        if self._changed and self._announce:
             bump_revision(session)
-            self._changed = False
+        self._changed = False
 
     def flush(self) -> dict[str, int]:
         """Write the buffered new persons in bulk; return their ids by document hash."""

@@ -62,6 +62,8 @@ def import_registry(
             command.path.name,
             {"rows": report.rows, "created": report.created, "updated": report.updated},
         )
+        if report.created or report.updated:
+            uow.registry_changed()
         uow.commit()
     return report
 

@@ -32,7 +32,7 @@ from gate.app.reports import (
 )
 from gate.domain.errors import ActionRefused, ImportRejected
 from gate.runtime.bootstrap import Services
-from registry.models import AuditEvent
+from registry.models import AuditEvent, RegistryRevision
 from registry.service import add_building, get_or_create_compound
 from tests.registry.builders import NOW, person_row, write_xlsx
 
@@ -64,6 +64,25 @@ def test_an_import_is_applied_counted_and_audited_once(registry: Services, tmp_p
     assert actions(registry) == ["registry.import"]
     stats = registry_stats(actor=OFFICE, units=registry.units)
     assert (stats.buildings, stats.units, stats.persons) == (1, 1, 1)
+
+
+def revision(services: Services) -> int:
+    with services.database.session() as session:
+        return int(session.scalar(select(RegistryRevision.revision)) or 0)
+
+
+def test_an_import_bumps_the_registry_revision_once_and_an_unchanged_one_not_at_all(
+    registry: Services, tmp_path: Path
+) -> None:
+    path = write_xlsx(tmp_path / "in.xlsx", [person_row()])
+    before = revision(registry)
+    import_registry(ImportRegistry(path, COMPOUND, LIMITS), actor=OFFICE, units=registry.units)
+    assert revision(registry) == before + 1  # running gates reload once
+    again = import_registry(
+        ImportRegistry(path, COMPOUND, LIMITS), actor=OFFICE, units=registry.units
+    )
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    assert revision(registry) == before + 1
 
 
 @pytest.mark.parametrize(
