@@ -25,6 +25,16 @@ def test_every_reason_code_of_the_core_has_a_sentence_in_both_languages() -> Non
             assert f"reason.{code}" in MESSAGES[lang], (lang, code)
 
 
+def test_every_refusal_code_of_the_use_cases_has_a_sentence_in_both_languages() -> None:
+    sources = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "gate").rglob("*.py"))
+    codes = set(re.findall(r'(?:ActionRefused|OverrideRefused|LoginRefused)\(\s*"(\w+)"', sources))
+    fields = set(re.findall(r'ActionRefused\(\s*"\w+",\s*field="(\w+)"', sources))
+    assert {"required", "override_handled", "visit_hours", "password_short"} <= codes
+    for lang in ("zh", "en"):
+        assert {c for c in codes if f"office.error.{c}" not in MESSAGES[lang]} == set(), lang
+        assert {f for f in fields if f"office.field.{f}" not in MESSAGES[lang]} == set(), lang
+
+
 def test_templates_use_only_known_keys() -> None:
     used = set()
     for template in (ROOT / "api" / "templates").rglob("*.html"):
