@@ -1,16 +1,16 @@
 """What the office pages' reads share: scope, list lines, and the lookups behind them.
 
 The pages' queries live by feature in ``registry.office_views`` (buildings, households,
-persons) and ``registry.office_round`` (the building head's daily round); their writes are
-use cases in ``gate.app`` (``people``, ``daily_round``, ``exemptions``, ``rules``). Every
-function takes the caller's session and keyword arguments. A household or person is looked
-up through a ``Scope`` (the buildings the signed-in account may see): outside it,
-``OutOfScope`` is raised before anything is read.
+persons, and ``SqlOfficeViewStore``, the ``OfficeViewStore`` port over them) and
+``registry.office_round`` (the building head's daily round); they fill the values of
+``gate.app.office_values``. Their writes are use cases in ``gate.app`` (``people``,
+``daily_round``, ``exemptions``, ``rules``). A household or person is looked up through a
+``Scope`` (the buildings the signed-in account may see): outside it, ``OutOfScope`` is
+raised before anything else is read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,64 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gate.app.actor import Scope
+from gate.app.office_values import HouseholdLine, NeedLine, PersonLine
 from gate.domain.errors import NotFound, OutOfScope
-from gate.domain.people import HealthStatus, PersonKind, Relation, Sex
-from gate.domain.places import home_label
+from gate.domain.people import HealthStatus
 from gate.domain.status import current_period
 from registry.models import Building, Household, HouseholdNeed, Person, Unit
 from registry.status_rows import status_periods
-
-FEVER_FROM = 37.3  # as gate.app.daily_round.FEVER_FROM, which the recorded checks use
-
-
-@dataclass(frozen=True)
-class PersonLine:
-    """A person as lists show them (the screen masks the name)."""
-
-    ref: str
-    name: str
-    sex: Sex
-    kind: PersonKind
-    relation: Relation | None
-    doc_last4: str
-    status: HealthStatus
-    status_until: datetime | None
-    moved_out_at: datetime | None
-
-
-@dataclass(frozen=True)
-class HouseholdLine:
-    """A flat and the persons registered in it."""
-
-    ref: str
-    building: str
-    unit: str
-    room: str
-    persons: tuple[PersonLine, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """ "1号楼2单元302"."""
-        return home_label(self.building, self.unit, self.room)
-
-    @property
-    def present(self) -> tuple[PersonLine, ...]:
-        """The persons who have not moved out."""
-        return tuple(person for person in self.persons if person.moved_out_at is None)
-
-
-@dataclass(frozen=True)
-class NeedLine:
-    """A need of a household."""
-
-    id: int
-    kind: str
-    detail: str
-    status: str
-    recorded_by: str
-    recorded_at: datetime
-    resolved_at: datetime | None
-    resolved_by: str | None
 
 
 def present() -> Any:

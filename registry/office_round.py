@@ -1,28 +1,25 @@
 """The building head's daily round as the page shows it: today's quarantined persons by
 household, with today's temperatures, the needs and the escorted exit passes in force.
 
-Recording temperatures and needs is ``gate.app.daily_round``'s.
+The values are ``gate.app.office_values``'; ``registry.office_views.SqlOfficeViewStore``
+serves this read. Recording temperatures and needs is ``gate.app.daily_round``'s.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gate.app.actor import Scope
+from gate.app.office_values import DailyRound, NeedLine, RoundHousehold, RoundPerson
 from gate.app.views import ExemptionLine
 from gate.domain.places import natural_key
 from gate.domain.status import local_date, start_of_local_day
 from registry.models import Building, HealthCheck, Household, HouseholdNeed, Person, Unit
 from registry.office import (
-    FEVER_FROM,
-    HouseholdLine,
-    NeedLine,
-    PersonLine,
     household_line,
     in_scope,
     need_line,
@@ -31,59 +28,6 @@ from registry.office import (
 )
 from registry.status_rows import quarantined_at
 from registry.stores import active_exemptions
-
-
-@dataclass(frozen=True)
-class RoundPerson:
-    """A quarantined person on today's round, with today's temperature if taken."""
-
-    line: PersonLine
-    temperature: float | None
-    note: str
-    checked_by: str | None
-
-    @property
-    def fever(self) -> bool:
-        """True for a temperature the building head must act on."""
-        return self.temperature is not None and self.temperature >= FEVER_FROM
-
-
-@dataclass(frozen=True)
-class RoundHousehold:
-    """A household on the round: its quarantined persons, needs and escorted passes."""
-
-    household: HouseholdLine
-    persons: tuple[RoundPerson, ...]
-    needs: tuple[NeedLine, ...]
-    passes: tuple[ExemptionLine, ...]
-
-
-@dataclass(frozen=True)
-class DailyRound:
-    """Today's round over the buildings in scope."""
-
-    day: date
-    households: tuple[RoundHousehold, ...] = field(default_factory=tuple)
-
-    @property
-    def persons(self) -> int:
-        """Quarantined persons on the round."""
-        return sum(len(item.persons) for item in self.households)
-
-    @property
-    def checked(self) -> int:
-        """Persons whose temperature has been taken today."""
-        return sum(1 for h in self.households for p in h.persons if p.temperature is not None)
-
-    @property
-    def fevers(self) -> int:
-        """Persons with a temperature at or above ``FEVER_FROM`` today."""
-        return sum(1 for h in self.households for p in h.persons if p.fever)
-
-    @property
-    def open_needs(self) -> int:
-        """Needs still open."""
-        return sum(1 for h in self.households for n in h.needs if n.status == "open")
 
 
 def daily_round(session: Session, *, scope: Scope, now: datetime) -> DailyRound:

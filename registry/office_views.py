@@ -1,30 +1,35 @@
 """The office pages' reads: buildings, a building by unit and room, a household, a person.
 
+``SqlOfficeViewStore`` is the ``gate.app.office_ports.OfficeViewStore`` port over them
+(and over ``registry.office_round``), bound to a unit's session at the actor's time.
 Names come back in full; the screen masks them where it lists people.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gate.app.actor import Scope
-from gate.app.views import ExemptionLine
-from gate.domain.documents import DocumentType
+from gate.app.actor import Actor, Scope
+from gate.app.office_values import (
+    BuildingSummary,
+    DailyRound,
+    HouseholdLine,
+    HouseholdView,
+    PersonDetail,
+    StatusLine,
+    UnitBlock,
+)
 from gate.domain.errors import NotFound, OutOfScope
-from gate.domain.people import HealthStatus, LegalBasis
 from gate.domain.places import building_key, natural_key
 from registry.models import Building, Household, HouseholdNeed, Person, Unit
 from registry.office import (
     HOUSEHOLD_LOADS,
-    HouseholdLine,
-    NeedLine,
-    PersonLine,
     household_line,
     in_scope,
     load_household,
@@ -33,55 +38,9 @@ from registry.office import (
     person_line,
     present,
 )
+from registry.office_round import daily_round
 from registry.status_rows import quarantined_at
 from registry.stores import active_exemptions
-
-
-@dataclass(frozen=True)
-class BuildingSummary:
-    """Counts of one building for the start page."""
-
-    key: str
-    units: int
-    households: int
-    persons: int
-    quarantined: int
-
-
-@dataclass(frozen=True)
-class UnitBlock:
-    """One unit of a building and its households, by room."""
-
-    key: str
-    households: tuple[HouseholdLine, ...]
-
-
-@dataclass(frozen=True)
-class StatusLine:
-    """One status record of a person."""
-
-    id: int
-    status: HealthStatus
-    starts_at: datetime
-    ends_at: datetime | None
-    legal_basis: LegalBasis
-    note: str
-    recorded_by: str
-    active: bool
-    upcoming: bool
-
-
-@dataclass(frozen=True)
-class PersonDetail:
-    """Everything the edit page of one person shows."""
-
-    line: PersonLine
-    birth_date: date | None
-    doc_type: DocumentType
-    phone_last4: str | None
-    household: HouseholdLine | None
-    statuses: tuple[StatusLine, ...]
-    exemptions: tuple[ExemptionLine, ...]
 
 
 def building_summaries(session: Session, *, scope: Scope, now: datetime) -> list[BuildingSummary]:
@@ -152,9 +111,7 @@ def building_view(session: Session, *, key: str, scope: Scope, now: datetime) ->
     ]
 
 
-def household_view(
-    session: Session, *, ref: str, scope: Scope, now: datetime
-) -> tuple[HouseholdLine, list[NeedLine]]:
+def household_view(session: Session, *, ref: str, scope: Scope, now: datetime) -> HouseholdView:
     """A household with every person ever registered in it, and its needs (newest first)."""
     household = load_household(session, ref, scope)
     needs = session.scalars(
@@ -163,7 +120,10 @@ def household_view(
         .order_by(HouseholdNeed.recorded_at.desc())
         .limit(50)
     ).all()
-    return household_line(household, now, moved_out=True), [need_line(n) for n in needs]
+    return HouseholdView(
+        household=household_line(household, now, moved_out=True),
+        needs=tuple(need_line(need) for need in needs),
+    )
 
 
 def person_view(session: Session, *, ref: str, scope: Scope, now: datetime) -> PersonDetail:
@@ -193,3 +153,30 @@ def person_view(session: Session, *, ref: str, scope: Scope, now: datetime) -> P
         statuses=statuses,
         exemptions=tuple(active_exemptions(session, now=now, person_ids=[person.id])),
     )
+
+
+class SqlOfficeViewStore:
+    """``OfficeViewStore``: the reads above, at the actor's time."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self._session, self._actor = session, actor
+
+    def buildings(self, scope: Scope) -> Sequence[BuildingSummary]:
+        """Buildings in scope with their counts."""
+        return building_summaries(self._session, scope=scope, now=self._actor.at)
+
+    def building(self, key: str, scope: Scope) -> Sequence[UnitBlock]:
+        """One building's units and households."""
+        return building_view(self._session, key=key, scope=scope, now=self._actor.at)
+
+    def household(self, ref: str, scope: Scope) -> HouseholdView:
+        """One household and its needs."""
+        return household_view(self._session, ref=ref, scope=scope, now=self._actor.at)
+
+    def person(self, ref: str, scope: Scope) -> PersonDetail:
+        """One person in detail."""
+        return person_view(self._session, ref=ref, scope=scope, now=self._actor.at)
+
+    def daily_round(self, scope: Scope) -> DailyRound:
+        """Today's round."""
+        return daily_round(self._session, scope=scope, now=self._actor.at)

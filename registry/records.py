@@ -6,14 +6,11 @@ phone, labels); ``RegistryWriter`` checks the rest (the building exists) and app
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 from gate.domain.documents import DocumentType
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
-
-_PHONE = re.compile(r"^\+?\d{7,15}$")
 
 
 @dataclass(frozen=True)
@@ -47,11 +44,3 @@ class PersonRecord:
     def __repr__(self) -> str:
         # Keep document numbers and phones out of logs and tracebacks.
         return f"PersonRecord(building={self.building!r}, unit={self.unit!r}, room={self.room!r})"
-
-
-def normalize_phone(text: str) -> str:
-    """Digits (and a leading +) of a phone number; ``ValueError`` if it cannot be one."""
-    value = re.sub(r"[\s\-()]", "", text)
-    if not _PHONE.match(value):
-        raise ValueError("a phone number is 7 to 15 digits, optionally starting with +")
-    return value

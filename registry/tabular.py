@@ -15,8 +15,16 @@ from typing import Any, TypeVar
 
 from gate.domain.documents import DocumentType, detect_type, validate
 from gate.domain.errors import DocumentInvalid, ImportProblem
-from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, parse_label
-from registry.records import PersonRecord, StatusEntry, normalize_phone
+from gate.domain.people import (
+    HealthStatus,
+    LegalBasis,
+    PersonKind,
+    Relation,
+    Sex,
+    normalize_phone,
+    parse_label,
+)
+from registry.records import PersonRecord, StatusEntry
 
 E = TypeVar("E", bound=StrEnum)
 

@@ -16,6 +16,7 @@ from gate.app.actor import Actor
 from gate.domain.errors import RegistryUnavailable
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
+from registry.office_views import SqlOfficeViewStore
 from registry.people_store import SqlPersonRecordStore, SqlStatusStore
 from registry.registry_store import SqlRegistryStore
 from registry.reports import SqlReportStore
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self.person_records = SqlPersonRecordStore(self.session, cipher, actor)
         self.statuses = SqlStatusStore(self.session, actor)
         self.daily_round = SqlRoundStore(self.session, actor)
+        self.office_views = SqlOfficeViewStore(self.session, actor)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self

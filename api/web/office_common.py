@@ -18,13 +18,12 @@ from fastapi.responses import RedirectResponse, Response
 from api.i18n import t
 from api.web.deps import language, render, require, require_csrf
 from gate.app.actor import Scope
+from gate.app.staff_values import ActiveSession
 from gate.domain.documents import mask
-from gate.domain.people import mask_name
+from gate.domain.people import FEVER_FROM, mask_name
 from gate.domain.places import natural_key
 from gate.domain.roles import Permission, scoped_to_buildings
 from gate.domain.status import LOCAL_TZ
-from registry.accounts import ActiveSession
-from registry.office import FEVER_FROM
 
 OfficeUser = Annotated[ActiveSession, Depends(require(Permission.OFFICE))]
 OfficePost = Annotated[ActiveSession, Depends(require_csrf(Permission.OFFICE))]

@@ -19,15 +19,14 @@ from api.web.office_common import (
     not_found,
     page,
 )
-from gate.app.actor import Scope
 from gate.app.exemptions import AddExemption, active_exemptions, add_exemption, revoke_exemption
 from gate.app.forms import parse_day, parse_local_time
+from gate.app.office_views import person_view
 from gate.app.rules import ChangeRule, change_rule, list_rules
+from gate.app.staff_values import ActiveSession
 from gate.domain.documents import DocumentType
 from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound
 from gate.domain.policy import RULE_PARAMETERS, RuleMode
-from registry.accounts import ActiveSession
-from registry.office_views import person_view
 
 router = APIRouter(prefix="/office")
 Text = Annotated[str, Form()]
@@ -43,18 +42,14 @@ def _exemptions_page(
     error: str | None = None,
     form: dict[str, Any] | None = None,
 ) -> Response:
-    moment = now()
     who = actor(request, user)
     units = web(request).services.units
     exemptions = active_exemptions(actor=who, units=units)
     rules = list_rules(actor=who, units=units)
-    with web(request).services.database.session() as db:
-        try:
-            person = (
-                person_view(db, ref=person_ref, scope=Scope(), now=moment) if person_ref else None
-            )
-        except NotFound:
-            person = None
+    try:
+        person = person_view(person_ref, actor=who, units=units) if person_ref else None
+    except NotFound:
+        person = None
     return page(
         request,
         "office_exemptions.html",

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.i18n import refusal_text
-from api.web.deps import actor, language, now, web
+from api.web.deps import actor, language, web
 from api.web.office_common import (
     OfficePost,
     OfficeUser,
@@ -26,6 +26,7 @@ from api.web.office_common import (
 )
 from gate.app.actor import Actor
 from gate.app.forms import parse_day
+from gate.app.office_views import building_view, household_view, office_buildings, person_view
 from gate.app.people import (
     AddPerson,
     EndStatus,
@@ -40,13 +41,12 @@ from gate.app.people import (
     update_person,
 )
 from gate.app.ports import UnitOfWorkFactory
+from gate.app.staff_values import ActiveSession
 from gate.domain.documents import DOCUMENT_LABELS_ZH, DocumentType
 from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
 from gate.domain.places import building_key
 from gate.domain.status import local_date
-from registry.accounts import ActiveSession
-from registry.office_views import building_summaries, building_view, household_view, person_view
 
 router = APIRouter(prefix="/office")
 E = TypeVar("E", bound=StrEnum)
@@ -84,8 +84,7 @@ def _units(request: Request) -> UnitOfWorkFactory:
 @router.get("")
 def office_home(request: Request, user: OfficeUser) -> Response:
     """The buildings this account may see, with their counts."""
-    with web(request).services.database.session() as db:
-        buildings = building_summaries(db, scope=scope_of(user), now=now())
+    buildings = office_buildings(actor=_actor(request, user), units=_units(request))
     return page(request, "office_home.html", user, section="registry", buildings=buildings)
 
 
@@ -99,14 +98,12 @@ def _building_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     try:
-        with web(request).services.database.session() as db:
-            units = building_view(db, key=key, scope=scope_of(user), now=now())
+        units = building_view(key, actor=_actor(request, user), units=_units(request))
     except NotFound:
         if error is None:
             return not_found(request, user)
         # A form that named a building that does not exist: say so on the start page.
-        with web(request).services.database.session() as db:
-            buildings = building_summaries(db, scope=scope_of(user), now=now())
+        buildings = office_buildings(actor=_actor(request, user), units=_units(request))
         return page(
             request,
             "office_home.html",
@@ -145,16 +142,15 @@ def _household_page(
     error: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    with web(request).services.database.session() as db:
-        household, needs = household_view(db, ref=ref, scope=scope_of(user), now=now())
+    view = household_view(ref, actor=_actor(request, user), units=_units(request))
     return page(
         request,
         "office_household.html",
         user,
         status_code=status_code,
         section="registry",
-        household=household,
-        needs=needs,
+        household=view.household,
+        needs=view.needs,
         error=error,
         form=form or {},
         **CHOICES,
@@ -235,9 +231,9 @@ def _person_page(
     status_code: int = 200,
     error: str | None = None,
 ) -> Response:
-    with web(request).services.database.session() as db:
-        person = person_view(db, ref=ref, scope=scope_of(user), now=now())
-    today = local_date(now())
+    who = _actor(request, user)
+    person = person_view(ref, actor=who, units=_units(request))
+    today = local_date(who.at)
     return page(
         request,
         "office_person.html",

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.i18n import refusal_text
-from api.web.deps import actor, language, now, web
+from api.web.deps import actor, language, web
 from api.web.office_common import (
     RoundPost,
     RoundUser,
@@ -32,9 +32,9 @@ from gate.app.daily_round import (
     record_temperature,
     resolve_need,
 )
+from gate.app.office_views import todays_round
+from gate.app.staff_values import ActiveSession
 from gate.domain.errors import ActionRefused
-from registry.accounts import ActiveSession
-from registry.office_round import daily_round
 
 router = APIRouter(prefix="/office/round")
 Text = Annotated[str, Form()]
@@ -49,8 +49,9 @@ def _round_page(
     error_at: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    with web(request).services.database.session() as db:
-        today = daily_round(db, scope=scope_of(user), now=now())
+    today = todays_round(
+        actor=actor(request, user, scope_of(user)), units=web(request).services.units
+    )
     return page(
         request,
         "office_round.html",

@@ -19,11 +19,11 @@ from gate.app.actor import Actor
 from gate.app.exemptions import grant_exemption
 from gate.app.ports import UnitOfWorkFactory
 from gate.domain.errors import ActionRefused
+from gate.domain.people import FEVER_FROM
 from gate.domain.policy import RuleKind
 from gate.domain.status import local_date
 
 TEMPERATURE_RANGE = (35.0, 42.0)
-FEVER_FROM = 37.3
 MAX_NOTE = 500
 ESCORT_REASON = "就医（陪同）"
 ESCORT_HOURS = 6.0

@@ -10,7 +10,6 @@ and makes running gates reload; a person is written through the registry's one w
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,13 +18,12 @@ from gate.app.office_values import PersonEntry
 from gate.app.ports import UnitOfWork, UnitOfWorkFactory
 from gate.domain.documents import DocumentType, validate
 from gate.domain.errors import ActionRefused, OutOfScope
-from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
+from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, normalize_phone
 from gate.domain.places import building_key, building_label, room_key, unit_key, unit_label
 from gate.domain.status import end_of_local_day, local_date, start_of_local_day
 
 MAX_NAME = 50
 MAX_NOTE = 500
-_PHONE = re.compile(r"^\+?\d{7,15}$")
 
 
 @dataclass(frozen=True)
@@ -97,10 +95,10 @@ def _checked_scope(actor: Actor, building: str) -> None:
 def _phone(text: str | None) -> str | None:
     if not text:
         return None
-    value = re.sub(r"[\s\-()]", "", text)
-    if not _PHONE.match(value):
-        raise ActionRefused("phone")
-    return value
+    try:
+        return normalize_phone(text)
+    except ValueError:
+        raise ActionRefused("phone") from None
 
 
 def _checked_form(details: PersonForm) -> tuple[str, str | None]:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from gate.app.actor import Actor, Scope
 from gate.app.admin_ports import RegistryStore, ReportStore, StaffStore
+from gate.app.office_ports import OfficeViewStore
 from gate.app.office_values import NeedOnFile, PersonEntry, PersonOnFile, PersonSaved, StatusOnFile
 from gate.app.views import ExemptionLine, HouseholdRef, PersonMatch, PersonRef, VisitorRef
 from gate.domain.documents import DocumentType
@@ -229,6 +230,11 @@ class UnitOfWork(Protocol):
     @property
     def daily_round(self) -> RoundStore:
         """Temperatures and household needs."""
+        ...
+
+    @property
+    def office_views(self) -> OfficeViewStore:
+        """What the office pages show (read only)."""
         ...
 
     @property

@@ -6,10 +6,17 @@ translate them. Chinese labels used by property-office spreadsheets live in ``LA
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import TypeVar
 
 E = TypeVar("E", bound=StrEnum)
+
+# A body temperature at or above this is fever: the fever rule's default threshold
+# (``gate.domain.policy``) and what the daily round flags for the building head to act on.
+FEVER_FROM = 37.3
+
+_PHONE = re.compile(r"^\+?\d{7,15}$")
 
 
 class Sex(StrEnum):
@@ -118,3 +125,11 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def normalize_phone(text: str) -> str:
+    """Digits (and a leading +) of a phone number; ``ValueError`` if it cannot be one."""
+    value = re.sub(r"[\s\-()]", "", text)
+    if not _PHONE.match(value):
+        raise ValueError("a phone number is 7 to 15 digits, optionally starting with +")
+    return value

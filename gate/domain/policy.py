@@ -33,7 +33,7 @@ from gate.domain.model import (
     Presence,
     Reason,
 )
-from gate.domain.people import QUARANTINE_STATUSES, HealthStatus, PersonKind
+from gate.domain.people import FEVER_FROM, QUARANTINE_STATUSES, HealthStatus, PersonKind
 from gate.domain.status import LOCAL_TZ
 
 
@@ -291,7 +291,7 @@ def _curfew(rule: RuleConfig, identity: Identity, context: PassageContext) -> Fi
 
 
 def _fever(rule: RuleConfig, identity: Identity, context: PassageContext) -> Finding | None:
-    threshold = _number(rule.params.get("threshold"), 37.3)
+    threshold = _number(rule.params.get("threshold"), FEVER_FROM)
     if context.temperature is None or context.temperature < threshold:
         return None
     return Finding(
@@ -413,7 +413,7 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         RuleMode.HARD,
         {"direction": "out", "start": "23:00", "end": "05:00"},
     ),
-    RuleConfig("fever", RuleKind.FEVER, RuleMode.HARD, {"threshold": 37.3}, ALWAYS),
+    RuleConfig("fever", RuleKind.FEVER, RuleMode.HARD, {"threshold": FEVER_FROM}, ALWAYS),
     RuleConfig("anti-passback", RuleKind.ANTI_PASSBACK, RuleMode.SOFT, effective_from=ALWAYS),
     RuleConfig("card-expired", RuleKind.CARD_EXPIRED, RuleMode.HARD, effective_from=ALWAYS),
 )
