@@ -20,7 +20,7 @@ from gate.domain.model import (
     VisitWindow,
 )
 from gate.domain.model import Exemption as ExemptionFacts
-from gate.domain.policy import RuleConfig
+from gate.domain.rules import RuleConfig
 from gate.domain.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, VisitFacts
 from gate.domain.status import StatusPeriod
 from registry.database import Database

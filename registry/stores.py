@@ -26,7 +26,7 @@ from gate.domain.documents import DocumentType
 from gate.domain.errors import NotFound, OutOfScope
 from gate.domain.model import ParamValue
 from gate.domain.places import building_key, room_key, unit_key
-from gate.domain.policy import RuleConfig, RuleKind, RuleMode
+from gate.domain.rules import RuleConfig, RuleKind, RuleMode
 from gate.domain.status import current_status
 from registry.crypto import PersonalDataCipher
 from registry.models import Building, Document, Exemption, Household, Person, Rule, Unit, Visitor

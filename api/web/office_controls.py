@@ -26,7 +26,7 @@ from gate.app.rules import ChangeRule, change_rule, list_rules
 from gate.app.staff_values import ActiveSession
 from gate.domain.documents import DocumentType
 from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound
-from gate.domain.policy import RULE_PARAMETERS, RuleMode
+from gate.domain.rules import RULE_PARAMETERS, RuleMode
 
 router = APIRouter(prefix="/office")
 Text = Annotated[str, Form()]

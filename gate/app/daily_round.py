@@ -20,7 +20,7 @@ from gate.app.exemptions import grant_exemption
 from gate.app.ports import UnitOfWorkFactory
 from gate.domain.errors import ActionRefused
 from gate.domain.people import FEVER_FROM
-from gate.domain.policy import RuleKind
+from gate.domain.rules import RuleKind
 from gate.domain.status import local_date
 
 TEMPERATURE_RANGE = (35.0, 42.0)

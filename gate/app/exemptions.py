@@ -15,7 +15,7 @@ from gate.app.ports import UnitOfWork, UnitOfWorkFactory
 from gate.app.views import ExemptionLine, PersonRef
 from gate.domain.documents import DocumentType, validate
 from gate.domain.errors import ActionRefused
-from gate.domain.policy import RuleKind
+from gate.domain.rules import RuleKind
 from gate.domain.status import end_of_local_day, local_date
 
 MAX_REASON = 200

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from gate.domain.errors import ActionRefused
 from gate.domain.model import ParamValue
-from gate.domain.policy import RULE_PARAMETERS, RuleKind
+from gate.domain.rules import RULE_PARAMETERS, RuleKind
 from gate.domain.status import LOCAL_TZ, start_of_local_day
 
 

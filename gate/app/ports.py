@@ -21,7 +21,7 @@ from gate.app.views import ExemptionLine, HouseholdRef, PersonMatch, PersonRef, 
 from gate.domain.documents import DocumentType
 from gate.domain.model import PassageRecord
 from gate.domain.people import HealthStatus, LegalBasis
-from gate.domain.policy import RuleConfig
+from gate.domain.rules import RuleConfig
 
 
 class PersonStore(Protocol):

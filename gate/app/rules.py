@@ -10,7 +10,7 @@ from gate.app.actor import Actor
 from gate.app.forms import parse_params
 from gate.app.ports import UnitOfWorkFactory
 from gate.domain.errors import ActionRefused
-from gate.domain.policy import RuleConfig, RuleMode
+from gate.domain.rules import RuleConfig, RuleMode
 
 
 @dataclass(frozen=True)

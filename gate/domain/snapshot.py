@@ -31,7 +31,7 @@ from gate.domain.model import (
     VisitWindow,
 )
 from gate.domain.people import HealthStatus, PersonKind
-from gate.domain.policy import RuleConfig
+from gate.domain.rules import RuleConfig
 from gate.domain.status import StatusPeriod, current_period
 
 OUTING_MEMORY = timedelta(days=14)

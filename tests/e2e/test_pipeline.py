@@ -23,8 +23,8 @@ from gate.domain.model import (
     Outcome,
 )
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Sex
-from gate.domain.policy import RuleMode
 from gate.domain.ports import BarrierAction
+from gate.domain.rules import RuleMode
 from registry.database import Database
 from registry.models import Exemption, Passage
 from registry.passages import SqlPassageLog, verify_chain

@@ -51,7 +51,7 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path) -> None:
 
 
 def test_the_migration_seeds_exactly_the_default_rule_set(database: Database) -> None:
-    from gate.domain.policy import DEFAULT_RULES
+    from gate.domain.rules import DEFAULT_RULES
     from registry.stores import all_rules
 
     with database.session() as session:

@@ -13,7 +13,7 @@ from gate.app.forms import parse_day, parse_local_time
 from gate.app.rules import ChangeRule, change_rule, list_rules
 from gate.app.visitors import RegisterVisitor, register_visitor
 from gate.domain.documents import DocumentType
-from gate.domain.policy import RuleConfig, RuleMode
+from gate.domain.rules import RuleConfig, RuleMode
 from gate.domain.status import LOCAL_TZ
 from gate.runtime.cli.context import actor, cli_context
 

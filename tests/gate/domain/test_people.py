@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gate.domain.people import FEVER_FROM, mask_name, normalize_phone
-from gate.domain.policy import DEFAULT_RULES, RuleKind
+from gate.domain.rules import DEFAULT_RULES, RuleKind
 
 
 @pytest.mark.parametrize(

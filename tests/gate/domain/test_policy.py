@@ -17,7 +17,8 @@ from gate.domain.model import (
     Reason,
 )
 from gate.domain.people import HealthStatus
-from gate.domain.policy import DEFAULT_RULES, RuleConfig, RuleKind, RuleMode, decide
+from gate.domain.policy import decide
+from gate.domain.rules import DEFAULT_RULES, RuleConfig, RuleKind, RuleMode
 from tests.gate.domain.test_policy_builders import (
     HOUR,
     NOW,

@@ -25,7 +25,7 @@ from gate.domain.model import (
     VisitWindow,
 )
 from gate.domain.people import HealthStatus, PersonKind
-from gate.domain.policy import RuleConfig, RuleKind, RuleMode
+from gate.domain.rules import RuleConfig, RuleKind, RuleMode
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SINCE = datetime(2020, 1, 1, tzinfo=SHANGHAI)

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gate.domain.model import AlertLevel, Direction, Outcome, Reason
-from gate.domain.policy import RuleConfig, RuleKind, decide
+from gate.domain.policy import decide
+from gate.domain.rules import RuleConfig, RuleKind
 from tests.gate.domain.test_policy_builders import at, passage, resident, rule
 
 NIGHT_OUT = [rule(RuleKind.CURFEW, direction="out", start="23:00", end="05:00")]

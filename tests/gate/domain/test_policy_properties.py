@@ -26,7 +26,8 @@ from gate.domain.model import (
     VisitWindow,
 )
 from gate.domain.people import HealthStatus, PersonKind
-from gate.domain.policy import EVALUATORS, RuleConfig, RuleKind, RuleMode, decide
+from gate.domain.policy import EVALUATORS, decide
+from gate.domain.rules import RuleConfig, RuleKind, RuleMode
 from tests.gate.domain.test_policy_builders import HOUR, NOW, SHANGHAI, SINCE, card, outsider
 
 FAR_FUTURE = datetime(2030, 1, 1, tzinfo=SHANGHAI)

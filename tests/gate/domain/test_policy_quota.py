@@ -8,7 +8,8 @@ import pytest
 
 from gate.domain.model import AlertLevel, Direction, Identity, IdentityKind, Outcome, Outing, Reason
 from gate.domain.people import PersonKind
-from gate.domain.policy import RuleKind, decide
+from gate.domain.policy import decide
+from gate.domain.rules import RuleKind
 from tests.gate.domain.test_policy_builders import (
     HOUR,
     NOW,

@@ -16,7 +16,8 @@ from gate.domain.model import (
     Reason,
 )
 from gate.domain.people import HealthStatus, PersonKind
-from gate.domain.policy import RuleKind, decide
+from gate.domain.policy import decide
+from gate.domain.rules import RuleKind
 from tests.gate.domain.test_policy_builders import (
     HOUR,
     TICK,
