@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from gate.domain.documents import DocumentType, gb11643_check_character, validate
+from gate.domain.documents import DocumentType
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, StaffRole
 from registry.demo_facts import (
     BUILDINGS,
@@ -51,6 +51,7 @@ from registry.demo_facts import (
     Card,
     CardValue,
 )
+from registry.demo_numbers import DocumentNumbers, add_years, age_of, resident_card_years
 from registry.records import PersonRecord, StatusEntry
 
 
@@ -132,7 +133,7 @@ class _Generator:
         self.fake, self.fake_en = Faker("zh_CN"), Faker("en_US")
         self.fake.seed_instance(seed)
         self.fake_en.seed_instance(seed)
-        self.used: set[str] = set()
+        self.numbers = DocumentNumbers(self.rng)
 
     def build(self) -> DemoCompound:
         rng = self.rng
@@ -172,7 +173,7 @@ class _Generator:
         name = self.fake.name_male() if sex is Sex.MALE else self.fake.name_female()
         phone = self.fake.phone_number() if age >= 14 else None
         region = HOME_REGION if self.rng.random() < 0.8 else self.rng.choice(sorted(REGIONS))
-        number = self._gb11643(DocumentType.RESIDENT_ID, region, birth, sex)
+        number = self.numbers.gb11643(DocumentType.RESIDENT_ID, region, birth, sex)
         return _Draft(
             name, sex, birth, DocumentType.RESIDENT_ID, number, phone, relation, kind, home
         )
@@ -211,7 +212,7 @@ class _Generator:
 
     def _make_foreign(self, candidates: list[_Draft]) -> dict[str, list[_Draft]]:
         """Give a few adult family members foreign or HMT documents instead of resident IDs."""
-        adults = [d for d in candidates if d.kind is PersonKind.RESIDENT and _age(d.birth) >= 20]
+        adults = [d for d in candidates if d.kind is PersonKind.RESIDENT and age_of(d.birth) >= 20]
         chosen = self.rng.sample(adults, FOREIGN_2017 + FOREIGN_2023 + HMT_HOLDERS)
         groups = {
             "foreign_2017": chosen[:FOREIGN_2017],
@@ -221,7 +222,7 @@ class _Generator:
         for n, draft in enumerate(groups["hk_mo_tw"]):
             region, _prefix = HMT_PERMITS[n % len(HMT_PERMITS)]
             draft.doc_type = DocumentType.HMT_RESIDENCE_PERMIT
-            draft.number = self._gb11643(draft.doc_type, region, draft.birth, draft.sex)
+            draft.number = self.numbers.gb11643(draft.doc_type, region, draft.birth, draft.sex)
         for card_type in ("foreign_2017", "foreign_2023"):
             for draft in groups[card_type]:
                 letters, digits = self.rng.choice(NATIONS)
@@ -231,11 +232,13 @@ class _Generator:
                 draft.nationality = letters
                 if card_type == "foreign_2017":
                     draft.doc_type = DocumentType.FOREIGN_PERMANENT_2017
-                    draft.number = self._foreign_2017(letters, draft.birth, draft.sex)
+                    draft.number = self.numbers.foreign_2017(letters, draft.birth, draft.sex)
                 else:
                     draft.doc_type = DocumentType.FOREIGN_PERMANENT_2023
                     prefix = f"915{digits}"  # 9, province 15 (Inner Mongolia), nationality
-                    draft.number = self._gb11643(draft.doc_type, prefix, draft.birth, draft.sex)
+                    draft.number = self.numbers.gb11643(
+                        draft.doc_type, prefix, draft.birth, draft.sex
+                    )
         return groups
 
     def _building_heads(
@@ -249,7 +252,7 @@ class _Generator:
         skip = {id(d) for group in exclude.values() for d in group}
         by_building: dict[str, list[_Draft]] = {label: [] for label, _units in buildings}
         for draft in (d for h in households for d in h):
-            adult = 25 <= _age(draft.birth) <= 65
+            adult = 25 <= age_of(draft.birth) <= 65
             if draft.kind is PersonKind.RESIDENT and adult and id(draft) not in skip and draft.home:
                 by_building[draft.home[0]].append(draft)
         return [
@@ -279,33 +282,6 @@ class _Generator:
                 quarantined.append(draft)
         return quarantined
 
-    # --- numbers ----------------------------------------------------------------------
-
-    def _sequence(self, sex: Sex) -> str:
-        parity = self.rng.randrange(1, 10, 2) if sex is Sex.MALE else self.rng.randrange(0, 10, 2)
-        return f"{self.rng.randrange(100):02d}{parity}"
-
-    def _gb11643(self, doc_type: DocumentType, prefix: str, birth: date, sex: Sex) -> str:
-        while True:
-            first17 = f"{prefix}{birth:%Y%m%d}{self._sequence(sex)}"
-            if self._fresh(doc_type, first17 + gb11643_check_character(first17)):
-                return first17 + gb11643_check_character(first17)
-
-    def _foreign_2017(self, letters: str, birth: date, sex: Sex) -> str:
-        while True:
-            # letters + authority 1501 (Hohhot) + YYMMDD + sequence digit + check digit
-            number = f"{letters}1501{birth:%y%m%d}{self.rng.randrange(10)}{self.rng.randrange(10)}"
-            if self._fresh(DocumentType.FOREIGN_PERMANENT_2017, number):
-                return number
-
-    def _fresh(self, doc_type: DocumentType, number: str) -> bool:
-        """Reserve ``number`` if unused; it must validate (a bug here is not the user's)."""
-        if number in self.used:
-            return False
-        validate(doc_type, number, today=REFERENCE_DATE)
-        self.used.add(number)
-        return True
-
     # --- cards ------------------------------------------------------------------------
 
     def _cards(
@@ -322,11 +298,11 @@ class _Generator:
             d
             for h in households
             for d in h
-            if d.doc_type is DocumentType.RESIDENT_ID and _age(d.birth, self.today) >= 20
+            if d.doc_type is DocumentType.RESIDENT_ID and age_of(d.birth, self.today) >= 20
         ]
         taken = {id(d) for d in quarantined} | {id(d.person) for d in heads}
         expired = rng.sample(
-            [d for d in adults if id(d) not in taken and 47 <= _age(d.birth, self.today) <= 64], 3
+            [d for d in adults if id(d) not in taken and 47 <= age_of(d.birth, self.today) <= 64], 3
         )
         taken |= {id(d) for d in expired}
         valid = [*rng.sample([d for d in adults if id(d) not in taken], 5), heads[0].person]
@@ -369,11 +345,11 @@ class _Generator:
         valid_to: date | None
         if expired:  # a 20-year card, issued between the ages of 26 and 45
             valid_to = self.today - timedelta(days=self.rng.randint(10, 300))
-            valid_from = _add_years(valid_to, -20)
+            valid_from = add_years(valid_to, -20)
         else:
             valid_from = self._issued()
-            years = _resident_card_years(_age(draft.birth, valid_from))
-            valid_to = _add_years(valid_from, years) if years else None
+            years = resident_card_years(age_of(draft.birth, valid_from))
+            valid_to = add_years(valid_from, years) if years else None
         ethnicity = self.rng.choices(ETHNICITIES, ETHNICITY_WEIGHTS)[0]
         return self._card(
             draft, "resident", expected, ethnicity=ethnicity, address=address,
@@ -385,11 +361,11 @@ class _Generator:
         issued = self._issued()
         # The 2023 card replaced the 2017 one on 1 December 2023; keep to that where the
         # demo date allows it.
-        if card_type == "foreign_2017" and self.today < _add_years(CARD_2023_SINCE, 10):
+        if card_type == "foreign_2017" and self.today < add_years(CARD_2023_SINCE, 10):
             issued = min(issued, CARD_2023_SINCE - timedelta(days=1))
         elif card_type == "foreign_2023" and self.today > CARD_2023_SINCE:
             issued = max(issued, CARD_2023_SINCE)
-        years = 10 if _age(draft.birth, issued) >= 18 else 5
+        years = 10 if age_of(draft.birth, issued) >= 18 else 5
         fields: dict[str, CardValue] = {"valid_from": issued.isoformat()}
         if card_type == "hk_mo_tw":
             prefix = dict(HMT_PERMITS)[draft.number[:6]]
@@ -407,31 +383,14 @@ class _Generator:
             assert draft.nationality is not None
             # A card that replaced a 2017 one names it; the demo shows one of each.
             previous = (
-                self._foreign_2017(draft.nationality, draft.birth, draft.sex) if renewed else None
+                self.numbers.foreign_2017(draft.nationality, draft.birth, draft.sex)
+                if renewed
+                else None
             )
             fields.update(renewal_count=int(renewed), previous_number=previous)
-        fields["valid_to"] = _add_years(issued, years).isoformat()
+        fields["valid_to"] = add_years(issued, years).isoformat()
         return self._card(draft, card_type, "foreigner", **fields)
 
     def _home_address(self, home: tuple[str, str, str]) -> str:
         building, unit, room = home
         return f"{REGIONS[HOME_REGION][0]}{self.compound_name}{building}号楼{unit}单元{room}号"
-
-
-def _age(birth: date, on: date = REFERENCE_DATE) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def _resident_card_years(age: int) -> int | None:
-    """Validity of a resident ID issued at ``age`` (Resident ID Card Law, art. 5); None: 长期."""
-    for limit, years in ((16, 5), (26, 10), (46, 20)):
-        if age < limit:
-            return years
-    return None
