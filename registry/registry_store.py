@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.exporter import export_file
 from registry.importer import import_file
-from registry.service import registry_stats
+from registry.service import add_building, get_or_create_compound, registry_stats
 
 
 class SqlRegistryStore:
@@ -31,6 +32,14 @@ class SqlRegistryStore:
     def schema(self) -> SchemaState:
         """The database and its schema revision."""
         return SchemaState(self._database.dialect, self._database.current_revision())
+
+    def add_building(
+        self, *, compound: CompoundName, label: str, units: Sequence[str]
+    ) -> tuple[str, int]:
+        """Add a building and its missing units to the compound."""
+        row = get_or_create_compound(self._session, code=compound.code, name=compound.name)
+        building = add_building(self._session, compound=row, label=label, units=list(units))
+        return building.key, len(building.units)
 
     def import_file(self, path: Path, *, compound: CompoundName, max_rows: int) -> ImportReport:
         """Check every row, then apply them all, or raise ``ImportRejected``."""

@@ -115,9 +115,14 @@ class RegistryStore(Protocol):
     def import_file(self, path: Path, *, compound: CompoundName, max_rows: int) -> ImportReport:
         """Check every row of a readable CSV/XLSX, then apply them all or raise.
 
-        ``ImportRejected`` lists every problem by row. The registry's writer bumps the
-        revision itself when anything changed.
+        ``ImportRejected`` lists every problem by row; the use case tells running gates.
         """
+        ...
+
+    def add_building(
+        self, *, compound: CompoundName, label: str, units: Sequence[str]
+    ) -> tuple[str, int]:
+        """Add a building and those of its units that are missing; its key and unit count."""
         ...
 
     def export_file(self, path: Path, *, reveal: bool) -> int:

@@ -89,6 +89,38 @@ def _check_file(path: Path, limits: ImportLimits) -> None:
 
 
 @dataclass(frozen=True)
+class AddBuilding:
+    """Add building ``label`` with units 1..``units`` (those it has already are kept)."""
+
+    compound: CompoundName
+    label: str
+    units: int = 1
+
+
+MAX_UNITS = 99
+
+
+def add_building(
+    command: AddBuilding, *, actor: Actor, units: UnitOfWorkFactory
+) -> tuple[str, int]:
+    """Add the building to the compound's layout; its key and unit count. Audited."""
+    label = command.label.strip()
+    if not label:
+        raise ActionRefused("required", field="building")
+    if not 1 <= command.units <= MAX_UNITS:
+        raise ActionRefused("unit_count", limit=MAX_UNITS)
+    with units(actor) as uow:
+        key, unit_count = uow.registry.add_building(
+            compound=command.compound,
+            label=label,
+            units=[str(number) for number in range(1, command.units + 1)],
+        )
+        uow.audit("building.add", f"building:{key}", {"units": unit_count})
+        uow.commit()
+    return key, unit_count
+
+
+@dataclass(frozen=True)
 class ExportRegistry:
     """Write the registry to ``path`` (.xlsx or .csv); ``reveal``: full numbers and phones."""
 

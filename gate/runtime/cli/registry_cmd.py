@@ -10,8 +10,10 @@ from typing import Annotated
 import typer
 
 from gate.app.registry_io import (
+    AddBuilding,
     ExportRegistry,
     ImportRegistry,
+    add_building,
     export_registry,
     import_registry,
     registry_stats,
@@ -22,8 +24,6 @@ from gate.domain.errors import ImportRejected
 from gate.domain.places import building_label
 from gate.runtime.cli.context import actor, cli_context
 from registry.exporter import write_template
-from registry.models import Building
-from registry.service import add_building, get_or_create_compound
 
 app = typer.Typer(help="The resident registry.", no_args_is_help=True)
 
@@ -56,22 +56,15 @@ def add_building_command(
 ) -> None:
     """Add a building and its units to the compound (existing ones are kept)."""
     context = cli_context(ctx)
+    compound = CompoundName(context.settings.compound.code, context.settings.compound.name)
     services = context.services()
-    compound_settings = context.settings.compound
     try:
-        with services.database.session() as session:
-            compound = get_or_create_compound(
-                session, code=compound_settings.code, name=compound_settings.name
-            )
-            added: Building = add_building(
-                session,
-                compound=compound,
-                label=building,
-                units=[str(number) for number in range(1, units + 1)],
-            )
-            typer.echo(f"{building_label(added.key)}: {len(added.units)} unit(s)")
+        key, unit_count = add_building(
+            AddBuilding(compound, building, units), actor=actor(), units=services.units
+        )
     finally:
         services.close()
+    typer.echo(f"{building_label(key)}: {unit_count} unit(s)")
 
 
 @app.command("template")

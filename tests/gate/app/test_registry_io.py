@@ -13,8 +13,10 @@ from sqlalchemy import select
 
 from gate.app.actor import Actor
 from gate.app.registry_io import (
+    AddBuilding,
     ExportRegistry,
     ImportRegistry,
+    add_building,
     export_registry,
     import_registry,
     registry_schema,
@@ -33,7 +35,8 @@ from gate.app.reports import (
 from gate.domain.errors import ActionRefused, ImportRejected
 from gate.runtime.bootstrap import Services
 from registry.models import AuditEvent, RegistryRevision
-from registry.service import add_building, get_or_create_compound
+from registry.service import add_building as add_building_row
+from registry.service import get_or_create_compound
 from tests.registry.builders import NOW, person_row, write_xlsx
 
 OFFICE = Actor("office", "test", NOW)
@@ -51,7 +54,7 @@ def registry(services: Services) -> Services:
     """A compound with building 1 (one unit) and nobody in it."""
     with services.database.session() as session:
         compound = get_or_create_compound(session, code="ruyi", name="如意小区")
-        add_building(session, compound=compound, label="1号楼", units=["1"])
+        add_building_row(session, compound=compound, label="1号楼", units=["1"])
     return services
 
 
@@ -167,3 +170,23 @@ def test_an_audit_export_is_audited_before_the_events_are_read(services: Service
             units=services.units,
         )
     assert actions(services) == ["audit.export"]
+
+
+def test_a_building_is_added_once_and_audited_each_time(services: Services) -> None:
+    key, unit_count = add_building(
+        AddBuilding(COMPOUND, "3号楼", units=4), actor=OFFICE, units=services.units
+    )
+    assert (key, unit_count) == ("3", 4)
+    again = add_building(AddBuilding(COMPOUND, "3", units=5), actor=OFFICE, units=services.units)
+    assert again == ("3", 5)  # the existing four are kept, the fifth is added
+    stats = registry_stats(actor=OFFICE, units=services.units)
+    assert (stats.buildings, stats.units) == (1, 5)
+    assert actions(services) == ["building.add", "building.add"]
+    for bad, code in (
+        (AddBuilding(COMPOUND, "  "), "required"),
+        (AddBuilding(COMPOUND, "4", 0), "unit_count"),
+    ):
+        with pytest.raises(ActionRefused) as refused:
+            add_building(bad, actor=OFFICE, units=services.units)
+        assert refused.value.code == code
+    assert actions(services) == ["building.add", "building.add"]
