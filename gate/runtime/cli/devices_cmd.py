@@ -91,15 +91,16 @@ def emulate_id_reader(
 
     path = cards or cli_context(ctx).settings.data_dir / "demo" / "cards.json"
     emulator = Ga467Emulator.from_file(path, present_for=interval / 2, away_for=interval / 2)
-    emulator.start()
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        typer.echo(emulator.path)
+        emulator.start()
+        # The banner first: whoever reads the path may interrupt at once.
         typer.secho(
             f"GA 467 emulator: {len(emulator.cards)} cards from {path}, one every {interval} s; "
             "Ctrl-C stops",
             err=True,
         )
+        typer.echo(emulator.path)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
