@@ -122,9 +122,10 @@ class KeyRing:
         """What ``verify_pass`` checks signatures against."""
         return TrustedKeys(self.public_keys(), memo_size=memo_size)
 
-    def step_secrets(self) -> StepSecrets:
+    def step_secrets(self, *, memo_size: int = 4096) -> StepSecrets:
         """What ``verify_pass`` looks rotating passes' secrets up in."""
-        return StepSecrets({key.key_id: key.step_master for key in self.keys})
+        masters = {key.key_id: key.step_master for key in self.keys}
+        return StepSecrets(masters, memo_size=memo_size)
 
     def __repr__(self) -> str:
         return f"KeyRing({self.folder!s}, {', '.join(map(repr, self.keys))})"
