@@ -18,7 +18,7 @@ from collections.abc import Callable
 from gate.domain.errors import DriverNotAvailable
 from recognition.qr.base import DecodedCode, LocatingDecoder, QrDecoder, Scan, as_gray
 from recognition.qr.combined import FallbackDecoder
-from recognition.qr.images import ImageUnreadable, read_image
+from recognition.qr.images import ImageUnreadable, quiet_opencv_warnings, read_image
 from recognition.qr.zbar import ZbarDecoder
 from recognition.qr.zxing import ZxingDecoder
 
@@ -54,5 +54,6 @@ __all__ = [
     "ZxingDecoder",
     "as_gray",
     "build_decoder",
+    "quiet_opencv_warnings",
     "read_image",
 ]

@@ -50,3 +50,8 @@ def read_image(path: Path) -> npt.NDArray[np.uint8]:
         alpha = image[:, :, 3:4].astype(np.float32) / 255
         image = (image[:, :, :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
     return np.ascontiguousarray(image)
+
+
+def quiet_opencv_warnings() -> None:
+    """Keep OpenCV's warnings about damaged files off stderr (the caller reports them)."""
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)

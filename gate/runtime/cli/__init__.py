@@ -20,6 +20,7 @@ from gate.runtime.cli import (
     devices_cmd,
     id_cmd,
     passage_cmd,
+    qr_cmd,
     registry_cmd,
     rules_cmd,
     serve_cmd,
@@ -45,6 +46,7 @@ app.add_typer(rules_cmd.rules_app, name="rules")
 app.add_typer(rules_cmd.exemption_app, name="exemption")
 app.add_typer(rules_cmd.visitor_app, name="visitor")
 app.add_typer(user_cmd.app, name="user")
+app.add_typer(qr_cmd.app, name="qr")
 app.command("passage")(passage_cmd.passage)
 app.command("presence")(passage_cmd.presence)
 app.command("serve")(serve_cmd.serve)
