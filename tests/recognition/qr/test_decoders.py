@@ -13,7 +13,7 @@ import pytest
 
 from gate.domain.errors import DriverNotAvailable
 from recognition.qr import DECODERS, QrDecoder, build_decoder
-from tests.recognition.qr.conftest import Photo, in_720p_frame
+from tests.recognition.qr.frames import Photo, in_720p_frame
 from tests.recognition.qr.phone_screens import PhoneScreen, render
 
 # name -> (as-is, in a 720p frame): measured 166/166, 147/139, 168/167 of 179.
