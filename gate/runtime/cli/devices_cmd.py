@@ -101,7 +101,12 @@ def emulate_id_reader(
             err=True,
         )
         typer.echo(emulator.path)
-        threading.Event().wait()
+        # Wait in short steps: a Ctrl-C the kernel hands to the emulator's thread only
+        # reaches Python's handler when the main thread next runs, which a lock wait without
+        # a timeout would never do (the command then hung on Ctrl-C now and then).
+        forever = threading.Event()
+        while not forever.wait(0.25):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
