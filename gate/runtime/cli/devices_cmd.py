@@ -92,6 +92,9 @@ def emulate_id_reader(
     path = cards or cli_context(ctx).settings.data_dir / "demo" / "cards.json"
     emulator = Ga467Emulator.from_file(path, present_for=interval / 2, away_for=interval / 2)
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C stops it even when started from a shell that ignores SIGINT for what it runs
+    # in the background (nohup ... &): Python then inherits "ignore" and installs nothing.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         emulator.start()
         # The banner first: whoever reads the path may interrupt at once.
@@ -111,6 +114,7 @@ def emulate_id_reader(
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         emulator.stop()
 
 
