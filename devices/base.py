@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -162,16 +163,16 @@ class DeviceDriver:
             self._lost(self._message(exc))
 
 
-class ReadingDriver(DeviceDriver, Generic[T]):
+class ReadingDriver(DeviceDriver, Generic[T], ABC):
     """A driver read with a deadline: the loop is here, one read is the driver's."""
 
+    @abstractmethod
     def _read_internal(self, timeout: float) -> T | None:
         """Read once, for at most ``timeout`` seconds: what came, or None.
 
         Called only while connected and not closed, with the I/O lock held; raises
         ``DeviceIOError`` (mapped from the library's errors) when the read failed.
         """
-        raise NotImplementedError
 
     def _read(self, timeout: float) -> T | None:
         """The next reading, or None once ``timeout`` seconds passed without one.

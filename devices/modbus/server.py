@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -153,20 +154,20 @@ class ModbusRequest:
     values: list[int] | list[bool] | None
 
 
-class ModbusDeviceEmulator:
+class ModbusDeviceEmulator(ABC):
     """A Modbus device behind its own ``ModbusEmulatorServer`` (``server``)."""
 
     def __init__(self, *, unit_id: int, transport: Transport, port: int, name: str) -> None:
         self.unit_id = unit_id
         self.server = ModbusEmulatorServer(self._device, transport=transport, port=port, name=name)
 
+    @abstractmethod
     def _blocks(self) -> SimBlocks:
         """The device's coils, discrete inputs, holding and input registers."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _answer(self, request: ModbusRequest) -> None:
         """Look at (and change) what a request reads or writes."""
-        raise NotImplementedError
 
     def _device(self) -> SimDevice:
         return SimDevice(self.unit_id, simdata=self._blocks(), action=self._action)
