@@ -46,16 +46,6 @@ def written(services: Services) -> dict[str, int]:
     return counts
 
 
-def audit_rows(services: Services, action: str) -> list[AuditEvent]:
-    """The audit rows of one action, oldest first."""
-    with services.database.session() as session:
-        return list(
-            session.scalars(
-                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-            )
-        )
-
-
 def changes(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     """What grew between two ``written`` counts (and by how much)."""
     return {name: after[name] - before[name] for name in after if after[name] != before[name]}

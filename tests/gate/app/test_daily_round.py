@@ -25,8 +25,8 @@ from gate.domain.errors import ActionRefused, NotFound, OutOfScope
 from gate.domain.status import local_date
 from gate.runtime.bootstrap import Services
 from registry.models import Exemption, HealthCheck, HouseholdNeed
-from tests.api.test_office_support import Compound, person
-from tests.gate.app.office_support import audit_rows, changes, head, office, written
+from tests.api.test_office_support import Compound, audits, person
+from tests.gate.app.office_support import changes, head, office, written
 
 
 def checks(services: Services) -> list[HealthCheck]:
@@ -67,7 +67,7 @@ def test_a_temperature_is_kept_once_a_day_and_replaced_when_taken_again(
     (check,) = checks(services)
     assert (check.temperature, check.note, check.day) == (37.5, "咳嗽", local_date(at))
     assert check.recorded_by == "head"
-    recorded = audit_rows(services, "health_check.record")
+    recorded = audits(services, "health_check.record")
     assert [row.target for row in recorded] == [f"person:{compound.zhang}"] * 2
     assert [(row.detail["replaced"], row.detail["fever"]) for row in recorded] == [
         (False, False),
@@ -152,10 +152,10 @@ def test_a_hospital_need_with_an_escort_issues_a_one_time_exit_pass_in_one_go(
         assert (exemption.rule_ids, exemption.single_use) == (["quarantine"], True)
         assert exemption.reason == ESCORT_REASON
         assert exemption.expires_at == at + timedelta(hours=ESCORT_HOURS)
-    (need_row,) = audit_rows(services, "need.record")
+    (need_row,) = audits(services, "need.record")
     assert need_row.target == f"household:{compound.home_202}"
     assert need_row.detail == {"need": need.id, "kind": "hospital", "escort": True}
-    (pass_row,) = audit_rows(services, "exemption.add")
+    (pass_row,) = audits(services, "exemption.add")
     assert pass_row.target == f"person:{compound.zhang}"
     assert pass_row.detail["single_use"] is True
     # The pass is an exemption like any other: the exemptions page lists it.
@@ -183,7 +183,7 @@ def test_a_need_without_an_escort_issues_no_pass_and_can_be_resolved_once(
     assert household == compound.home_202
     (need,) = needs(services)
     assert (need.status, need.resolved_by, need.resolved_at) == ("resolved", "head", at)
-    (resolved,) = audit_rows(services, "need.resolve")
+    (resolved,) = audits(services, "need.resolve")
     assert resolved.target == f"household:{compound.home_202}"
     assert resolved.detail == {"need": need.id, "kind": "food"}
     after = written(services)

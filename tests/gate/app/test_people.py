@@ -30,9 +30,10 @@ from tests.api.test_office_support import (
     OTHER_BUILDING,
     RESIDENT_A,
     Compound,
+    audits,
     person,
 )
-from tests.gate.app.office_support import audit_rows, changes, head, office, written
+from tests.gate.app.office_support import changes, head, office, written
 
 FORM = PersonForm(
     name="孙 悟空",
@@ -63,7 +64,7 @@ def test_adding_a_person_writes_them_once_with_one_audit_row_and_one_bump(
     assert row.phone_last4 == "5678"
     assert row.household is not None
     assert row.household.ref == compound.home_101
-    (audited,) = audit_rows(services, "person.add")
+    (audited,) = audits(services, "person.add")
     assert (audited.actor, audited.target) == ("head", f"person:{ref}")
     assert audited.detail == {"household": compound.home_101, "returned": False}
 
@@ -126,7 +127,7 @@ def test_one_who_moved_out_comes_back_as_themselves_keeping_their_phone(
     assert row.phone_last4 == "1234"
     assert row.household is not None
     assert row.household.room == "502"
-    assert audit_rows(services, "person.add")[0].detail["returned"] is True
+    assert audits(services, "person.add")[0].detail["returned"] is True
 
 
 def editing(ref: str, **changed: Any) -> UpdatePerson:
@@ -147,7 +148,7 @@ def test_an_edit_says_what_changed_audits_it_once_and_bumps_once(compound: Compo
     )
     assert changed == ["household_id", "name", "phone"]
     assert changes(before, written(services)) == {"AuditEvent": 1, "revision": 1}
-    (audited,) = audit_rows(services, "person.update")
+    (audited,) = audits(services, "person.update")
     assert audited.detail == {"changed": changed}
     row = person(services, compound.li)
     assert (row.name, row.phone_last4) == ("李 梅梅", "5678")
@@ -205,7 +206,7 @@ def test_moving_out_keeps_the_row_and_happens_once(compound: Compound) -> None:
     move_out(MoveOut(compound.wang), actor=head(at), units=services.units)
     assert changes(before, written(services)) == {"AuditEvent": 1, "revision": 1}
     assert person(services, compound.wang).moved_out_at == at
-    assert audit_rows(services, "person.move_out")[0].detail == {"household": compound.home_101}
+    assert audits(services, "person.move_out")[0].detail == {"household": compound.home_101}
     after = written(services)
     with pytest.raises(ActionRefused, match="moved out"):
         move_out(MoveOut(compound.wang), actor=head(), units=services.units)
@@ -241,7 +242,7 @@ def test_a_status_runs_whole_local_days_and_is_audited_once(compound: Compound) 
     assert record.starts_at == start_of_local_day(command.first_day)
     assert record.ends_at == end_of_local_day(command.last_day)
     assert (record.recorded_by, record.note) == ("head", "密接")
-    assert audit_rows(services, "status.start")[0].detail == {
+    assert audits(services, "status.start")[0].detail == {
         "record": record_id,
         "status": "home_quarantine",
         "from": command.first_day.isoformat(),
@@ -299,7 +300,7 @@ def test_ending_a_status_early_is_audited_once_and_only_while_it_runs(
     assert ref == compound.zhang
     assert changes(before, written(services)) == {"AuditEvent": 1, "revision": 1}
     assert person(services, compound.zhang).statuses[0].ends_at == at
-    assert audit_rows(services, "status.end")[0].detail == {
+    assert audits(services, "status.end")[0].detail == {
         "record": record.id,
         "status": "home_quarantine",
         "planned_end": record.ends_at.isoformat() if record.ends_at else None,
