@@ -1,10 +1,13 @@
-"""A small compound and a gate built on it, on each database engine."""
+"""A small compound and a gate built on it, on each database engine; a headless browser."""
 
 from __future__ import annotations
 
+import concurrent.futures.thread
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -17,9 +20,11 @@ from gate.domain.people import HealthStatus, LegalBasis, Sex
 from gate.runtime.bootstrap import Gate, Services, build_gate
 from registry.records import PersonRecord, StatusEntry
 from registry.service import RegistryWriter, add_building, get_or_create_compound
+from tests.conftest import THREAD_ALLOWANCES
 from tests.registry.builders import resident_number as number
 
 START = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's build; the browser tests skip without it
 
 
 RESIDENT_A = number("19800101", "003")  # 1号楼1单元101
@@ -115,3 +120,37 @@ def gate_under_test(services: Services) -> Iterator[GateUnderTest]:
     unsubscribe = gate.events.subscribe(record)
     yield under_test
     unsubscribe()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        # Playwright's event loop (in this thread) starts default-executor workers on first
+        # use and keeps them as long as the browser lives: they are its, not a test's.
+        THREAD_ALLOWANCES.append(_playwright_worker)
+        try:
+            yield launched
+        finally:
+            THREAD_ALLOWANCES.remove(_playwright_worker)
+            launched.close()
+
+
+def _playwright_worker(thread: threading.Thread) -> bool:
+    """An event loop's default-executor worker (the only kind Playwright leaves running)."""
+    target = getattr(thread, "_target", None)
+    return thread.name.startswith("asyncio_") and target is concurrent.futures.thread._worker

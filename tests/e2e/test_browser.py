@@ -6,7 +6,6 @@ guard would: watch the feed, hear an alert, decide with one key, register a visi
 
 from __future__ import annotations
 
-import concurrent.futures.thread
 import json
 import os
 import socket
@@ -33,12 +32,10 @@ from gate.runtime.bootstrap import Services, Station, build_station
 from registry.models import AuditEvent, Building, Household, Passage, Unit, Visitor
 from registry.records import PersonRecord
 from registry.service import RegistryWriter, add_building, get_or_create_compound
-from tests.conftest import THREAD_ALLOWANCES
-from tests.e2e.conftest import OUTSIDER, QUARANTINED, RESIDENT_A, populate
+from tests.e2e.conftest import CHROMIUM, OUTSIDER, QUARANTINED, RESIDENT_A, populate
 from tests.gate.app.staff_builders import add_staff
 from tests.registry.builders import resident_number as number
 
-CHROMIUM = Path("/usr/bin/chromium")
 # Screenshots go to $GATE_SCREENSHOTS (the README's come from there), else nowhere kept.
 SCREENSHOTS = Path(
     os.environ.get("GATE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "gate-screens"
@@ -47,40 +44,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """One headless Chromium for the session."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        # Playwright's event loop (in this thread) starts default-executor workers on first
-        # use and keeps them as long as the browser lives: they are its, not a test's.
-        THREAD_ALLOWANCES.append(_playwright_worker)
-        try:
-            yield launched
-        finally:
-            THREAD_ALLOWANCES.remove(_playwright_worker)
-            launched.close()
-
-
-def _playwright_worker(thread: threading.Thread) -> bool:
-    """An event loop's default-executor worker (the only kind Playwright leaves running)."""
-    target = getattr(thread, "_target", None)
-    return thread.name.startswith("asyncio_") and target is concurrent.futures.thread._worker
 
 
 @dataclass
