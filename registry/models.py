@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from gate.domain.documents import DocumentType
+from gate.domain.passes import PassKind
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, StaffRole
 from registry.types import UTCDateTime, enum_column
 
@@ -255,10 +256,11 @@ class Visitor(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(36), unique=True, default=_new_ref)
     name: Mapped[str] = mapped_column(String(100))
-    doc_type: Mapped[DocumentType] = mapped_column(enum_column(DocumentType))
-    number_hash: Mapped[str] = mapped_column(String(64), index=True)
-    number_cipher: Mapped[bytes] = mapped_column(LargeBinary)
-    number_last4: Mapped[str] = mapped_column(String(4))
+    # An invited visitor is known by name until they show a document: no number yet.
+    doc_type: Mapped[DocumentType | None] = mapped_column(enum_column(DocumentType))
+    number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    number_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    number_last4: Mapped[str | None] = mapped_column(String(4))
     host_household_id: Mapped[int | None] = mapped_column(
         ForeignKey("households.id", ondelete="SET NULL")
     )
@@ -390,3 +392,48 @@ class HouseholdNeed(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class IssuedPass(Base):
+    """A QR pass the compound signed: whose, which kind, its window, revoked or spent.
+
+    ``signed`` is the token's signed bytes (public: the QR shows them); a rotating pass's
+    step secret is never stored, the key ring derives it. ``used_at`` is set, in the
+    passage's own log transaction, when a one-time pass lets its passage through.
+    """
+
+    __tablename__ = "passes"
+
+    pass_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[PassKind] = mapped_column(enum_column(PassKind))
+    subject_ref: Mapped[str] = mapped_column(String(36), index=True)
+    household_ref: Mapped[str | None] = mapped_column(String(36))
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    rotating: Mapped[bool] = mapped_column(default=False)
+    key_id: Mapped[str] = mapped_column(String(4))
+    signed: Mapped[bytes] = mapped_column(LargeBinary)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    issued_by: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PassEnrollment(Base):
+    """A one-time link or code that puts a pass on a phone; only its hash is kept."""
+
+    __tablename__ = "pass_enrollments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    pass_id: Mapped[str] = mapped_column(
+        ForeignKey("passes.pass_id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

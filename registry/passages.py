@@ -19,7 +19,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import DBAPIError
 
-from gate.domain.errors import LogUnavailable, NotFound, StaleSnapshot
+from gate.domain.errors import LogUnavailable, NotFound, PassSpent, StaleSnapshot
 from gate.domain.hashchain import GENESIS, row_digest
 from gate.domain.model import (
     AlertLevel,
@@ -32,9 +32,10 @@ from gate.domain.model import (
     PassageRecord,
     Reason,
 )
+from gate.domain.passes import spent_passes
 from gate.domain.status import LOCAL_TZ
 from registry.database import Database
-from registry.models import Exemption, Passage, PassageChain, RegistryRevision
+from registry.models import Exemption, IssuedPass, Passage, PassageChain, RegistryRevision
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ _passages: Table = Passage.__table__  # type: ignore[assignment]
 _chain: Table = PassageChain.__table__  # type: ignore[assignment]
 _exemptions: Table = Exemption.__table__  # type: ignore[assignment]
 _revision: Table = RegistryRevision.__table__  # type: ignore[assignment]
+_issued_passes: Table = IssuedPass.__table__  # type: ignore[assignment]
 
 
 def _row_values(seq: int, entry: PassageEntry, prev_hash: str) -> dict[str, Any]:
@@ -196,6 +198,7 @@ class SqlPassageLog(SqlPassageReader):
         last_seq, last_hash, current_revision = connection.execute(_BUMP_HEAD).one()
         if registry_revision is not None and current_revision != registry_revision:
             raise StaleSnapshot(int(current_revision or 0))
+        self._spend_one_time_passes(connection, entry, last_seq)
         values = _row_values(last_seq, entry, last_hash)
         values["row_hash"] = row_digest(last_hash, hashed_content(values))
         connection.execute(_INSERT_ROW, values)
@@ -203,6 +206,26 @@ class SqlPassageLog(SqlPassageReader):
         if entry.decision.opens_barrier:
             self._consume_single_use_passes(connection, entry)
         return PassageRecord(seq=last_seq, entry=entry, row_hash=values["row_hash"])
+
+    def _spend_one_time_passes(self, connection: Connection, entry: PassageEntry, seq: int) -> None:
+        """A one-time QR pass (an invite) is spent by the passage it lets through.
+
+        Same transaction as the row, and only if nobody spent or revoked it first: two
+        lanes scanning one invite at the same moment let exactly one person in; the other
+        gets ``PassSpent`` (nothing written) and decides again.
+        """
+        for pass_id in spent_passes(entry.decision):
+            result = connection.execute(
+                update(_issued_passes)
+                .where(
+                    _issued_passes.c.pass_id == pass_id,
+                    _issued_passes.c.used_at.is_(None),
+                    _issued_passes.c.revoked_at.is_(None),
+                )
+                .values(used_at=entry.at.astimezone(UTC), used_seq=seq)
+            )
+            if result.rowcount != 1:
+                raise PassSpent(pass_id)
 
     def _consume_single_use_passes(self, connection: Connection, entry: PassageEntry) -> None:
         """A one-time pass (an escorted hospital visit) is spent by the passage it let through.

@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session, selectinload
 from gate.domain import places
 from gate.domain.model import Direction, Presence, VisitWindow
 from gate.domain.model import Exemption as ExemptionFacts
+from gate.domain.passes import PassFacts, PassState
 from gate.domain.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, VisitFacts
 from registry.database import Database
 from registry.models import (
     Document,
     Exemption,
     Household,
+    IssuedPass,
     Passage,
     Person,
     RegistryRevision,
@@ -97,6 +99,7 @@ def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
         if person_id in refs_by_id
     }
     visits: dict[str, list[VisitFacts]] = defaultdict(list)
+    visits_by_ref: dict[str, VisitFacts] = {}
     for visitor in session.scalars(
         select(Visitor)
         .where(Visitor.ends_at > now - VISIT_MEMORY)
@@ -106,18 +109,19 @@ def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
             .selectinload(Unit.building)
         )
     ):
-        visits[visitor.number_hash].append(
-            VisitFacts(
-                ref=visitor.ref,
-                name=visitor.name,
-                window=VisitWindow(
-                    visitor.starts_at,
-                    visitor.ends_at,
-                    visitor.host_household.ref if visitor.host_household else None,
-                ),
-                host=home_label(visitor.host_household),
-            )
+        visit = VisitFacts(
+            ref=visitor.ref,
+            name=visitor.name,
+            window=VisitWindow(
+                visitor.starts_at,
+                visitor.ends_at,
+                visitor.host_household.ref if visitor.host_household else None,
+            ),
+            host=home_label(visitor.host_household),
         )
+        if visitor.number_hash is not None:  # an invite's visitor shows their pass, not a card
+            visits[visitor.number_hash].append(visit)
+        visits_by_ref[visit.ref] = visit
     snapshot = RegistrySnapshot(
         revision=revision,
         persons=persons,
@@ -125,9 +129,34 @@ def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
         visits_by_document={key: tuple(value) for key, value in visits.items()},
         rules=tuple(all_rules(session)),
         presence=_presence(session),
+        passes=_passes_in_window(session, now),
+        visits_by_ref=visits_by_ref,
     )
     _replay_outings(session, snapshot, since=now - OUTING_MEMORY)
     return snapshot
+
+
+def _passes_in_window(session: Session, now: datetime) -> dict[str, PassFacts]:
+    """Issued passes whose window has not ended: the gate's allow list and revocation list."""
+    passes = {}
+    for row in session.execute(
+        select(
+            IssuedPass.pass_id,
+            IssuedPass.kind,
+            IssuedPass.subject_ref,
+            IssuedPass.revoked_at,
+            IssuedPass.used_at,
+        ).where(IssuedPass.not_after > now)
+    ):
+        state = (
+            PassState.REVOKED
+            if row.revoked_at is not None
+            else PassState.SPENT
+            if row.used_at is not None
+            else PassState.ACTIVE
+        )
+        passes[row.pass_id] = PassFacts(row.pass_id, row.kind, row.subject_ref, state)
+    return passes
 
 
 def _presence(session: Session) -> dict[str, Presence]:

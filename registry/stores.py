@@ -20,9 +20,10 @@ from gate.app.views import (
     HouseholdRef,
     PersonMatch,
     PersonRef,
+    VisitOnFile,
     VisitorRef,
 )
-from gate.domain.documents import DocumentType
+from gate.domain.documents import DocumentType, normalize
 from gate.domain.errors import NotFound, OutOfScope
 from gate.domain.model import ParamValue
 from gate.domain.places import building_key, room_key, unit_key
@@ -298,25 +299,29 @@ class SqlVisitorStore:
         self,
         *,
         name: str,
-        doc_type: DocumentType,
-        number: str,
+        doc_type: DocumentType | None,
+        number: str | None,
         host: HouseholdRef | None,
         reason: str,
         starts_at: datetime,
         ends_at: datetime,
     ) -> VisitorRef:
-        """Record a visit."""
+        """Record a visit (an invite's visitor has no document yet)."""
         host_row = (
             self._session.scalar(select(Household).where(Household.ref == host.ref))
             if host
             else None
         )
+        number_hash = number_cipher = last4 = None
+        if doc_type is not None and number is not None:
+            number_hash = self._cipher.lookup_hash(doc_type.value, number)
+            number_cipher, last4 = self._cipher.encrypt("document", number), number[-4:]
         visitor = Visitor(
             name=name,
-            doc_type=doc_type,
-            number_hash=self._cipher.lookup_hash(doc_type.value, number),
-            number_cipher=self._cipher.encrypt("document", number),
-            number_last4=number[-4:],
+            doc_type=doc_type if number_hash else None,
+            number_hash=number_hash,
+            number_cipher=number_cipher,
+            number_last4=last4,
             host_household=host_row,
             reason=reason,
             starts_at=starts_at,
@@ -327,3 +332,31 @@ class SqlVisitorStore:
         self._session.add(visitor)
         self._session.flush()
         return VisitorRef(ref=visitor.ref, name=visitor.name, ends_at=visitor.ends_at)
+
+    def find(self, ref_or_number: str) -> VisitOnFile | None:
+        """A visit by ref, or the latest visit of the holder of a document number."""
+        query = select(Visitor).options(
+            selectinload(Visitor.host_household)
+            .selectinload(Household.unit)
+            .selectinload(Unit.building)
+        )
+        visitor = self._session.scalar(query.where(Visitor.ref == ref_or_number.lower()))
+        if visitor is None:
+            hashes = [
+                self._cipher.lookup_hash(doc_type.value, normalize(ref_or_number))
+                for doc_type in DocumentType
+            ]
+            visitor = self._session.scalar(
+                query.where(Visitor.number_hash.in_(hashes)).order_by(Visitor.ends_at.desc())
+            )
+        if visitor is None:
+            return None
+        host = visitor.host_household
+        return VisitOnFile(
+            ref=visitor.ref,
+            name=visitor.name,
+            starts_at=visitor.starts_at,
+            ends_at=visitor.ends_at,
+            host_ref=host.ref if host else None,
+            host_label=household_ref(host).label if host else None,
+        )

@@ -17,6 +17,7 @@ from gate.domain.errors import RegistryUnavailable
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.office_views import SqlOfficeViewStore
+from registry.pass_store import SqlPassStore
 from registry.people_store import SqlPersonRecordStore, SqlStatusStore
 from registry.registry_store import SqlRegistryStore
 from registry.reports import SqlReportStore
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.exemptions = SqlExemptionStore(self.session, actor)
         self.rules = SqlRuleStore(self.session, actor)
         self.visitors = SqlVisitorStore(self.session, cipher, actor)
+        self.passes = SqlPassStore(self.session, actor)
         self.staff = SqlStaffStore(self.session, actor)
         self.reports = SqlReportStore(self.session)
         self.registry = SqlRegistryStore(self.session, database, cipher, actor)

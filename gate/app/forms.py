@@ -6,7 +6,8 @@ Each raises ``ActionRefused`` with a code the screens translate and the CLI prin
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 
 from gate.domain.errors import ActionRefused
 from gate.domain.model import ParamValue
@@ -25,6 +26,21 @@ def parse_day(text: str, *, field_name: str, required: bool = False) -> date | N
         return date.fromisoformat(value)
     except ValueError:
         raise ActionRefused("date_format", field=field_name) from None
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(m|min|h|d)")
+_UNIT = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str, *, field_name: str) -> timedelta | None:
+    """``30m``, ``2h``, ``1.5h``, ``7d``; None when empty."""
+    value = text.strip().lower()
+    if not value:
+        return None
+    match = _DURATION.fullmatch(value)
+    if match is None:
+        raise ActionRefused("duration_format", field=field_name)
+    return timedelta(**{_UNIT[match[2]]: float(match[1])})
 
 
 def parse_local_time(text: str, *, field_name: str, now: datetime | None = None) -> datetime | None:

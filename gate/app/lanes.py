@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from gate.domain.device_ports import (
     BarrierRelay,
+    Camera,
     DeviceAlarm,
     DeviceHealth,
     DeviceState,
     DeviceStatus,
     IdCardReader,
+    QrFrameDecoder,
     QrScanner,
 )
 from gate.domain.errors import DeviceError, DeviceIOError
@@ -85,10 +88,43 @@ class LaneBarriers:
         return BarrierAction.OPENED
 
 
+class RecentCodes:
+    """Forgets a code only after it has not been seen for ``hold_seconds``.
+
+    A scanner in continuous mode repeats a code held in front of it, and a camera sees the
+    same phone in every frame: one showing of a code is one passage. A rotating pass shows
+    a new text every 30 s, so a resident who comes back later is not held up by this.
+    """
+
+    def __init__(
+        self, hold_seconds: float = 3.0, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._hold = hold_seconds
+        self._monotonic = monotonic
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def first_showing(self, text: str) -> bool:
+        """True if ``text`` was not seen within the hold time (and remember it now)."""
+        now = self._monotonic()
+        with self._lock:
+            last = self._seen.get(text)
+            self._seen[text] = now
+            if len(self._seen) > 256:
+                horizon = now - self._hold
+                self._seen = {code: at for code, at in self._seen.items() if at >= horizon}
+            return last is None or now - last > self._hold
+
+
 class LaneRunner:
-    """Reads a lane's reader (and QR scanner) in threads and feeds the pipeline."""
+    """Reads a lane's reader, QR scanner and camera in threads and feeds the pipeline.
+
+    A QR code from the scanner or from a camera frame becomes a ``QR_PASS`` credential and
+    goes through the same pipeline as a card; the pipeline verifies it.
+    """
 
     POLL_TIMEOUT = 0.5
+    FRAME_WAIT = 0.02  # between looks for a new camera frame
 
     def __init__(
         self,
@@ -98,14 +134,20 @@ class LaneRunner:
         pipeline: PassageRunner,
         reader: IdCardReader | None = None,
         scanner: QrScanner | None = None,
+        camera: Camera | None = None,
+        decoder: QrFrameDecoder | None = None,
         thermometer: TemperatureSource | None = None,
+        recent_codes: RecentCodes | None = None,
     ) -> None:
         self.lane = lane
         self.direction = direction
         self._pipeline = pipeline
         self._reader = reader
         self._scanner = scanner
+        self._camera = camera
+        self._decoder = decoder
         self._thermometer = thermometer
+        self._recent = recent_codes or RecentCodes()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -115,6 +157,8 @@ class LaneRunner:
             self._spawn(f"lane-{self.lane}-reader", self._read_cards)
         if self._scanner is not None:
             self._spawn(f"lane-{self.lane}-scanner", self._read_codes)
+        if self._camera is not None and self._decoder is not None:
+            self._spawn(f"lane-{self.lane}-camera-qr", self._read_frame_codes)
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -139,21 +183,9 @@ class LaneRunner:
                 continue
             if card is None:
                 continue
-            credential = Credential(CredentialKind.ID_CARD, document=card.to_document())
-            try:
-                self._pipeline.process(
-                    credential,
-                    lane=self.lane,
-                    direction=self.direction,
-                    temperature=self._temperature(),
-                )
-            except Exception:
-                # The pipeline refuses with reasons; anything else is a bug, but the lane goes on.
-                logger.exception("lane %s: passage failed", self.lane)
+            self._run(Credential(CredentialKind.ID_CARD, document=card.to_document()))
 
     def _read_codes(self) -> None:
-        # Signed QR passes come with the QR issue; until then a scan is received (the
-        # scanner stays healthy) and said to be unsupported, never turned into a passage.
         assert self._scanner is not None
         while not self._stop.is_set():
             try:
@@ -163,7 +195,37 @@ class LaneRunner:
                 self._stop.wait(self.POLL_TIMEOUT)
                 continue
             if code is not None:
-                logger.info("lane %s: QR code scanned; QR passes are not enabled yet", self.lane)
+                self._present_code(code)
+
+    def _read_frame_codes(self) -> None:
+        assert self._camera is not None
+        assert self._decoder is not None
+        last_sequence: int | None = None
+        while not self._stop.is_set():
+            frame = self._camera.latest_frame()
+            if frame is None or frame.sequence == last_sequence:
+                self._stop.wait(self.FRAME_WAIT)
+                continue
+            last_sequence = frame.sequence
+            for decoded in self._decoder.decode(frame.image):
+                self._present_code(decoded.text)
+
+    def _present_code(self, text: str) -> None:
+        if not self._recent.first_showing(text):
+            return
+        self._run(Credential(CredentialKind.QR_PASS, code=text))
+
+    def _run(self, credential: Credential) -> None:
+        try:
+            self._pipeline.process(
+                credential,
+                lane=self.lane,
+                direction=self.direction,
+                temperature=self._temperature(),
+            )
+        except Exception:
+            # The pipeline refuses with reasons; anything else is a bug, but the lane goes on.
+            logger.exception("lane %s: passage failed", self.lane)
 
     def _temperature(self) -> float | None:
         if self._thermometer is None:

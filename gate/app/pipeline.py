@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -21,21 +21,31 @@ from gate.domain.errors import (
     DeviceError,
     LogUnavailable,
     OverrideRefused,
+    PassSpent,
     StaleSnapshot,
 )
 from gate.domain.events import EVENT_FOR_OUTCOME, EventBus, EventType, PassageEvent
 from gate.domain.model import (
     AlertLevel,
     Credential,
+    CredentialKind,
     Decision,
     Direction,
     DocumentRead,
     Identity,
     IdentityKind,
     Outcome,
+    ParamValue,
     PassageEntry,
     PassageRecord,
     Reason,
+)
+from gate.domain.passes import (
+    PassReason,
+    PassRefusal,
+    PassVerifier,
+    refusal_code,
+    spent_passes,
 )
 from gate.domain.policy import decide
 from gate.domain.ports import Barrier, BarrierAction, PassageLog
@@ -58,6 +68,18 @@ OVERRIDE_REASONS = frozenset(
     }
 )
 MAX_OVERRIDE_TEXT = 500
+# Refused passes that look like someone trying (a forged or replayed code, a screenshot,
+# a revoked pass): the guard hears them. An expired pass or a stray QR is only shown.
+ALARMING_PASS_REASONS = frozenset(
+    {
+        refusal_code(PassRefusal.BAD_SIGNATURE),
+        refusal_code(PassRefusal.BAD_CODE),
+        refusal_code(PassRefusal.STALE_STEP),
+        PassReason.REVOKED,
+        PassReason.REPLAYED,
+        PassReason.UNKNOWN,
+    }
+)
 
 
 class SnapshotProvider(Protocol):
@@ -71,6 +93,10 @@ class SnapshotProvider(Protocol):
         """Rebuild the snapshot from the registry and return it."""
         ...
 
+    def refresh_if_changed(self) -> bool:
+        """Reload if the registry's revision moved on; True if it did."""
+        ...
+
 
 @dataclass(frozen=True)
 class PassageResult:
@@ -81,6 +107,15 @@ class PassageResult:
     barrier_opened: bool
     event: PassageEvent
     barrier: BarrierAction | None = None  # None: the decision did not open it
+
+
+@dataclass(frozen=True)
+class PassChecked:
+    """A pass checked without a passage: valid or not, the reason code, its parameters."""
+
+    valid: bool
+    reason: str
+    params: Mapping[str, ParamValue]
 
 
 class PassagePipeline:
@@ -96,8 +131,10 @@ class PassagePipeline:
         document_hash: Callable[[DocumentRead], str],
         lanes: frozenset[str],
         clock: Callable[[], datetime],
+        passes: PassVerifier | None = None,
     ) -> None:
         self._snapshots = snapshots
+        self._passes = passes
         self._log = log
         self._barrier = barrier
         self._events = events
@@ -114,7 +151,7 @@ class PassagePipeline:
         temperature: float | None = None,
     ) -> PassageResult:
         """Decide and carry out one passage."""
-        for attempt in range(2):
+        for attempt in range(3):
             snapshot = self._snapshots.current()
             now = self._clock()
             identity, decision, document_hash = self._decide(
@@ -149,10 +186,14 @@ class PassagePipeline:
             except StaleSnapshot:
                 self._snapshots.reload()
                 continue
+            except PassSpent as exc:
+                # Another lane spent the one-time pass between our decision and our write.
+                snapshot.note_pass_spent(exc.pass_id)
+                continue
             except LogUnavailable as exc:
                 return self._refused_unlogged(decision, identity, snapshot, str(exc))
             return self._carry_out(record, identity, snapshot)
-        raise AssertionError("unreachable: the second attempt never checks the revision")
+        raise AssertionError("unreachable: only the first attempt checks the revision")
 
     def _decide(
         self,
@@ -168,23 +209,65 @@ class PassagePipeline:
         try:
             if lane not in self._lanes:
                 raise CredentialInvalid("unknown_lane", f"lane {lane!r} is not configured")
-            if credential.document is not None:
-                document_hash = self._document_hash(credential.document)
-            identity = snapshot.identify(credential, document_hash, now=now)
+            pass_reason: Reason | None = None
+            if credential.kind is CredentialKind.QR_PASS:
+                identity, pass_reason = self._identify_pass(snapshot, credential, now)
+            else:
+                if credential.document is not None:
+                    document_hash = self._document_hash(credential.document)
+                identity = snapshot.identify(credential, document_hash, now=now)
             context = snapshot.context(
                 identity, lane=lane, direction=direction, now=now, temperature=temperature
             )
-            return identity, decide(identity, context, snapshot.rules), document_hash
+            decision = decide(identity, context, snapshot.rules)
+            if pass_reason is not None:
+                decision = _with_reason(decision, pass_reason)
+            return identity, decision, document_hash
         except CredentialInvalid as exc:
             logger.warning("passage refused at lane %s: %s", lane, exc.reason)
+            alarming = exc.reason in ALARMING_PASS_REASONS
             refusal = Decision(
                 outcome=Outcome.DENY,
-                reasons=(Reason(exc.reason, {"detail": str(exc)}),),
-                alert=AlertLevel.NOTICE,
+                reasons=(Reason(exc.reason, {"detail": str(exc), **exc.params}),),
+                alert=AlertLevel.ALARM if alarming else AlertLevel.NOTICE,
                 rule_ids=(),
                 opens_barrier=False,
             )
             return Identity(kind=IdentityKind.OUTSIDER), refusal, None
+
+    def check_pass(self, text: str) -> PassChecked:
+        """What the gate would make of ``text`` now, without logging or spending anything.
+
+        Against the registry as it is now (revocations included); a one-time pass spent at
+        another gate since this snapshot still checks valid, but its passage would not be.
+        """
+        self._snapshots.refresh_if_changed()
+        snapshot = self._snapshots.current()
+        credential = Credential(CredentialKind.QR_PASS, code=text)
+        try:
+            identity, reason = self._identify_pass(snapshot, credential, self._clock())
+        except CredentialInvalid as exc:
+            return PassChecked(False, exc.reason, dict(exc.params))
+        return PassChecked(True, reason.code, {**reason.params, "person_ref": identity.person_ref})
+
+    def _identify_pass(
+        self, snapshot: RegistrySnapshot, credential: Credential, now: datetime
+    ) -> tuple[Identity, Reason]:
+        """A scanned pass: checked offline, then held against the registry's pass list."""
+        if self._passes is None or credential.code is None:
+            raise CredentialInvalid("pass_not_enabled", "this gate verifies no QR passes")
+        check = self._passes.verify(credential.code, now=now)
+        if not check.valid:
+            params = dict(check.params)
+            if check.claims is not None:
+                params |= {"pass_id": check.claims.pass_id, "kind": check.claims.kind.value}
+            raise CredentialInvalid(refusal_code(check.reason), check.reason.value, **params)
+        claims = check.claims
+        identity = snapshot.identify_pass(claims, credential, now=now)
+        params = {"pass_id": claims.pass_id, "kind": claims.kind.value}
+        if claims.one_time:
+            params["one_time"] = True  # the log spends it with the passage it lets through
+        return identity, Reason(PassReason.ACCEPTED, params)
 
     def _carry_out(
         self, record: PassageRecord, identity: Identity, snapshot: RegistrySnapshot
@@ -192,6 +275,8 @@ class PassagePipeline:
         entry = record.entry
         barrier: BarrierAction | None = None
         if entry.decision.opens_barrier:
+            for pass_id in spent_passes(entry.decision):
+                snapshot.note_pass_spent(pass_id)
             snapshot.note_passage(
                 person_ref=entry.person_ref,
                 household_ref=entry.household_ref,
@@ -313,11 +398,17 @@ class PassagePipeline:
         return self._carry_out(record, identity, snapshot)
 
 
+def _with_reason(decision: Decision, reason: Reason) -> Decision:
+    return Decision(
+        outcome=decision.outcome,
+        reasons=(*decision.reasons, reason),
+        alert=decision.alert,
+        rule_ids=decision.rule_ids,
+        opens_barrier=decision.opens_barrier,
+    )
+
+
 def _visit_of(snapshot: RegistrySnapshot, identity: Identity) -> VisitFacts | None:
     if identity.kind is not IdentityKind.VISITOR or identity.person_ref is None:
         return None
-    for visits in snapshot.visits_by_document.values():
-        for visit in visits:
-            if visit.ref == identity.person_ref:
-                return visit
-    return None
+    return snapshot.visits_by_ref.get(identity.person_ref)

@@ -17,7 +17,15 @@ from gate.app.actor import Actor, Scope
 from gate.app.admin_ports import RegistryStore, ReportStore, StaffStore
 from gate.app.office_ports import OfficeViewStore
 from gate.app.office_values import NeedOnFile, PersonEntry, PersonOnFile, PersonSaved, StatusOnFile
-from gate.app.views import ExemptionLine, HouseholdRef, PersonMatch, PersonRef, VisitorRef
+from gate.app.pass_ports import PassStore
+from gate.app.views import (
+    ExemptionLine,
+    HouseholdRef,
+    PersonMatch,
+    PersonRef,
+    VisitOnFile,
+    VisitorRef,
+)
 from gate.domain.documents import DocumentType
 from gate.domain.model import PassageRecord
 from gate.domain.people import HealthStatus, LegalBasis
@@ -100,14 +108,18 @@ class VisitorStore(Protocol):
         self,
         *,
         name: str,
-        doc_type: DocumentType,
-        number: str,
+        doc_type: DocumentType | None,
+        number: str | None,
         host: HouseholdRef | None,
         reason: str,
         starts_at: datetime,
         ends_at: datetime,
     ) -> VisitorRef:
-        """Record a visit (the document stored like any other); return it."""
+        """Record a visit (the document stored like any other; none for an invite)."""
+        ...
+
+    def find(self, ref_or_number: str) -> VisitOnFile | None:
+        """A visit by its ref, or a visitor's latest visit by their document number."""
         ...
 
 
@@ -215,6 +227,11 @@ class UnitOfWork(Protocol):
     @property
     def visitors(self) -> VisitorStore:
         """Visits."""
+        ...
+
+    @property
+    def passes(self) -> PassStore:
+        """Issued QR passes and their enrollment codes."""
         ...
 
     @property

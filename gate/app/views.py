@@ -49,6 +49,18 @@ class VisitorRef:
 
 
 @dataclass(frozen=True)
+class VisitOnFile:
+    """A registered visit with its window and host, as pass issuing needs it."""
+
+    ref: str
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    host_ref: str | None
+    host_label: str | None
+
+
+@dataclass(frozen=True)
 class ExemptionLine:
     """An exemption in force, as lists show it."""
 

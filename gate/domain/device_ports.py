@@ -13,6 +13,7 @@ into ``gate.domain.errors`` once, at their boundary:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -106,6 +107,23 @@ class Camera(Protocol):
 
     def close(self) -> None:
         """Stop capturing and release the source."""
+        ...
+
+
+class DecodedText(Protocol):
+    """One code a decoder read in a frame."""
+
+    @property
+    def text(self) -> str:
+        """The code's text."""
+        ...
+
+
+class QrFrameDecoder(Protocol):
+    """Finds and reads the QR codes in a camera frame (``recognition.qr``)."""
+
+    def decode(self, frame: Any) -> Sequence[DecodedText]:
+        """The codes in ``frame`` (a BGR or grey image); none, never an error, if broken."""
         ...
 
 

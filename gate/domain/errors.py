@@ -7,6 +7,7 @@
     ├── PassageError
     │   ├── LogUnavailable        the passage log refused the write; the barrier stays shut
     │   ├── StaleSnapshot         the registry changed since the snapshot; decide again
+    │   ├── PassSpent             a one-time pass was spent meanwhile (another lane); decide again
     │   └── OverrideRefused       a guard override that is not allowed (also an ActionRefused)
     ├── DeviceError               a device did not answer or answered wrongly
     │   ├── DriverNotAvailable    the configured driver cannot be loaded
@@ -69,10 +70,16 @@ class DocumentInvalid(GateError, ValueError):
 
 
 class CredentialInvalid(GateError, ValueError):
-    """A credential that cannot be used: malformed number, unknown lane, broken frame."""
+    """A credential that cannot be used: malformed number, unknown lane, a refused pass.
 
-    def __init__(self, reason: str, message: str) -> None:
+    ``reason`` is the passage's reason code; ``params`` go into the reason beside the detail.
+    """
+
+    def __init__(
+        self, reason: str, message: str, **params: str | int | float | bool | None
+    ) -> None:
         self.reason = reason
+        self.params: Mapping[str, str | int | float | bool | None] = params
         super().__init__(message)
 
 
@@ -90,6 +97,14 @@ class StaleSnapshot(PassageError):
     def __init__(self, current_revision: int) -> None:
         self.current_revision = current_revision
         super().__init__(f"registry is at revision {current_revision}; refresh the snapshot")
+
+
+class PassSpent(PassageError):
+    """The one-time pass a passage would spend was spent (or revoked) meanwhile; nothing written."""
+
+    def __init__(self, pass_id: str) -> None:
+        self.pass_id = pass_id
+        super().__init__(f"one-time pass {pass_id} is no longer unspent")
 
 
 class ActionRefused(GateError, ValueError):

@@ -101,8 +101,9 @@ class Credential:
 
     kind: CredentialKind
     document: DocumentRead | None = None
-    person_ref: str | None = None  # face match or verified pass
+    person_ref: str | None = None  # face match
     face_distance: float | None = None
+    code: str | None = field(default=None, repr=False)  # a QR pass: the scanned text
 
 
 @dataclass(frozen=True)

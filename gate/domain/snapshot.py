@@ -30,6 +30,13 @@ from gate.domain.model import (
     Presence,
     VisitWindow,
 )
+from gate.domain.passes import (
+    VISITOR_KINDS,
+    PassClaims,
+    PassFacts,
+    PassReason,
+    PassState,
+)
 from gate.domain.people import HealthStatus, PersonKind
 from gate.domain.rules import RuleConfig
 from gate.domain.status import StatusPeriod, current_period
@@ -72,6 +79,9 @@ class RegistrySnapshot:
     rules: tuple[RuleConfig, ...]
     presence: dict[str, Presence] = field(default_factory=dict)
     outings: dict[str, list[Outing]] = field(default_factory=dict)
+    passes: Mapping[str, PassFacts] = field(default_factory=dict)  # issued, still in window
+    visits_by_ref: Mapping[str, VisitFacts] = field(default_factory=dict)
+    spent_passes: set[str] = field(default_factory=set)  # spent here since the load
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def presence_of(self, person_ref: str) -> Presence:
@@ -120,6 +130,39 @@ class RegistrySnapshot:
         if facts is None:
             return Identity(kind=IdentityKind.OUTSIDER)
         return self._registered(facts, credential, now)
+
+    def identify_pass(
+        self, claims: PassClaims, credential: Credential, *, now: datetime
+    ) -> Identity:
+        """Who a genuine pass belongs to, if the registry still honours it.
+
+        ``CredentialInvalid`` with a ``pass_*`` reason when the pass is not in this registry,
+        revoked, a one-time pass already spent, or its person or visit is gone.
+        """
+        params = {"pass_id": claims.pass_id, "kind": claims.kind.value}
+        facts = self.passes.get(claims.pass_id)
+        if facts is None:
+            raise CredentialInvalid(PassReason.UNKNOWN, "pass not in this registry", **params)
+        if facts.state is PassState.REVOKED:
+            raise CredentialInvalid(PassReason.REVOKED, "pass revoked", **params)
+        with self._lock:
+            spent = facts.state is PassState.SPENT or claims.pass_id in self.spent_passes
+        if spent:
+            raise CredentialInvalid(PassReason.REPLAYED, "one-time pass already used", **params)
+        if claims.kind in VISITOR_KINDS:
+            visit = self.visits_by_ref.get(claims.subject_ref)
+            if visit is None:
+                raise CredentialInvalid(PassReason.SUBJECT_GONE, "visit not registered", **params)
+            return Identity(kind=IdentityKind.VISITOR, person_ref=visit.ref, visit=visit.window)
+        person = self.persons.get(claims.subject_ref)
+        if person is None:
+            raise CredentialInvalid(PassReason.SUBJECT_GONE, "person not registered", **params)
+        return self._registered(person, credential, now)
+
+    def note_pass_spent(self, pass_id: str) -> None:
+        """A one-time pass let its passage through (or another gate's did): never again."""
+        with self._lock:
+            self.spent_passes.add(pass_id)
 
     def _registered(self, facts: PersonFacts, credential: Credential, now: datetime) -> Identity:
         period = current_period(facts.statuses, now)

@@ -12,15 +12,21 @@ from typing import Any
 from devices.drivers import open_driver
 from gate.app.admin_ports import TemplateWriter
 from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
+from gate.app.pass_ports import PassSigner
 from gate.app.pipeline import PassagePipeline
 from gate.app.ports import PassageLogReader, UnitOfWorkFactory
 from gate.domain.documents import normalize
 from gate.domain.errors import GateError
 from gate.domain.events import EventBus
 from gate.domain.model import Direction, DocumentRead
+from gate.domain.passes import PassVerifier
 from gate.domain.ports import Barrier
 from gate.runtime.keyfile import DataKey, load_data_key
 from gate.runtime.settings import Settings
+from recognition.passes import key_dir
+from recognition.passes.gate_verifier import KeyRingVerifier
+from recognition.passes.signer import KeyRingSigner
+from recognition.qr import build_decoder
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.exporter import write_template
@@ -37,6 +43,8 @@ class Services:
 
     ``units`` opens a unit of work for an actor (every use case goes through it);
     ``passages`` reads the passage log. Both are built here, once per process.
+    ``pass_signer`` and ``pass_verifier`` sign and check QR passes with the key ring in
+    ``<data_dir>/pass-keys`` (created on first use).
     ``write_template`` writes the empty import spreadsheet (no database needed).
     """
 
@@ -47,6 +55,8 @@ class Services:
     units: UnitOfWorkFactory
     passages: PassageLogReader
     write_template: TemplateWriter
+    pass_signer: PassSigner
+    pass_verifier: PassVerifier
 
     def close(self) -> None:
         """Release connections."""
@@ -82,6 +92,8 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         units=SqlUnits(database, cipher),
         passages=SqlPassageReader(database),
         write_template=write_template,
+        pass_signer=KeyRingSigner(key_dir(settings.data_dir)),
+        pass_verifier=KeyRingVerifier(key_dir(settings.data_dir)),
     )
 
 
@@ -130,6 +142,7 @@ def build_gate(
         document_hash=document_hash,
         lanes=services.settings.gate.lane_ids,
         clock=clock,
+        passes=services.pass_verifier,
     )
     return Gate(pipeline, snapshots, log, events, chosen_barrier)
 
@@ -202,6 +215,8 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
         free_exit=frozenset(lane.id for lane in settings.gate.lanes if lane.free_exit),
     )
     gate = build_gate(services, barrier=barriers, clock=clock)
+    # One decoder for every camera lane: the QR libraries are imported only if one exists.
+    decoder = build_decoder() if any(kind == "camera" for _, kind in opened) else None
     runners = [
         LaneRunner(
             lane.id,
@@ -209,6 +224,8 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
             pipeline=gate.pipeline,
             reader=opened.get((lane.id, "id_reader")),
             scanner=opened.get((lane.id, "qr_scanner")),
+            camera=opened.get((lane.id, "camera")),
+            decoder=decoder if (lane.id, "camera") in opened else None,
             thermometer=opened.get((lane.id, "thermometer")),
         )
         for lane in settings.gate.lanes

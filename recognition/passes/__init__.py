@@ -23,7 +23,8 @@ exception. Revocation and one-time consumption are left to the snapshot and the 
 on the pass id and kind in the claims.
 """
 
-from recognition.passes.base45 import Base45Error, b45decode, b45encode
+from gate.domain.base45 import Base45Error, b45decode, b45encode
+from gate.domain.passes import PassCheck, PassClaims, PassKind, PassRefusal, PassRefused, PassValid
 from recognition.passes.issue import IssuedPass, issue_pass, new_pass_id, render
 from recognition.passes.keyring import (
     KeyRing,
@@ -33,13 +34,9 @@ from recognition.passes.keyring import (
     open_key_ring,
     rotate_key_ring,
 )
-from recognition.passes.layout import PassClaims, PassKind, PassNotEncodable
+from recognition.passes.layout import PassNotEncodable
 from recognition.passes.verify import (
     ALL_KINDS,
-    PassCheck,
-    PassRefusal,
-    PassRefused,
-    PassValid,
     StepSecretLookup,
     TrustedKeys,
     verify_pass,

@@ -32,9 +32,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from gate.domain.base45 import b45encode
 from gate.domain.errors import ConfigError
-from recognition.passes.base45 import b45encode
-from recognition.passes.layout import VERSION, PassClaims, key_id_of
+from gate.domain.passes import PassClaims
+from recognition.passes.layout import VERSION, key_id_of
 from recognition.passes.verify import TrustedKeys
 
 logger = logging.getLogger(__name__)

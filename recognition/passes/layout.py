@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import NamedTuple
 from uuid import UUID
 
 from gate.domain.errors import GateError
+from gate.domain.passes import TAIL, PassClaims, PassKind
 
 VERSION = 1
 SIGNING_CONTEXT = b"compound-gate pass token\n"  # never sent; keeps the key to this one use
@@ -38,23 +37,11 @@ EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 MAX_WINDOW_MINUTES = (1 << 24) - 1
 PASS_ID_BYTES = 8
 SIGNATURE_BYTES = 64
-TAIL_BYTES = 6
+TAIL_BYTES = TAIL.size
 
 _HEAD = struct.Struct(">BHB")  # version, key id, header
 _HOUSEHOLD, _ROTATING, _KIND_MASK, _RESERVED = 0x08, 0x10, 0x07, 0xE0
 _FIXED = _HEAD.size + PASS_ID_BYTES + 16 + 4 + 3  # body without a household: 35 bytes
-_TAIL = struct.Struct(">HI")
-
-
-class PassKind(StrEnum):
-    """What a pass lets its holder do; the value is the code in claims and logs."""
-
-    RESIDENT = "resident"
-    VISITOR = "visitor"
-    INVITE = "invite"  # one-time: consumed by its passage
-    ESCORTED_EXIT = "escorted_exit"  # one-time: a quarantined person's escorted trip
-
-
 _KINDS = (PassKind.RESIDENT, PassKind.VISITOR, PassKind.INVITE, PassKind.ESCORTED_EXIT)
 _KIND_CODES = {kind: number for number, kind in enumerate(_KINDS)}
 
@@ -73,20 +60,6 @@ class MalformedToken(ValueError):
     def __init__(self, detail: str) -> None:
         self.detail = detail
         super().__init__(detail)
-
-
-@dataclass(frozen=True)
-class PassClaims:
-    """What a token says. Trust it only from a verification that returned it."""
-
-    pass_id: str  # 16 lowercase hex digits
-    kind: PassKind
-    subject_ref: str  # canonical lowercase UUID
-    household_ref: str | None
-    not_before: datetime
-    not_after: datetime
-    rotating: bool
-    key_id: str  # 4 lowercase hex digits
 
 
 class Token(NamedTuple):
@@ -131,11 +104,6 @@ def encode_body(claims: PassClaims) -> bytes:
     return b"".join(parts)
 
 
-def encode_tail(step: int, code: int) -> bytes:
-    """The unsigned tail of a rotating token."""
-    return _TAIL.pack(step % (1 << 16), code)
-
-
 def split(data: bytes) -> Token:
     """Split token bytes into their parts; ``MalformedToken`` if the structure is wrong."""
     if len(data) < _HEAD.size:
@@ -154,7 +122,7 @@ def split(data: bytes) -> Token:
     body = data[:body_end]
     step_low = code = None
     if rotating:
-        step_low, code = _TAIL.unpack_from(data, sig_end)
+        step_low, code = TAIL.unpack_from(data, sig_end)
     return Token(key_id, body, data[body_end:sig_end], step_low, code)
 
 

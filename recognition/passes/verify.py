@@ -23,22 +23,17 @@ from __future__ import annotations
 
 import functools
 import hmac
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
-from enum import StrEnum
-from typing import Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from gate.domain.model import ParamValue
-from recognition.passes import totp
-from recognition.passes.base45 import Base45Error, b45decode
+from gate.domain import totp
+from gate.domain.base45 import Base45Error, b45decode
+from gate.domain.passes import PassCheck, PassClaims, PassKind, PassRefusal, PassRefused, PassValid
 from recognition.passes.layout import (
     MalformedToken,
-    PassClaims,
-    PassKind,
     claims_of,
     key_id_of,
     signed_message,
@@ -50,51 +45,6 @@ ALL_KINDS: frozenset[PassKind] = frozenset(PassKind)
 
 StepSecretLookup = Callable[[PassClaims], bytes | None]
 """The per-pass step secret of a rotating pass (verified claims in), None if unknown."""
-
-
-class PassRefusal(StrEnum):
-    """Why a token was refused; the value is the reason code."""
-
-    MALFORMED = "malformed"
-    UNKNOWN_KEY = "unknown_key"
-    BAD_SIGNATURE = "bad_signature"
-    WRONG_KIND = "wrong_kind"
-    NOT_YET_VALID = "not_yet_valid"
-    EXPIRED = "expired"
-    NO_SECRET = "no_secret"  # noqa: S105 - a reason code, not a secret
-    BAD_CODE = "bad_code"
-    STALE_STEP = "stale_step"
-    FUTURE_STEP = "future_step"
-
-
-@dataclass(frozen=True)
-class PassValid:
-    """A genuine pass inside its window; ``step`` is the accepted time step if it rotates."""
-
-    claims: PassClaims
-    step: int | None = None
-
-    @property
-    def valid(self) -> Literal[True]:
-        """Always true: tells the two results apart without ``isinstance``."""
-        return True
-
-
-@dataclass(frozen=True)
-class PassRefused:
-    """A refused token: the reason, its parameters, and the claims once the signature held."""
-
-    reason: PassRefusal
-    params: Mapping[str, ParamValue] = field(default_factory=dict)
-    claims: PassClaims | None = None
-
-    @property
-    def valid(self) -> Literal[False]:
-        """Always false."""
-        return False
-
-
-PassCheck = PassValid | PassRefused
 
 
 class TrustedKeys:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from api.i18n import MESSAGES, reason_text, t
+from gate.domain.passes import PassReason, PassRefusal, refusal_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,6 +20,8 @@ def test_every_reason_code_of_the_core_has_a_sentence_in_both_languages() -> Non
     codes = set(re.findall(r'Finding\(\s*Outcome\.\w+,\s*AlertLevel\.\w+,\s*"(\w+)"', sources))
     codes |= set(re.findall(r'Reason\(\s*"(\w+)"', sources))
     codes |= set(re.findall(r'CredentialInvalid\(\s*"(\w+)"', sources))
+    # A refused pass: the check's reasons and the registry's, named by enums.
+    codes |= {refusal_code(reason) for reason in PassRefusal} | {str(r) for r in PassReason}
     assert {"quarantine_no_exit", "outsider", "household_quota", "log_unavailable"} <= codes
     for code in codes:
         for lang in ("zh", "en"):

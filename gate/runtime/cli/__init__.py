@@ -19,6 +19,7 @@ from gate.runtime.cli import (
     demo_cmd,
     devices_cmd,
     id_cmd,
+    pass_cmd,
     passage_cmd,
     qr_cmd,
     registry_cmd,
@@ -47,6 +48,7 @@ app.add_typer(rules_cmd.exemption_app, name="exemption")
 app.add_typer(rules_cmd.visitor_app, name="visitor")
 app.add_typer(user_cmd.app, name="user")
 app.add_typer(qr_cmd.app, name="qr")
+app.add_typer(pass_cmd.app, name="pass")
 app.command("passage")(passage_cmd.passage)
 app.command("presence")(passage_cmd.presence)
 app.command("serve")(serve_cmd.serve)

@@ -6,8 +6,8 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from gate.domain.base45 import b45decode, b45encode
 from recognition.passes import IssuedPass, KeyRing, PassKind, SigningKey, issue_pass
-from recognition.passes.base45 import b45decode, b45encode
 
 SUBJECT = "3f2f0b33-ef98-44b8-824c-5a640d157222"
 HOUSEHOLD = "346779c9-71b4-441b-8916-26d4ec1257ce"

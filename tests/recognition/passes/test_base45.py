@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recognition.passes.base45 import ALPHABET, Base45Error, b45decode, b45encode
+from gate.domain.base45 import ALPHABET, Base45Error, b45decode, b45encode
 
 RFC_EXAMPLES = [(b"AB", "BB8"), (b"Hello!!", "%69 VD92EX0"), (b"base-45", "UJCLQE7W581")]
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gate.domain.base45 import ALPHABET
 from recognition.passes import (
     PassCheck,
     PassKind,
@@ -16,7 +17,6 @@ from recognition.passes import (
     b45encode,
     verify_pass,
 )
-from recognition.passes.base45 import ALPHABET
 from tests.recognition.passes.helpers import NOW, RING, issue
 
 FUZZ = settings(

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gate.domain import totp
+from gate.domain.base45 import ALPHABET
 from recognition.passes import (
     PassKind,
     PassNotEncodable,
@@ -17,10 +19,8 @@ from recognition.passes import (
     b45encode,
     issue_pass,
     render,
-    totp,
     verify_pass,
 )
-from recognition.passes.base45 import ALPHABET
 from recognition.passes.keyring import _usable
 from recognition.passes.layout import EPOCH, MAX_WINDOW_MINUTES, VERSION
 from tests.recognition.passes.helpers import HOUSEHOLD, NOW, RING, SUBJECT, issue

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recognition.passes import totp
+from gate.domain import totp
 
 RFC_SECRET = b"12345678901234567890123456789012"  # RFC 6238 Appendix B, SHA-256
 
