@@ -28,7 +28,7 @@ from devices.camera.config import OpenCvCameraConfig
 from devices.config import DriverConfig
 from devices.idcard.config import Ga467EmulatedConfig, Ga467SerialConfig
 from devices.memory_barrier import RecordingRelayConfig
-from devices.qr.config import HidQrConfig, SerialQrConfig
+from devices.qr.config import HidQrConfig, SerialQrConfig, SerialQrEmulatedConfig
 from devices.relay.config import ModbusEmulatedConfig, ModbusRelayConfig, SerialRelayConfig
 from devices.thermometer.config import ModbusThermometerConfig, ThermometerEmulatedConfig
 from gate.domain.errors import DriverNotAvailable
@@ -70,6 +70,9 @@ BACKENDS: dict[str, Backend] = {
     "opencv": Backend("camera", OpenCvCameraConfig, "devices.camera.opencv", "OpenCvCamera"),
     "serial-qr": Backend(
         "qr_scanner", SerialQrConfig, "devices.qr.serial_scanner", "SerialQrScanner"
+    ),
+    "serial-qr-emulated": Backend(
+        "qr_scanner", SerialQrEmulatedConfig, "devices.qr.emulated", "EmulatedSerialQrScanner"
     ),
     "hid-qr": Backend("qr_scanner", HidQrConfig, "devices.qr.hid", "HidQrScanner"),
     # thermometers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -24,3 +25,13 @@ class HidQrConfig(DriverConfig):
     type: Literal["hid-qr"]
     device: str = Field(description="/dev/input/by-id/... path")
     grab: bool = True
+
+
+class SerialQrEmulatedConfig(DriverConfig):
+    """The real serial driver reading an emulated scanner that shows the demo's passes."""
+
+    type: Literal["serial-qr-emulated"]
+    passes: Path | None = Field(
+        default=None, description="Passes to show; default <data_dir>/demo/passes.json"
+    )
+    interval: float = Field(default=10.0, gt=0, description="Seconds between scans")
