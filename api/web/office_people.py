@@ -14,7 +14,7 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from api.i18n import refusal_text
+from api.i18n import refusal_text, t
 from api.web.deps import actor, language, web
 from api.web.office_common import (
     OfficePost,
@@ -41,9 +41,18 @@ from gate.app.people import (
     update_person,
 )
 from gate.app.ports import UnitOfWorkFactory
+from gate.app.qr_passes import (
+    EnrollmentCode,
+    IssuePass,
+    create_enrollment,
+    issue_pass,
+    passes_of,
+    revoke_pass,
+)
 from gate.app.staff_values import ActiveSession
 from gate.domain.documents import DOCUMENT_LABELS_ZH, DocumentType
 from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound
+from gate.domain.passes import PassKind
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
 from gate.domain.places import building_key
 from gate.domain.status import local_date
@@ -230,11 +239,14 @@ def _person_page(
     *,
     status_code: int = 200,
     error: str | None = None,
+    enrollment: EnrollmentCode | None = None,
+    pass_notice: str | None = None,
 ) -> Response:
     who = _actor(request, user)
     person = person_view(ref, actor=who, units=_units(request))
+    passes = passes_of(person.line.ref, actor=who, units=_units(request))
     today = local_date(who.at)
-    return page(
+    response = page(
         request,
         "office_person.html",
         user,
@@ -244,8 +256,22 @@ def _person_page(
         error=error,
         today=today.isoformat(),
         fortnight=(today + timedelta(days=13)).isoformat(),
+        passes=passes,
+        now=who.at,
+        enrollment=enrollment,
+        enrollment_link=_enrollment_link(request, enrollment) if enrollment else None,
+        pass_notice=pass_notice,
         **CHOICES,
     )
+    if enrollment is not None:
+        # The one-time code is on this page only: keep it out of every cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _enrollment_link(request: Request, enrollment: EnrollmentCode) -> str:
+    """The address a phone opens to enrol (the one the office reached this service at)."""
+    return f"{str(request.base_url).rstrip('/')}/pass/enroll?code={enrollment.code}"
 
 
 @router.get("/persons/{ref}")
@@ -341,3 +367,56 @@ def end_status_form(request: Request, user: OfficePost, record_id: int) -> Respo
             message=refusal_text(language(request), problem),
         )
     return done(f"/office/persons/{ref}", "status_ended", "statuses")
+
+
+@router.post("/persons/{ref}/passes")
+def issue_phone_pass_form(request: Request, user: OfficePost, ref: str) -> Response:
+    """Issue a rotating resident pass and show, once, the code that puts it on a phone."""
+    who, units = _actor(request, user), _units(request)
+    try:
+        person = person_view(ref, actor=who, units=units)
+        issued = issue_pass(
+            IssuePass(PassKind.RESIDENT, person.line.ref),
+            actor=who,
+            units=units,
+            signer=web(request).services.pass_signer,
+        )
+        code = create_enrollment(issued.signed.claims.pass_id, actor=who, units=units)
+    except Refusals as problem:
+        error = refusal_text(language(request), problem)
+        return _person_page(request, user, ref, status_code=422, error=error)
+    return _person_page(request, user, ref, enrollment=code)
+
+
+def _own_pass(request: Request, user: ActiveSession, ref: str, pass_id: str) -> str:
+    """The pass ``pass_id`` if it is one of this person's (whom the account may see)."""
+    wanted = pass_id.strip().lower()
+    mine = passes_of(ref, actor=_actor(request, user), units=_units(request))
+    if wanted not in {found.claims.pass_id for found in mine}:
+        raise NotFound("no such pass of this person")
+    return wanted
+
+
+@router.post("/persons/{ref}/passes/{pass_id}/enrollment")
+def new_enrollment_form(request: Request, user: OfficePost, ref: str, pass_id: str) -> Response:
+    """A new one-time enrollment code for one of the person's passes (a new phone)."""
+    try:
+        own = _own_pass(request, user, ref, pass_id)
+        code = create_enrollment(own, actor=_actor(request, user), units=_units(request))
+    except Refusals as problem:
+        error = refusal_text(language(request), problem)
+        return _person_page(request, user, ref, status_code=422, error=error)
+    return _person_page(request, user, ref, enrollment=code)
+
+
+@router.post("/persons/{ref}/passes/{pass_id}/revoke")
+def revoke_pass_form(request: Request, user: OfficePost, ref: str, pass_id: str) -> Response:
+    """Revoke one of the person's passes (and its unused enrollment codes)."""
+    try:
+        own = _own_pass(request, user, ref, pass_id)
+        revoke_pass(own, actor=_actor(request, user), units=_units(request))
+    except Refusals as problem:
+        error = refusal_text(language(request), problem)
+        return _person_page(request, user, ref, status_code=422, error=error)
+    notice = t(language(request), "phone.office.revoked", pass_id=own)
+    return _person_page(request, user, ref, pass_notice=notice)

@@ -291,3 +291,10 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def passes_of(person_ref: str, *, actor: Actor, units: UnitOfWorkFactory) -> list[PassOnFile]:
+    """A person's passes, newest first; ``NotFound``, ``OutOfScope`` outside the actor's scope."""
+    with units(actor) as uow:
+        person = uow.persons.by_ref(person_ref.strip().lower(), actor.scope)
+        return list(uow.passes.of_subject(person.ref))
