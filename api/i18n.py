@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from api.messages import core, office, office_forms, passes, phone, report
+from api.messages import core, office, office_forms, passes, phone, report, visit
 from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound, OutOfScope
 from gate.domain.status import LOCAL_TZ
 
@@ -18,8 +18,24 @@ LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "zh": {**core.ZH, **office.ZH, **office_forms.ZH, **report.ZH, **passes.ZH, **phone.ZH},
-    "en": {**core.EN, **office.EN, **office_forms.EN, **report.EN, **passes.EN, **phone.EN},
+    "zh": {
+        **core.ZH,
+        **office.ZH,
+        **office_forms.ZH,
+        **report.ZH,
+        **passes.ZH,
+        **phone.ZH,
+        **visit.ZH,
+    },
+    "en": {
+        **core.EN,
+        **office.EN,
+        **office_forms.EN,
+        **report.EN,
+        **passes.EN,
+        **phone.EN,
+        **visit.EN,
+    },
 }
 
 

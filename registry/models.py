@@ -269,6 +269,17 @@ class Visitor(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     registered_by: Mapped[str] = mapped_column(String(100))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Self-registration from the poster: pending until the host or a guard decides.
+    # Only confirmed visits are in the gate's snapshot.
+    status: Mapped[str] = mapped_column(String(16), default="confirmed", server_default="confirmed")
+    source: Mapped[str] = mapped_column(String(16), default="guard", server_default="guard")
+    phone_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_last4: Mapped[str | None] = mapped_column(String(4))
+    stay_minutes: Mapped[int | None] = mapped_column(Integer)
+    status_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    host_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     host_household: Mapped[Household | None] = relationship()
 

@@ -102,7 +102,7 @@ def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
     visits_by_ref: dict[str, VisitFacts] = {}
     for visitor in session.scalars(
         select(Visitor)
-        .where(Visitor.ends_at > now - VISIT_MEMORY)
+        .where(Visitor.ends_at > now - VISIT_MEMORY, Visitor.status == "confirmed")
         .options(
             selectinload(Visitor.host_household)
             .selectinload(Household.unit)

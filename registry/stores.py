@@ -8,10 +8,10 @@ of "an exemption that still lifts its rules", used here and by the snapshot load
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from gate.app.actor import Actor, Scope
@@ -22,6 +22,7 @@ from gate.app.views import (
     PersonRef,
     VisitOnFile,
     VisitorRef,
+    VisitRequest,
 )
 from gate.domain.documents import DocumentType, normalize
 from gate.domain.errors import NotFound, OutOfScope
@@ -64,6 +65,29 @@ def person_ref(person: Person) -> PersonRef:
         name=person.name,
         household=household_ref(person.household) if person.household else None,
         moved_out=person.moved_out_at is not None,
+    )
+
+
+_VISIT_QUERY = select(Visitor).options(
+    selectinload(Visitor.host_household).selectinload(Household.unit).selectinload(Unit.building)
+)
+
+
+def _visit_request(visitor: Visitor) -> VisitRequest:
+    host = visitor.host_household
+    return VisitRequest(
+        ref=visitor.ref,
+        name=visitor.name,
+        doc_last4=visitor.number_last4,
+        phone_last4=visitor.phone_last4,
+        host_ref=host.ref if host else None,
+        host_label=household_ref(host).label if host else None,
+        reason=visitor.reason,
+        stay_minutes=visitor.stay_minutes or 0,
+        status=visitor.status,
+        registered_at=visitor.registered_at,
+        starts_at=visitor.starts_at,
+        ends_at=visitor.ends_at,
     )
 
 
@@ -332,6 +356,90 @@ class SqlVisitorStore:
         self._session.add(visitor)
         self._session.flush()
         return VisitorRef(ref=visitor.ref, name=visitor.name, ends_at=visitor.ends_at)
+
+    def add_request(
+        self,
+        *,
+        name: str,
+        doc_type: DocumentType,
+        number: str,
+        phone: str,
+        host: HouseholdRef,
+        reason: str,
+        stay_minutes: int,
+        status_code_hash: str,
+        host_code_hash: str,
+    ) -> VisitRequest:
+        """A pending visit (not in the gate's snapshot until confirmed)."""
+        visitor = Visitor(
+            name=name,
+            doc_type=doc_type,
+            number_hash=self._cipher.lookup_hash(doc_type.value, number),
+            number_cipher=self._cipher.encrypt("document", number),
+            number_last4=number[-4:],
+            phone_cipher=self._cipher.encrypt("phone", phone),
+            phone_last4=phone[-4:],
+            host_household=self._session.scalar(select(Household).where(Household.ref == host.ref)),
+            reason=reason,
+            # The window is set when the visit is confirmed; until then it is the request's.
+            starts_at=self._actor.at,
+            ends_at=self._actor.at + timedelta(minutes=stay_minutes),
+            registered_by=self._actor.name,
+            registered_at=self._actor.at,
+            status="pending",
+            source="self",
+            stay_minutes=stay_minutes,
+            status_code_hash=status_code_hash,
+            host_code_hash=host_code_hash,
+        )
+        self._session.add(visitor)
+        self._session.flush()
+        return _visit_request(visitor)
+
+    def request_by_code(
+        self, *, status_code_hash: str = "", host_code_hash: str = ""
+    ) -> VisitRequest | None:
+        """A request by the visitor's or the host's code hash."""
+        condition = (
+            Visitor.status_code_hash == status_code_hash
+            if status_code_hash
+            else Visitor.host_code_hash == host_code_hash
+        )
+        visitor = self._session.scalar(_VISIT_QUERY.where(condition))
+        return _visit_request(visitor) if visitor is not None else None
+
+    def request(self, ref: str) -> VisitRequest:
+        """A request by ref; ``NotFound``."""
+        visitor = self._session.scalar(
+            _VISIT_QUERY.where(Visitor.ref == ref, Visitor.source == "self")
+        )
+        if visitor is None:
+            raise NotFound("no such visit request")
+        return _visit_request(visitor)
+
+    def pending_requests(self, *, since: datetime, limit: int) -> Sequence[VisitRequest]:
+        """Requests waiting for a decision, oldest first."""
+        rows = self._session.scalars(
+            _VISIT_QUERY.where(Visitor.status == "pending", Visitor.registered_at >= since)
+            .order_by(Visitor.registered_at)
+            .limit(limit)
+        )
+        return [_visit_request(visitor) for visitor in rows]
+
+    def decide_request(
+        self, ref: str, *, confirmed: bool, starts_at: datetime, ends_at: datetime
+    ) -> None:
+        """Confirm or decline a pending request."""
+        values: dict[str, Any] = {
+            "status": "confirmed" if confirmed else "declined",
+            "decided_by": self._actor.name,
+            "decided_at": self._actor.at,
+        }
+        if confirmed:
+            values |= {"starts_at": starts_at, "ends_at": ends_at}
+        self._session.execute(
+            update(Visitor).where(Visitor.ref == ref, Visitor.status == "pending").values(**values)
+        )
 
     def find(self, ref_or_number: str) -> VisitOnFile | None:
         """A visit by ref, or the latest visit of the holder of a document number."""

@@ -123,11 +123,11 @@
    * in module units with crispEdges: no anti-aliased seams between modules at any
    * screen scale. White background and the 4-module quiet zone are part of the image,
    * so a dark page theme cannot eat them. It fills the container's width, up to 92% of
-   * the shorter side of the screen.
+   * the shorter side of the screen. options.mode "Byte" draws any text (a link).
    */
-  function drawQr(container, text) {
+  function drawQr(container, text, options) {
     const qr = need(qrcodeLib, "qrcode")(0, "M");
-    qr.addData(text, "Alphanumeric");
+    qr.addData(text, (options && options.mode) || "Alphanumeric");
     qr.make();
     const count = qr.getModuleCount();
     const size = count + 2 * QUIET_MODULES;
@@ -142,7 +142,7 @@
     svg.setAttribute("viewBox", `0 0 ${size} ${size}`);
     svg.setAttribute("shape-rendering", "crispEdges");
     svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", "QR pass");
+    svg.setAttribute("aria-label", (options && options.label) || "QR pass");
     svg.dataset.modules = String(count);
     svg.dataset.version = String((count - 17) / 4);
     svg.style.cssText =

@@ -8,39 +8,10 @@
 "use strict";
 (function () {
   const STORE_KEY = "gate.pass";
-  const SVG_NS = "http://www.w3.org/2000/svg";
 
-  // --- the office page: the enrollment link as a QR (byte mode, level M) ----------
-  function drawLinkQr(container, text) {
-    const qr = window.qrcode(0, "M");
-    qr.addData(text, "Byte");
-    qr.make();
-    const count = qr.getModuleCount();
-    const size = count + 8;
-    let d = "";
-    for (let row = 0; row < count; row += 1) {
-      for (let col = 0; col < count; col += 1) {
-        if (qr.isDark(row, col)) d += `M${col + 4} ${row + 4}h1v1h-1z`;
-      }
-    }
-    const svg = document.createElementNS(SVG_NS, "svg");
-    svg.setAttribute("viewBox", `0 0 ${size} ${size}`);
-    svg.setAttribute("shape-rendering", "crispEdges");
-    svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", text);
-    svg.style.cssText = "display:block;width:100%;height:auto;background:#fff";
-    const background = document.createElementNS(SVG_NS, "rect");
-    background.setAttribute("width", String(size));
-    background.setAttribute("height", String(size));
-    background.setAttribute("fill", "#fff");
-    const modules = document.createElementNS(SVG_NS, "path");
-    modules.setAttribute("d", d);
-    modules.setAttribute("fill", "#000");
-    svg.append(background, modules);
-    container.replaceChildren(svg);
-  }
+  // --- any page: a link as a QR (byte mode), drawn by GatePass like the passes -----
   document.querySelectorAll("[data-qr-text]").forEach(function (el) {
-    if (window.qrcode) drawLinkQr(el, el.dataset.qrText);
+    if (window.GatePass) window.GatePass.drawQr(el, el.dataset.qrText, { mode: "Byte", label: el.dataset.qrText });
   });
 
   // --- the pass page ----------------------------------------------------------------

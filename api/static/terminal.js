@@ -6,7 +6,7 @@
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
   const feed = $("feed"), alertsList = $("alerts");
-  const alerts = new Map();          // seq -> item waiting for a decision
+  const alerts = new Map();          // seq -> item waiting for a decision; "v:<ref>" -> visit request
   let lastSeq = 0, selected = null, pendingOutcome = null;
 
   // --- alarm: a beep every 1.5 s while anything waits -------------------------------
@@ -58,11 +58,53 @@
     feed.prepend(row(item));
     while (feed.children.length > 200) feed.lastChild.remove();
   }
+  function requestRow(item) {
+    const li = el("li", "passage request outcome-review");
+    li.dataset.request = item.ref;
+    const head = el("div", "line");
+    head.append(el("span", "time", item.time), el("span", "badge", I18N.request));
+    const who = el("div", "who");
+    who.append(el("strong", "name", item.name), el("span", "home", item.summary));
+    li.append(head, who, el("div", "rules", `···${item.doc_last4 || ""} · ☎ ···${item.phone_last4 || ""}`));
+    return li;
+  }
+  function syncRequests(requests) {
+    const now = new Set(requests.map((r) => r.key));
+    let changed = false;
+    for (const key of [...alerts.keys()]) {
+      if (typeof key === "string" && !now.has(key)) { alerts.delete(key); changed = true; }
+    }
+    requests.forEach((r) => { if (!alerts.has(r.key)) { alerts.set(r.key, r); changed = true; } });
+    if (changed) renderAlerts();
+  }
+  async function decideRequest(key, approve) {
+    const item = alerts.get(key); if (!item) return;
+    const response = await fetch(`/terminal/visit-requests/${encodeURIComponent(item.ref)}`, {
+      method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ approve }),
+    });
+    const body = await response.json().catch(() => ({}));
+    alerts.delete(key); renderAlerts();
+    const note = el("li", "passage note", response.ok ? `${item.name} · ${approve ? I18N.approveRequest : I18N.declineRequest}` : (body.detail || response.status));
+    feed.prepend(note);
+  }
   function renderAlerts() {
     alertsList.replaceChildren();
     if (!alerts.size) { alertsList.append(el("li", "empty", I18N.noAlerts)); selected = null; updateAlarm(); return; }
     if (!selected || !alerts.has(selected)) selected = alerts.keys().next().value;
     for (const [seq, item] of alerts) {
+      if (typeof seq === "string") {
+        const li = requestRow(item);
+        li.classList.add("alert");
+        if (seq === selected) li.classList.add("selected");
+        const actions = el("div", "actions");
+        const yes = el("button", "admit", I18N.approveRequest); yes.onclick = () => decideRequest(seq, true);
+        const no = el("button", "deny", I18N.declineRequest); no.onclick = () => decideRequest(seq, false);
+        actions.append(yes, no); li.append(actions);
+        li.onclick = (e) => { if (e.target.tagName !== "BUTTON") { selected = seq; renderAlerts(); } };
+        alertsList.append(li);
+        continue;
+      }
       const li = row(item);
       li.classList.add("alert");
       if (seq === selected) li.classList.add("selected");
@@ -98,6 +140,7 @@
     const q = $("quarantined"); q.replaceChildren(el("span", null, h.quarantined_text));
     q.classList.toggle("bad", h.quarantined_outside.length > 0);
     h.quarantined_outside.forEach((p) => q.append(el("span", "person", `${p.name} ${p.home || ""}`)));
+    if (h.requests) syncRequests(h.requests);
   }
 
   // --- decisions -------------------------------------------------------------------
@@ -159,6 +202,11 @@
     if (document.activeElement && document.activeElement.id === "search-q") return;
     if (!selected) return;
     const key = e.key.toLowerCase();
+    if (typeof selected === "string") {
+      if (key === "a") { e.preventDefault(); decideRequest(selected, true); }
+      if (key === "d") { e.preventDefault(); decideRequest(selected, false); }
+      return;
+    }
     if (key === "a") { e.preventDefault(); openOverride(selected, "allow"); }
     if (key === "d") { e.preventDefault(); openOverride(selected, "deny"); }
     if (key === "v" && alerts.get(selected)?.identity_kind === "outsider") { e.preventDefault(); openVisitor(selected); }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -22,6 +22,7 @@ from api.i18n import DEFAULT_LANGUAGE, LANGUAGES, reason_text, t
 from gate.app.actor import Actor, Scope
 from gate.app.staff import record_denial, resolve_session
 from gate.app.staff_values import ActiveSession
+from gate.app.visit_requests import SubmissionThrottle
 from gate.domain.roles import Permission, allowed
 from gate.runtime.bootstrap import Services, Station
 
@@ -55,6 +56,7 @@ class WebContext:
     templates: Jinja2Templates
     idle_lock: timedelta
     secure_cookies: bool
+    visit_throttle: SubmissionThrottle = field(default_factory=SubmissionThrottle)
 
 
 def web(request: Request) -> WebContext:

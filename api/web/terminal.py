@@ -30,6 +30,7 @@ from gate.app.pipeline import MAX_OVERRIDE_TEXT, OVERRIDE_REASONS
 from gate.app.search import search_persons
 from gate.app.staff import resolve_session
 from gate.app.staff_values import ActiveSession
+from gate.app.visit_requests import decide_as_guard, pending_visits
 from gate.app.visitors import RegisterVisitor, register_visitor
 from gate.domain.device_ports import DeviceStatus
 from gate.domain.documents import DocumentType
@@ -83,7 +84,30 @@ def _device(status: DeviceStatus, lang: str, silence: float) -> dict[str, Any]:
     }
 
 
-def _header(station: Station, lang: str) -> dict[str, Any]:
+def _requests(request: Request, lang: str) -> list[dict[str, Any]]:
+    """Visitors who registered on their phones and wait for the host or a guard."""
+    waiting = pending_visits(actor=caller(request), units=web(request).services.units)
+    return [
+        {
+            "key": f"v:{visit.ref}",
+            "ref": visit.ref,
+            "name": mask_name(visit.name),
+            "time": visit.registered_at.astimezone(LOCAL_TZ).strftime("%H:%M"),
+            "summary": t(
+                lang,
+                "terminal.request.summary",
+                host=visit.host_label or "",
+                reason=visit.reason,
+                hours=round(visit.stay_minutes / 60, 2),
+            ),
+            "doc_last4": visit.doc_last4,
+            "phone_last4": visit.phone_last4,
+        }
+        for visit in waiting
+    ]
+
+
+def _header(station: Station, lang: str, request: Request | None = None) -> dict[str, Any]:
     silence = station.watch.silence_after.total_seconds()
     snapshot = station.gate.snapshots.current()
     counts = occupancy(snapshot, now=now())
@@ -97,6 +121,7 @@ def _header(station: Station, lang: str) -> dict[str, Any]:
         "quarantined_text": t(
             lang, "terminal.quarantined_outside", count=len(counts.quarantined_outside)
         ),
+        "requests": _requests(request, lang) if request is not None else [],
     }
 
 
@@ -128,7 +153,7 @@ def terminal_state(request: Request, user: Guard) -> dict[str, Any]:
     waiting = {record.seq for record in alerts}
     handled = {r.seq for r in recent if r.entry.decision.outcome is not Outcome.ALLOW} - waiting
     return {
-        "header": _header(station, language(request)),
+        "header": _header(station, language(request), request),
         "alerts": _items(request, station, alerts, handled=set()),
         "recent": _items(request, station, recent, handled=handled),
         "last_seq": recent[-1].seq if recent else 0,
@@ -158,7 +183,7 @@ async def terminal_feed(request: Request, user: Guard, after: int = 0) -> Stream
             moment = loop.time()
             if moment - last_status >= STATUS_EVERY_SECONDS:
                 last_status = moment
-                header = await to_thread.run_sync(_header, station, language(request))
+                header = await to_thread.run_sync(_header, station, language(request), request)
                 yield f"event: status\ndata: {json.dumps(header, ensure_ascii=False)}\n\n"
             if moment - last_check >= RECHECK_SESSION_SECONDS:
                 last_check = moment
@@ -214,6 +239,36 @@ def override(
         return JSONResponse({"detail": refusal_text(language(request), refused)}, 409)
     assert result.record is not None
     return JSONResponse(_items(request, station, [result.record], handled=set())[0])
+
+
+class RequestDecision(BaseModel):
+    """A guard's answer to a visit request."""
+
+    approve: bool
+
+
+@router.post("/visit-requests/{ref}")
+def decide_request(
+    request: Request,
+    ref: str,
+    decision: RequestDecision,
+    user: Annotated[ActiveSession, Depends(require_csrf(Permission.REGISTER_VISITOR))],
+) -> Response:
+    """Approve (the visit starts now, the visitor's phone gets its pass) or decline."""
+    station = _station(request)
+    services = web(request).services
+    try:
+        decided = decide_as_guard(
+            ref[:36],
+            approve=decision.approve,
+            actor=actor(request, user),
+            units=services.units,
+            signer=services.pass_signer,
+            pipeline=station.gate.pipeline,
+        )
+    except GateError as refused:
+        return JSONResponse({"detail": refusal_text(language(request), refused)}, 409)
+    return JSONResponse({"ref": decided.ref, "status": decided.status})
 
 
 @router.post("/visitors")

@@ -248,7 +248,8 @@ class PassagePipeline:
             identity, reason = self._identify_pass(snapshot, credential, self._clock())
         except CredentialInvalid as exc:
             return PassChecked(False, exc.reason, dict(exc.params))
-        return PassChecked(True, reason.code, {**reason.params, "person_ref": identity.person_ref})
+        who = {"person_ref": identity.person_ref, "household_ref": identity.household_ref}
+        return PassChecked(True, reason.code, {**reason.params, **who})
 
     def _identify_pass(
         self, snapshot: RegistrySnapshot, credential: Credential, now: datetime

@@ -25,6 +25,7 @@ from gate.app.views import (
     PersonRef,
     VisitOnFile,
     VisitorRef,
+    VisitRequest,
 )
 from gate.domain.documents import DocumentType
 from gate.domain.model import PassageRecord
@@ -120,6 +121,42 @@ class VisitorStore(Protocol):
 
     def find(self, ref_or_number: str) -> VisitOnFile | None:
         """A visit by its ref, or a visitor's latest visit by their document number."""
+        ...
+
+    def add_request(
+        self,
+        *,
+        name: str,
+        doc_type: DocumentType,
+        number: str,
+        phone: str,
+        host: HouseholdRef,
+        reason: str,
+        stay_minutes: int,
+        status_code_hash: str,
+        host_code_hash: str,
+    ) -> VisitRequest:
+        """Record a pending visit from the poster form."""
+        ...
+
+    def request_by_code(
+        self, *, status_code_hash: str = "", host_code_hash: str = ""
+    ) -> VisitRequest | None:
+        """A visit request by the visitor's or the host's code."""
+        ...
+
+    def request(self, ref: str) -> VisitRequest:
+        """A visit request by ref; ``NotFound``."""
+        ...
+
+    def pending_requests(self, *, since: datetime, limit: int) -> Sequence[VisitRequest]:
+        """Requests still waiting for the host or a guard, oldest first."""
+        ...
+
+    def decide_request(
+        self, ref: str, *, confirmed: bool, starts_at: datetime, ends_at: datetime
+    ) -> None:
+        """Confirm (with its window) or decline a pending request, by the actor, now."""
         ...
 
 

@@ -30,6 +30,7 @@ from gate.app.views import PersonRef
 from gate.domain.documents import DocumentType, normalize, validate
 from gate.domain.errors import ActionRefused, DocumentInvalid, GateError, NotFound
 from gate.domain.passes import PassKind, PassState
+from gate.domain.people import mask_name
 
 DEFAULT_VALIDITY = {
     PassKind.RESIDENT: timedelta(days=365),
@@ -282,15 +283,6 @@ def redeem_enrollment(
         masked_name=mask_name(person.name),
         home=person.household.label if person.household else None,
     )
-
-
-def mask_name(name: str) -> str:
-    """A name as a phone screen held up at the gate shows it: 张*, 王*明."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def passes_of(person_ref: str, *, actor: Actor, units: UnitOfWorkFactory) -> list[PassOnFile]:

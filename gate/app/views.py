@@ -61,6 +61,24 @@ class VisitOnFile:
 
 
 @dataclass(frozen=True)
+class VisitRequest:
+    """A visit a visitor registered on their phone, as the guard and the host see it."""
+
+    ref: str
+    name: str
+    doc_last4: str | None
+    phone_last4: str | None
+    host_ref: str | None
+    host_label: str | None
+    reason: str
+    stay_minutes: int
+    status: str  # pending, confirmed, declined
+    registered_at: datetime
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
 class ExemptionLine:
     """An exemption in force, as lists show it."""
 

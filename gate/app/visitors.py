@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from gate.domain.model import Outcome
 MAX_NAME = 100
 MAX_REASON = 200
 VISIT_HOURS = (0.25, 24.0 * 7)
+_MARKUP = re.compile(r"[<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -77,23 +79,14 @@ def register_visitor(
 
 
 def _register(command: RegisterVisitor, *, actor: Actor, units: UnitOfWorkFactory) -> VisitorRef:
-    name, reason = " ".join(command.name.split()), command.reason.strip()
-    if not name:
-        raise ActionRefused("required", field="name")
-    if len(name) > MAX_NAME:
-        raise ActionRefused("too_long", field="name", limit=MAX_NAME)
-    if not reason:
-        raise ActionRefused("required", field="reason")
-    if len(reason) > MAX_REASON:
-        raise ActionRefused("too_long", field="reason", limit=MAX_REASON)
-    if not VISIT_HOURS[0] <= command.hours <= VISIT_HOURS[1]:
-        raise ActionRefused("visit_hours", low=VISIT_HOURS[0], high=VISIT_HOURS[1])
-    parts = command.host.replace("/", "-").split("-")
-    if len(parts) != 3 or not all(part.strip() for part in parts):
-        raise ActionRefused("host_format")
+    name, reason, host_labels = checked_visit(
+        command.name, command.reason, command.hours, command.host
+    )
     info = validate(command.doc_type, command.number, today=None)
     with units(actor) as uow:
-        host = uow.households.find(building=parts[0], unit=parts[1], room=parts[2])
+        host = uow.households.find(
+            building=host_labels[0], unit=host_labels[1], room=host_labels[2]
+        )
         visitor = uow.visitors.add(
             name=name,
             doc_type=info.doc_type,
@@ -111,3 +104,28 @@ def _register(command: RegisterVisitor, *, actor: Actor, units: UnitOfWorkFactor
         uow.registry_changed()
         uow.commit()
     return visitor
+
+
+def checked_visit(
+    name_text: str, reason_text: str, hours: float, host_text: str
+) -> tuple[str, str, tuple[str, str, str]]:
+    """The rules of a visit, whoever registers it: name, reason, length, host flat."""
+    name, reason = " ".join(name_text.split()), reason_text.strip()
+    if not name:
+        raise ActionRefused("required", field="name")
+    if len(name) > MAX_NAME:
+        raise ActionRefused("too_long", field="name", limit=MAX_NAME)
+    if not reason:
+        raise ActionRefused("required", field="reason")
+    if len(reason) > MAX_REASON:
+        raise ActionRefused("too_long", field="reason", limit=MAX_REASON)
+    for field_name, value in (("name", name), ("reason", reason)):
+        if _MARKUP.search(value):
+            # Nothing on a page would run it (templates escape), but no name has these.
+            raise ActionRefused("markup", field=field_name)
+    if not VISIT_HOURS[0] <= hours <= VISIT_HOURS[1]:
+        raise ActionRefused("visit_hours", low=VISIT_HOURS[0], high=VISIT_HOURS[1])
+    parts = host_text.replace("/", "-").split("-")
+    if len(parts) != 3 or not all(part.strip() for part in parts):
+        raise ActionRefused("host_format")
+    return name, reason, (parts[0].strip(), parts[1].strip(), parts[2].strip())
