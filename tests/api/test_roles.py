@@ -33,6 +33,17 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/api/v1/registry/stats"): PUBLIC,  # aggregate counts only
     ("GET", "/api/v1/devices"): PUBLIC,  # device health only
+    # Phones: no account; a one-time code or a long random link is the key.
+    ("GET", "/pass/"): PUBLIC,
+    ("GET", "/pass/enroll"): PUBLIC,
+    ("POST", "/pass/enroll"): PUBLIC,
+    ("GET", "/pass/sw.js"): PUBLIC,
+    ("GET", "/visit/"): PUBLIC,
+    ("POST", "/visit/"): PUBLIC,  # throttled per address
+    ("GET", "/visit/status/{code}"): PUBLIC,
+    ("GET", "/visit/status/{code}/json"): PUBLIC,
+    ("GET", "/visit/host/{code}"): PUBLIC,
+    ("POST", "/visit/host/{code}"): PUBLIC,  # needs the host's resident pass
     ("GET", "/"): SIGNED_IN,
     ("POST", "/logout"): SIGNED_IN,
     ("POST", "/unlock"): SIGNED_IN,
@@ -41,6 +52,7 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/terminal/feed"): Permission.TERMINAL,
     ("POST", "/terminal/passages/{seq}/override"): Permission.OVERRIDE,
     ("POST", "/terminal/visitors"): Permission.REGISTER_VISITOR,
+    ("POST", "/terminal/visit-requests/{ref}"): Permission.REGISTER_VISITOR,
     ("GET", "/terminal/search"): Permission.SEARCH_PERSONS,
     ("GET", "/office"): Permission.OFFICE,
     ("GET", "/office/buildings/{key}"): Permission.OFFICE,
@@ -51,6 +63,10 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/office/persons/{ref}/move-out"): Permission.OFFICE,
     ("POST", "/office/persons/{ref}/statuses"): Permission.OFFICE,
     ("POST", "/office/statuses/{record_id}/end"): Permission.OFFICE,
+    ("POST", "/office/persons/{ref}/passes"): Permission.OFFICE,
+    ("POST", "/office/persons/{ref}/passes/{pass_id}/enrollment"): Permission.OFFICE,
+    ("POST", "/office/persons/{ref}/passes/{pass_id}/revoke"): Permission.OFFICE,
+    ("GET", "/office/poster"): Permission.OFFICE,
     ("GET", "/office/round"): Permission.DAILY_ROUND,
     ("POST", "/office/round/temperature"): Permission.DAILY_ROUND,
     ("POST", "/office/round/needs"): Permission.DAILY_ROUND,
@@ -116,6 +132,7 @@ def fill(path: str, refs: dict[str, str]) -> str:
         "exemption_id": "999999",
         "record_id": "999999",
         "need_id": "999999",
+        "pass_id": "0123456789abcdef",
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], path)
 
