@@ -190,6 +190,7 @@
     const note = el("li", "passage note", body.message); feed.prepend(note);
   }
   document.addEventListener("keydown", (e) => {
+    if ($("place-dialog").open) { if (e.key === "Escape") { $("place-dialog").close(); clearTimeout(placeTimer); } return; }
     const dialogOpen = $("override-dialog").open || $("visitor-dialog").open;
     if (dialogOpen) {
       if (e.key === "Escape") { $("override-dialog").close(); $("visitor-dialog").close(); }
@@ -215,6 +216,28 @@
   $("visitor-form").addEventListener("submit", submitVisitor);
   $("override-cancel").onclick = () => $("override-dialog").close();
   $("visitor-cancel").onclick = () => $("visitor-dialog").close();
+
+  // --- place code: residents record a passage with their own phone ---------------------
+  let placeTimer = null;
+  async function showPlaceCodes() {
+    const response = await fetch("/terminal/place-codes", { cache: "no-store" });
+    if (!response.ok) return;
+    const body = await response.json();
+    const box = $("place-codes"); box.replaceChildren();
+    body.codes.forEach((code) => {
+      const card = el("figure", "place-code");
+      card.dataset.url = code.url;
+      const qr = el("div", "qr");
+      window.GatePass.drawQr(qr, code.url, { mode: "Byte", label: code.url });
+      card.append(qr, el("figcaption", null, `${code.lane} · ${code.direction_text}`));
+      box.append(card);
+    });
+    const renew = body.codes.length ? Date.parse(body.codes[0].renew_at) - Date.now() : 30000;
+    clearTimeout(placeTimer);
+    if ($("place-dialog").open) placeTimer = setTimeout(showPlaceCodes, Math.max(1000, renew + 200));
+  }
+  $("place-open").onclick = () => { $("place-dialog").showModal(); showPlaceCodes(); };
+  $("place-close").onclick = () => { $("place-dialog").close(); clearTimeout(placeTimer); };
 
   // --- search ----------------------------------------------------------------------
   $("search-form").addEventListener("submit", async (e) => {

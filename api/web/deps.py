@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.i18n import DEFAULT_LANGUAGE, LANGUAGES, reason_text, t
 from gate.app.actor import Actor, Scope
+from gate.app.place_codes import PlaceCodes
 from gate.app.staff import record_denial, resolve_session
 from gate.app.staff_values import ActiveSession
 from gate.app.visit_requests import SubmissionThrottle
@@ -57,6 +58,7 @@ class WebContext:
     idle_lock: timedelta
     secure_cookies: bool
     visit_throttle: SubmissionThrottle = field(default_factory=SubmissionThrottle)
+    place_codes: PlaceCodes = field(default_factory=PlaceCodes)
 
 
 def web(request: Request) -> WebContext:

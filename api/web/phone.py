@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 
-from api.i18n import refusal_text
+from api.i18n import reason_text, refusal_text
+from api.i18n import t as rt
 from api.web.deps import language, now, render, web
 from gate.app.actor import Actor
-from gate.app.qr_passes import PhonePass, redeem_enrollment
+from gate.app.place_codes import PlacePassage, pass_at_place
+from gate.app.qr_passes import PhonePass, invite_as_resident, redeem_enrollment
 from gate.domain.errors import ActionRefused, GateError
+from gate.domain.model import Direction
+from gate.domain.people import mask_name
 
 router = APIRouter(prefix="/pass")
 SERVICE_WORKER = Path(__file__).resolve().parents[1] / "static" / "pass-sw.js"
@@ -101,4 +108,102 @@ def service_worker() -> Response:
         SERVICE_WORKER,
         media_type="text/javascript",
         headers={"Service-Worker-Allowed": "/pass/", "Cache-Control": "no-cache"},
+    )
+
+
+class InviteForm(BaseModel):
+    """A resident's invite, with the text their pass shows right now."""
+
+    pass_text: str = Field(max_length=512)
+    visitor_name: str = Field(max_length=200)
+    hours: float = Field(gt=0, le=24 * 7)
+
+
+def _refused(request: Request, problem: GateError, status_code: int = 422) -> Response:
+    shown = problem if isinstance(problem, ActionRefused) else ActionRefused("host_pass", reason="")
+    detail = refusal_text(language(request), shown)
+    return JSONResponse({"detail": detail}, status_code=status_code, headers=NO_STORE)
+
+
+@router.post("/invite")
+def invite(request: Request, form: InviteForm) -> Response:
+    """A one-time invite for a named visitor: the link the resident sends them."""
+    context = web(request)
+    if context.station is None:
+        return JSONResponse({"detail": "gate not running"}, status_code=503, headers=NO_STORE)
+    try:
+        issued = invite_as_resident(
+            form.pass_text,
+            visitor_name=form.visitor_name,
+            valid_for=timedelta(hours=form.hours),
+            actor=_phone(request),
+            units=context.services.units,
+            signer=context.services.pass_signer,
+            pipeline=context.station.gate.pipeline,
+        )
+    except GateError as problem:
+        return _refused(request, problem)
+    claims = issued.signed.claims
+    # Everything the visitor's page needs rides in the fragment: no server keeps the link.
+    fragment = urlencode(
+        {
+            "t": issued.text_now,
+            "until": claims.not_after.isoformat(),
+            "name": mask_name(issued.subject_name),
+            "host": issued.home or "",
+        }
+    )
+    link = str(request.base_url).rstrip("/") + "/visit/pass#" + fragment
+    return JSONResponse(
+        {"pass_id": claims.pass_id, "link": link, "until": claims.not_after.isoformat()},
+        headers=NO_STORE,
+    )
+
+
+class PlaceForm(BaseModel):
+    """What a phone sends from a place code: the lane's token and its pass text now."""
+
+    lane: str = Field(max_length=40)
+    token: str = Field(max_length=64)
+    pass_text: str = Field(max_length=512)
+
+
+@router.get("/here")
+def place_page(request: Request, lane: str = "", t: str = "") -> Response:
+    """The page a place code opens on the resident's phone."""
+    return _page(request, "phone_here.html", lane=lane[:40], token=t[:64])
+
+
+@router.post("/here")
+def place_passage(request: Request, form: PlaceForm) -> Response:
+    """Record a passage at a lane without a scanner, from the phone that scanned its code."""
+    context = web(request)
+    if context.station is None:
+        return JSONResponse({"detail": "gate not running"}, status_code=503, headers=NO_STORE)
+    lanes = {lane.id: Direction(lane.direction) for lane in context.services.settings.gate.lanes}
+    try:
+        result = pass_at_place(
+            PlacePassage(
+                lane=form.lane,
+                direction=lanes.get(form.lane, Direction.IN),
+                token=form.token,
+                pass_text=form.pass_text,
+            ),
+            codes=context.place_codes,
+            lanes=lanes.keys(),
+            pipeline=context.station.gate.pipeline,
+            clock=now,
+        )
+    except GateError as problem:
+        return _refused(request, problem, status_code=403)
+    lang = language(request)
+    decision = result.decision
+    return JSONResponse(
+        {
+            "outcome": decision.outcome.value,
+            "outcome_text": rt(lang, f"outcome.{decision.outcome.value}"),
+            "reasons": [reason_text(lang, r.code, dict(r.params)) for r in decision.reasons],
+            "seq": result.record.seq if result.record else None,
+        },
+        headers=NO_STORE,
     )

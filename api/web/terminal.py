@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -239,6 +240,28 @@ def override(
         return JSONResponse({"detail": refusal_text(language(request), refused)}, 409)
     assert result.record is not None
     return JSONResponse(_items(request, station, [result.record], handled=set())[0])
+
+
+@router.get("/place-codes")
+def place_codes(request: Request, user: Guard) -> dict[str, Any]:
+    """Each lane's place code for this step: a link a resident's phone camera opens."""
+    context = web(request)
+    lang = language(request)
+    base = str(request.base_url).rstrip("/")
+    moment = now()
+    codes = []
+    for lane in context.services.settings.gate.lanes:
+        code = context.place_codes.code(lane.id, moment)
+        query = urlencode({"lane": lane.id, "t": code.token})
+        codes.append(
+            {
+                "lane": lane.id,
+                "direction_text": t(lang, f"direction.{lane.direction}"),
+                "url": f"{base}/pass/here?{query}",
+                "renew_at": code.renew_at.isoformat(),
+            }
+        )
+    return {"codes": codes}
 
 
 class RequestDecision(BaseModel):

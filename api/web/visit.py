@@ -139,6 +139,12 @@ def _request_json(request: VisitRequest, lang: str) -> dict[str, Any]:
     }
 
 
+@router.get("/visit/pass")
+def invite_page(request: Request) -> Response:
+    """A visitor's invite: drawn from the link's fragment, which never reaches the server."""
+    return _page(request, "visit_pass.html")
+
+
 @router.get("/visit/status/{code}")
 def visit_status_page(request: Request, code: str) -> Response:
     """The visitor's page: waiting for the host, declined, or the visitor pass."""

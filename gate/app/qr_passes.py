@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from gate.app.actor import Actor
 from gate.app.pass_ports import PassOnFile, PassSigner, SignedPass
+from gate.app.pipeline import PassagePipeline
 from gate.app.ports import UnitOfWork, UnitOfWorkFactory
 from gate.app.refusals import audit_refusal
 from gate.app.views import PersonRef
@@ -290,3 +291,40 @@ def passes_of(person_ref: str, *, actor: Actor, units: UnitOfWorkFactory) -> lis
     with units(actor) as uow:
         person = uow.persons.by_ref(person_ref.strip().lower(), actor.scope)
         return list(uow.passes.of_subject(person.ref))
+
+
+MAX_INVITE = timedelta(days=7)
+
+
+def invite_as_resident(
+    pass_text: str,
+    *,
+    visitor_name: str,
+    valid_for: timedelta,
+    actor: Actor,
+    units: UnitOfWorkFactory,
+    signer: PassSigner,
+    pipeline: PassagePipeline,
+) -> PassIssued:
+    """A resident, proving who they are with the pass their phone shows, invites a visitor.
+
+    The invite is a one-time pass for the named visitor from now for ``valid_for``; the
+    gate spends it on entry. Refused (audited) unless the pass is a valid resident's.
+    """
+    checked = pipeline.check_pass(pass_text)
+    if not checked.valid or checked.params.get("kind") != PassKind.RESIDENT.value:
+        refused = ActionRefused("host_pass", reason=checked.reason)
+        audit_refusal(units, actor, "pass", refused)
+        raise refused
+    if not MIN_VALIDITY <= valid_for <= MAX_INVITE:
+        refused = ActionRefused("pass_validity", min_minutes=5, max_days=MAX_INVITE.days)
+        audit_refusal(units, actor, "pass", refused)
+        raise refused
+    command = IssuePass(
+        PassKind.INVITE,
+        str(checked.params["person_ref"]),
+        valid_for=valid_for,
+        visitor_name=visitor_name,
+        note="invite from the resident's phone",
+    )
+    return issue_pass(command, actor=actor, units=units, signer=signer)
