@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from gate.app.actor import Actor, Scope
@@ -440,6 +440,23 @@ class SqlVisitorStore:
         self._session.execute(
             update(Visitor).where(Visitor.ref == ref, Visitor.status == "pending").values(**values)
         )
+
+    def purge_requests(self, *, ended_before: datetime) -> int:
+        """Delete self-registered visits past their retention (the form's notice says when).
+
+        A confirmed visit is kept until it ended before the cut; a pending or declined one
+        until it was registered before it.
+        """
+        result = self._session.execute(
+            delete(Visitor).where(
+                Visitor.source == "self",
+                or_(
+                    (Visitor.status == "confirmed") & (Visitor.ends_at < ended_before),
+                    (Visitor.status != "confirmed") & (Visitor.registered_at < ended_before),
+                ),
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def find(self, ref_or_number: str) -> VisitOnFile | None:
         """A visit by ref, or the latest visit of the holder of a document number."""

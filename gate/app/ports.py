@@ -159,6 +159,10 @@ class VisitorStore(Protocol):
         """Confirm (with its window) or decline a pending request, by the actor, now."""
         ...
 
+    def purge_requests(self, *, ended_before: datetime) -> int:
+        """Delete phone-registered visits that ended (or were registered) before; how many."""
+        ...
+
 
 class PersonRecordStore(Protocol):
     """Persons' registered details, written through the registry's one person writer."""

@@ -229,6 +229,17 @@ def pending_visits(*, actor: Actor, units: UnitOfWorkFactory) -> list[VisitReque
         return list(uow.visitors.pending_requests(since=actor.at - PENDING_FOR, limit=50))
 
 
+def purge_old_requests(*, actor: Actor, units: UnitOfWorkFactory) -> int:
+    """Delete phone-registered visits ``RETENTION_DAYS`` after they ended (audited)."""
+    with units(actor) as uow:
+        purged = uow.visitors.purge_requests(ended_before=actor.at - timedelta(days=RETENTION_DAYS))
+        if purged:
+            uow.audit("visitor.purge", "visitors", {"deleted": purged, "days": RETENTION_DAYS})
+            uow.registry_changed()
+        uow.commit()
+    return purged
+
+
 class SubmissionThrottle:
     """At most ``limit`` submissions per ``window`` from one address (in memory).
 

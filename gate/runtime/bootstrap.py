@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from devices.drivers import open_driver
+from gate.app.actor import Actor
 from gate.app.admin_ports import TemplateWriter
 from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
 from gate.app.pass_ports import PassSigner
 from gate.app.pipeline import PassagePipeline
 from gate.app.ports import PassageLogReader, UnitOfWorkFactory
+from gate.app.visit_requests import purge_old_requests
 from gate.domain.documents import normalize
 from gate.domain.errors import GateError
 from gate.domain.events import EventBus
@@ -156,6 +159,8 @@ class Station:
     watch: DeviceWatch
     drivers: list[Any]
     poll_seconds: float
+    housekeeping: Callable[[], None] | None = None  # retention purges, run every few hours
+    housekeeping_seconds: float = 6 * 3600
     _stop: threading.Event = field(default_factory=threading.Event)
     _upkeep: threading.Thread | None = None
 
@@ -167,7 +172,16 @@ class Station:
         self._upkeep.start()
 
     def _upkeep_loop(self) -> None:
+        next_housekeeping = 0.0
         while not self._stop.wait(self.poll_seconds):
+            if self.housekeeping is not None and time.monotonic() >= next_housekeeping:
+                next_housekeeping = time.monotonic() + self.housekeeping_seconds
+                try:
+                    self.housekeeping()
+                except Exception:
+                    logger.exception(
+                        "housekeeping failed; tried again in %.0f s", self.housekeeping_seconds
+                    )
             try:
                 self.gate.snapshots.refresh_if_changed()
             except GateError as exc:
@@ -236,10 +250,18 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
         on_alarm=gate.events.publish,
         clock=clock,
     )
+
+    def housekeeping() -> None:
+        upkeep = Actor(name="gate-upkeep", origin="service", at=clock())
+        purged = purge_old_requests(actor=upkeep, units=services.units)
+        if purged:
+            logger.info("deleted %d phone-registered visits past their retention", purged)
+
     return Station(
         gate=gate,
         runners=runners,
         watch=watch,
         drivers=list(opened.values()),
         poll_seconds=settings.gate.snapshot_poll_seconds,
+        housekeeping=housekeeping,
     )

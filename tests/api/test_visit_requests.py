@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from api.i18n import t
 from gate.app.actor import Actor
 from gate.app.qr_passes import IssuePass, issue_pass
-from gate.app.visit_requests import SubmissionThrottle
+from gate.app.visit_requests import RETENTION_DAYS, SubmissionThrottle, purge_old_requests
 from gate.domain.documents import DocumentType
 from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead, IdentityKind
 from gate.domain.passes import PassKind, pass_text
@@ -247,3 +247,22 @@ def test_an_unknown_status_or_host_code_is_refused(compound: Compound) -> None:
     with app_client(compound.services) as phone:
         assert phone.get("/visit/status/nope/json").status_code == 404
         assert phone.get("/visit/host/nope").status_code == 404
+
+
+def test_phone_registered_visits_are_deleted_after_their_retention(compound: Compound) -> None:
+    with app_client(compound.services) as phone:
+        for _ in range(3):
+            _register(phone)
+    with compound.services.database.session() as session:
+        old, confirmed, fresh = session.scalars(select(Visitor).order_by(Visitor.id)).all()
+        long_ago = datetime.now(UTC) - timedelta(days=RETENTION_DAYS + 1)
+        old.registered_at = long_ago  # pending, never decided
+        confirmed.status, confirmed.ends_at = "confirmed", long_ago + timedelta(hours=2)
+        confirmed.registered_at = long_ago
+        fresh_ref = fresh.ref
+        session.commit()
+    actor = Actor(name="gate-upkeep", origin="service", at=datetime.now(UTC))
+    assert purge_old_requests(actor=actor, units=compound.services.units) == 2
+    assert purge_old_requests(actor=actor, units=compound.services.units) == 0
+    with compound.services.database.session() as session:
+        assert [v.ref for v in session.scalars(select(Visitor))] == [fresh_ref]

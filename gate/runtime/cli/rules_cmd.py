@@ -11,6 +11,7 @@ import typer
 from gate.app.exemptions import AddExemption, add_exemption
 from gate.app.forms import parse_day, parse_local_time
 from gate.app.rules import ChangeRule, change_rule, list_rules
+from gate.app.visit_requests import RETENTION_DAYS, purge_old_requests
 from gate.app.visitors import RegisterVisitor, register_visitor
 from gate.domain.documents import DocumentType
 from gate.domain.rules import RuleConfig, RuleMode
@@ -139,3 +140,14 @@ def visitor_add(
     visitor = registered.visitor
     until = visitor.ends_at.astimezone(LOCAL_TZ)
     typer.echo(f"visit {visitor.ref} registered until {until:%Y-%m-%d %H:%M}")
+
+
+@visitor_app.command("purge")
+def visitor_purge(ctx: typer.Context) -> None:
+    """Delete phone-registered visits past their retention (the running service does it daily)."""
+    services = cli_context(ctx).services()
+    try:
+        purged = purge_old_requests(actor=actor(), units=services.units)
+    finally:
+        services.close()
+    typer.echo(f"deleted {purged} phone-registered visits older than {RETENTION_DAYS} days")
