@@ -59,3 +59,10 @@ def test_reasons_read_as_sentences_with_their_parameters() -> None:
     assert reason_text("en", "passback", {"presence": "outside", "soft": True}).endswith(
         "(flag only)"
     )
+
+
+def test_a_pass_reason_names_its_kind_in_the_screens_language() -> None:
+    params = {"pass_id": "0123456789abcdef", "kind": "invite"}
+    assert reason_text("zh", "qr_pass", params) == "通行码 0123456789abcdef（邀请）"
+    assert reason_text("en", "pass_replayed", params) == "One-time pass already used"
+    assert reason_text("en", "qr_pass", params) == "QR pass 0123456789abcdef (invite)"
