@@ -29,8 +29,17 @@
     let hostCode = fragment.get("host");
     try { hostCode = hostCode || window.localStorage.getItem(visitKey + ".host"); } catch (_e) { /* none */ }
 
-    function when(iso) {
-      return new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+    // The visit's window in the compound's time, to the minute; the end without its date
+    // when it is the same day (a long date-and-seconds pair wraps on a phone).
+    const locale = document.documentElement.lang === "en" ? "en-GB" : "zh-CN";
+    function when(iso, timeOnly) {
+      const options = { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false };
+      if (!timeOnly) Object.assign(options, { month: "2-digit", day: "2-digit" });
+      return new Date(iso).toLocaleString(locale, options);
+    }
+    function span(startIso, endIso) {
+      const day = (iso) => new Date(iso).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
+      return when(startIso) + " – " + when(endIso, day(startIso) === day(endIso));
     }
     function render(body) {
       visit.dataset.state = body.status;
@@ -39,7 +48,7 @@
       $("visit-summary").hidden = false;
       $("visit-name").textContent = body.name;
       $("visit-host").textContent = body.host || "";
-      $("visit-window").textContent = body.status === "confirmed" ? when(body.starts_at) + " – " + when(body.ends_at) : "";
+      $("visit-window").textContent = body.status === "confirmed" ? span(body.starts_at, body.ends_at) : "";
       const link = $("host-link");
       if (body.status === "pending" && hostCode) {
         const url = window.location.origin + "/visit/host/" + hostCode;
