@@ -64,10 +64,9 @@ def feed_item(
     if person is not None:
         name, home, kind = mask_name(person.name), person.home, t(lang, f"kind.{person.kind.value}")
     elif snapshot is not None and entry.person_ref:
-        for visits in snapshot.visits_by_document.values():
-            for visit in visits:
-                if visit.ref == entry.person_ref:
-                    name, home = mask_name(visit.name), visit.host
+        visit = snapshot.visits_by_ref.get(entry.person_ref)
+        if visit is not None:  # a visit by card, by visitor pass or by invite alike
+            name, home = mask_name(visit.name), visit.host
     if name is None and card is not None and card.name:
         name = mask_name(card.name)
     local = entry.at.astimezone(LOCAL_TZ)

@@ -99,7 +99,7 @@ def _requests(request: Request, lang: str) -> list[dict[str, Any]]:
                 "terminal.request.summary",
                 host=visit.host_label or "",
                 reason=visit.reason,
-                hours=round(visit.stay_minutes / 60, 2),
+                hours=f"{visit.stay_minutes / 60:g}",
             ),
             "doc_last4": visit.doc_last4,
             "phone_last4": visit.phone_last4,

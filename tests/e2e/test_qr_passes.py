@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from api.web.feed import feed_item
 from devices.memory_barrier import RecordingBarrier
 from gate.app.actor import Actor
 from gate.app.pipeline import PassageResult
@@ -175,6 +176,9 @@ def test_an_invite_lets_its_visitor_in_once_and_a_replay_is_refused(
     assert first.decision.reasons[-1].params["one_time"] is True
     assert first.event.visit is not None
     assert first.event.visit.name == "赵六"
+    assert first.record is not None
+    shown = feed_item(first.record, lang="zh", snapshot=gate_under_test.gate.snapshots.current())
+    assert (shown["name"], shown["credential_text"]) == ("赵*", "扫码")  # an invite has no card
     replay = _show(gate_under_test, text)
     assert _reason(replay)[0] == "pass_replayed"
     assert not replay.barrier_opened
