@@ -29,7 +29,7 @@ from tests.recognition.qr.phone_screens import qr_modules
 
 def _video(path: Path, text: str) -> None:
     """Two seconds of an empty scene, then four of a phone showing ``text``, at 10 fps."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (1280, 720))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10, (1280, 720))
     assert writer.isOpened()
     empty = np.full((720, 1280, 3), 90, np.uint8)
     modules = qr_modules(text, "m")
