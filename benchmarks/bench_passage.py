@@ -58,7 +58,7 @@ from gate.domain.status import LOCAL_TZ
 from gate.runtime.bootstrap import Services, bootstrap, build_gate, utc_now
 from gate.runtime.settings import load_settings
 from registry.database import Database
-from registry.demo import generate_demo
+from registry.demo import DemoCompound, generate_demo
 from registry.demo_facts import REGIONS
 from registry.demo_seed import seed_demo
 from registry.models import Passage
@@ -141,6 +141,12 @@ def services_for(url: str, scratch: Path, key_file: Path, name: str) -> Services
 
 def seed(url: str, scratch: Path, key_file: Path, today: date) -> tuple[str, ...]:
     """Migrate and seed the demo compound; return the registered document reads' keys."""
+    demo = seed_compound(url, scratch, key_file, today)
+    return tuple(f"{p.doc_type.value}:{p.doc_number}" for p in demo.persons)
+
+
+def seed_compound(url: str, scratch: Path, key_file: Path, today: date) -> DemoCompound:
+    """Migrate and seed the demo compound (also used by ``bench_qr_passage.py``)."""
     database = Database(url)
     database.upgrade()
     database.dispose()
@@ -160,7 +166,7 @@ def seed(url: str, scratch: Path, key_file: Path, today: date) -> tuple[str, ...
             )
     finally:
         services.close()
-    return tuple(f"{p.doc_type.value}:{p.doc_number}" for p in demo.persons)
+    return demo
 
 
 # --- the passages -----------------------------------------------------------------------

@@ -1,0 +1,64 @@
+"""Smoke runs of the benchmarks: a tiny run must finish and its figures hang together.
+
+No timing is asserted (the machine decides those); only that the run went through the
+real pipeline end to end and its log checks out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import POSTGRES_URL, PostgresServer
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run_benchmark(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``benchmarks/<script>`` in a fresh interpreter, as its docstring says to."""
+    return subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        env={key: value for key, value in os.environ.items() if not key.startswith("GATE_")},
+        timeout=300,
+        check=False,
+    )
+
+
+def qr_passage_figures(*args: str) -> list[dict[str, Any]]:
+    done = run_benchmark(
+        "bench_qr_passage.py", "--passages", "20", "--residents", "10", "--round", "5", "--json",
+        *args,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    engines: list[dict[str, Any]] = json.loads(done.stdout)["engines"]
+    for figures in engines:
+        assert figures["card"]["count"] == figures["qr"]["count"] == 20
+        assert figures["refused_passes"] == 0
+        assert figures["reasons"]["qr"]["qr_pass"] == 20  # every passage went by its pass
+        assert figures["outcomes"]["card"].keys() <= {"allow", "review", "deny"}
+        assert figures["log"] == "chain intact, 40 rows = 40 passages"
+        cold = figures["breakdown"]["verify_cold"]["count"]
+        assert 1 <= cold <= 10  # the first verification of each pass that came
+        assert figures["breakdown"]["verify_repeated"]["count"] == 40 - cold
+    assert "QR / card" in done.stderr  # the text report goes to stderr with --json
+    return engines
+
+
+@pytest.mark.slow
+def test_bench_qr_passage_runs_on_sqlite() -> None:
+    assert [figures["engine"] for figures in qr_passage_figures()] == ["sqlite"]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_bench_qr_passage_runs_on_postgresql(postgres_server: PostgresServer) -> None:
+    engines = qr_passage_figures("--postgres", POSTGRES_URL)
+    assert [figures["engine"] for figures in engines] == ["sqlite", "postgresql"]
