@@ -53,7 +53,7 @@ from gate.app.staff_values import ActiveSession
 from gate.domain.documents import DOCUMENT_LABELS_ZH, DocumentType
 from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound
 from gate.domain.passes import PassKind
-from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex
+from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, mask_name
 from gate.domain.places import building_key
 from gate.domain.status import local_date
 
@@ -61,6 +61,9 @@ router = APIRouter(prefix="/office")
 E = TypeVar("E", bound=StrEnum)
 Text = Annotated[str, Form()]
 Refusals = (ActionRefused, DocumentInvalid)
+PAPER_DAYS = (30, 90, 180)  # the validity choices of a printed pass
+PAPER_DEFAULT_DAYS = 90
+PAPER_NOTE = "paper"
 
 CHOICES = {
     "sexes": [s.value for s in (Sex.MALE, Sex.FEMALE)],
@@ -257,6 +260,9 @@ def _person_page(
         today=today.isoformat(),
         fortnight=(today + timedelta(days=13)).isoformat(),
         passes=passes,
+        paper_days=PAPER_DAYS,
+        paper_default_days=PAPER_DEFAULT_DAYS,
+        paper_note=PAPER_NOTE,
         now=who.at,
         enrollment=enrollment,
         enrollment_link=_enrollment_link(request, enrollment) if enrollment else None,
@@ -386,6 +392,63 @@ def issue_phone_pass_form(request: Request, user: OfficePost, ref: str) -> Respo
         error = refusal_text(language(request), problem)
         return _person_page(request, user, ref, status_code=422, error=error)
     return _person_page(request, user, ref, enrollment=code)
+
+
+def _paper_days(text: str) -> timedelta:
+    """The validity chosen for a paper pass: one of ``PAPER_DAYS``."""
+    try:
+        days = int(text.strip() or PAPER_DEFAULT_DAYS)
+    except ValueError:
+        days = 0
+    if days not in PAPER_DAYS:
+        raise ActionRefused("choice", field="paper_days")
+    return timedelta(days=days)
+
+
+@router.post("/persons/{ref}/paper-pass")
+def issue_paper_pass_form(
+    request: Request, user: OfficePost, ref: str, days: Text = str(PAPER_DEFAULT_DAYS)
+) -> Response:
+    """Issue a non-rotating resident pass and show it once, as a card to print.
+
+    Its text never changes, so the printed QR works until it expires or is revoked on the
+    person page (where it is listed with the note ``paper``). The page is not cached.
+    """
+    who, units = _actor(request, user), _units(request)
+    try:
+        person = person_view(ref, actor=who, units=units)
+        issued = issue_pass(
+            IssuePass(
+                PassKind.RESIDENT,
+                person.line.ref,
+                valid_for=_paper_days(days),
+                rotating=False,
+                note=PAPER_NOTE,
+            ),
+            actor=who,
+            units=units,
+            signer=web(request).services.pass_signer,
+        )
+    except Refusals as problem:
+        error = refusal_text(language(request), problem)
+        return _person_page(request, user, ref, status_code=422, error=error)
+    claims = issued.signed.claims
+    response = page(
+        request,
+        "office_paper_pass.html",
+        user,
+        section="registry",
+        person_ref=person.line.ref,
+        masked_name=mask_name(issued.subject_name),
+        home_label=issued.home,
+        pass_id=claims.pass_id,
+        not_before=claims.not_before,
+        not_after=claims.not_after,
+        pass_text=issued.text_now,
+    )
+    # The printable QR is the pass itself: keep it out of every cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _own_pass(request: Request, user: ActiveSession, ref: str, pass_id: str) -> str:

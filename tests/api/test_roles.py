@@ -66,6 +66,7 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/office/persons/{ref}/passes"): Permission.OFFICE,
     ("POST", "/office/persons/{ref}/passes/{pass_id}/enrollment"): Permission.OFFICE,
     ("POST", "/office/persons/{ref}/passes/{pass_id}/revoke"): Permission.OFFICE,
+    ("POST", "/office/persons/{ref}/paper-pass"): Permission.OFFICE,
     ("GET", "/office/poster"): Permission.OFFICE,
     ("GET", "/office/round"): Permission.DAILY_ROUND,
     ("POST", "/office/round/temperature"): Permission.DAILY_ROUND,
