@@ -38,6 +38,10 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/pass/enroll"): PUBLIC,
     ("POST", "/pass/enroll"): PUBLIC,
     ("GET", "/pass/sw.js"): PUBLIC,
+    ("POST", "/pass/invite"): PUBLIC,  # needs the resident's pass
+    ("GET", "/pass/here"): PUBLIC,
+    ("POST", "/pass/here"): PUBLIC,  # needs the lane's place token and a pass
+    ("GET", "/visit/pass"): PUBLIC,
     ("GET", "/visit/"): PUBLIC,
     ("POST", "/visit/"): PUBLIC,  # throttled per address
     ("GET", "/visit/status/{code}"): PUBLIC,
@@ -53,6 +57,7 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/terminal/passages/{seq}/override"): Permission.OVERRIDE,
     ("POST", "/terminal/visitors"): Permission.REGISTER_VISITOR,
     ("POST", "/terminal/visit-requests/{ref}"): Permission.REGISTER_VISITOR,
+    ("GET", "/terminal/place-codes"): Permission.TERMINAL,
     ("GET", "/terminal/search"): Permission.SEARCH_PERSONS,
     ("GET", "/office"): Permission.OFFICE,
     ("GET", "/office/buildings/{key}"): Permission.OFFICE,
