@@ -234,3 +234,7 @@ class QueryingSnapshots:
     def reload(self) -> RegistrySnapshot:
         """Nothing cached: the next view reads the tables again."""
         return self.current()
+
+    def refresh_if_changed(self) -> bool:
+        """Never stale: every view reads the tables."""
+        return False
