@@ -108,13 +108,7 @@ class SqlPassStore:
 
 
 def _on_file(row: IssuedPass) -> PassOnFile:
-    state = (
-        PassState.REVOKED
-        if row.revoked_at is not None
-        else PassState.SPENT
-        if row.used_at is not None
-        else PassState.ACTIVE
-    )
+    state = PassState.of(revoked_at=row.revoked_at, used_at=row.used_at)
     claims = PassClaims(
         pass_id=row.pass_id,
         kind=row.kind,

@@ -148,13 +148,7 @@ def _passes_in_window(session: Session, now: datetime) -> dict[str, PassFacts]:
             IssuedPass.used_at,
         ).where(IssuedPass.not_after > now)
     ):
-        state = (
-            PassState.REVOKED
-            if row.revoked_at is not None
-            else PassState.SPENT
-            if row.used_at is not None
-            else PassState.ACTIVE
-        )
+        state = PassState.of(revoked_at=row.revoked_at, used_at=row.used_at)
         passes[row.pass_id] = PassFacts(row.pass_id, row.kind, row.subject_ref, state)
     return passes
 

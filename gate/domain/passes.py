@@ -121,6 +121,13 @@ class PassState(StrEnum):
     REVOKED = "revoked"
     SPENT = "spent"  # a one-time pass that let its passage through
 
+    @classmethod
+    def of(cls, *, revoked_at: datetime | None, used_at: datetime | None) -> PassState:
+        """The state of a pass from when it was revoked and when it was spent (if ever)."""
+        if revoked_at is not None:
+            return cls.REVOKED
+        return cls.SPENT if used_at is not None else cls.ACTIVE
+
 
 @dataclass(frozen=True)
 class PassFacts:

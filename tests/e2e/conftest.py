@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import concurrent.futures.thread
+import socket
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import uvicorn
 
 from devices.memory_barrier import RecordingBarrier
 from gate.app.pipeline import PassageResult
@@ -120,6 +124,34 @@ def gate_under_test(services: Services) -> Iterator[GateUnderTest]:
     unsubscribe = gate.events.subscribe(record)
     yield under_test
     unsubscribe()
+
+
+@contextmanager
+def live_server(app: object, name: str) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread on a free port; its base URL until the end."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=2,  # the feed's event streams never end by themselves
+        )
+    )
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

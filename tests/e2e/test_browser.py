@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from api.app import create_app
@@ -32,7 +29,7 @@ from gate.runtime.bootstrap import Services, Station, build_station
 from registry.models import AuditEvent, Building, Household, Passage, Unit, Visitor
 from registry.records import PersonRecord
 from registry.service import RegistryWriter, add_building, get_or_create_compound
-from tests.e2e.conftest import CHROMIUM, OUTSIDER, QUARANTINED, RESIDENT_A, populate
+from tests.e2e.conftest import CHROMIUM, OUTSIDER, QUARANTINED, RESIDENT_A, live_server, populate
 from tests.gate.app.staff_builders import add_staff
 from tests.registry.builders import resident_number as number
 
@@ -59,27 +56,8 @@ def live_gate(services: Services) -> Iterator[LiveGate]:
     populate(services)
     add_staff(services, "guard1", Role.GUARD, "guard-password", name="王师傅", pin="1234")
     station = build_station(services)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(services, station),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=2,  # the feed's event streams never end by themselves
-        )
-    )
-    thread = threading.Thread(target=server.run, name="live-gate", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield LiveGate(f"http://127.0.0.1:{port}", services, station)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(create_app(services, station), "live-gate") as url:
+        yield LiveGate(url, services, station)
 
 
 def signed_in_page(browser: object, live: LiveGate, language: str = "zh") -> object:

@@ -9,10 +9,7 @@ verifier; under print media the top bar and the buttons are gone and the card st
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +18,6 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-import uvicorn
 import zxingcpp
 from playwright.sync_api import Browser, Page
 from sqlalchemy import select
@@ -31,7 +27,7 @@ from gate.domain.passes import PassValid
 from gate.domain.roles import Role
 from gate.runtime.bootstrap import Services
 from registry.models import Person
-from tests.e2e.conftest import CHROMIUM, populate
+from tests.e2e.conftest import CHROMIUM, live_server, populate
 from tests.gate.app.staff_builders import add_staff
 
 SCREENSHOTS = Path(
@@ -49,27 +45,8 @@ def live_url(services: Services) -> Iterator[str]:
     """The web app on a free port over a populated registry and an office account."""
     populate(services)
     add_staff(services, "office1", Role.OFFICE, "office-password", name="物业小陈")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(services),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=2,
-        )
-    )
-    thread = threading.Thread(target=server.run, name="live-paper", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(create_app(services), "live-paper") as url:
+        yield url
 
 
 @pytest.fixture

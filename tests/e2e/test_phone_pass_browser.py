@@ -10,10 +10,7 @@ service worker's cache, and the code changes at the next 30 s step (fake clock).
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +19,6 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-import uvicorn
 import zxingcpp
 from playwright.sync_api import Browser, BrowserContext, Page
 
@@ -31,7 +27,7 @@ from gate.app.actor import Actor
 from gate.app.qr_passes import IssuePass, create_enrollment, issue_pass
 from gate.domain.passes import PassKind
 from gate.runtime.bootstrap import Services
-from tests.e2e.conftest import CHROMIUM, RESIDENT_A, populate
+from tests.e2e.conftest import CHROMIUM, RESIDENT_A, live_server, populate
 
 SCREENSHOTS = Path(
     os.environ.get("GATE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "gate-screens"
@@ -48,27 +44,8 @@ pytestmark = [
 def live_url(services: Services) -> Iterator[str]:
     """The web app on a free port over a populated registry (no devices)."""
     populate(services)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(services),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=2,
-        )
-    )
-    thread = threading.Thread(target=server.run, name="live-phone", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(create_app(services), "live-phone") as url:
+        yield url
 
 
 def enrollment_code(services: Services) -> str:
