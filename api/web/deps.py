@@ -58,6 +58,10 @@ class WebContext:
     idle_lock: timedelta
     secure_cookies: bool
     visit_throttle: SubmissionThrottle = field(default_factory=SubmissionThrottle)
+    # Invites, place-code passages and host decisions: a phone does a few a minute at most.
+    pass_throttle: SubmissionThrottle = field(
+        default_factory=lambda: SubmissionThrottle(limit=20, window=timedelta(minutes=1))
+    )
     place_codes: PlaceCodes = field(default_factory=PlaceCodes)
 
 

@@ -121,6 +121,8 @@ class InviteForm(BaseModel):
 
 def _refused(request: Request, problem: GateError, status_code: int = 422) -> Response:
     shown = problem if isinstance(problem, ActionRefused) else ActionRefused("host_pass", reason="")
+    if shown.code == "too_many_requests":
+        status_code = 429
     detail = refusal_text(language(request), shown)
     return JSONResponse({"detail": detail}, status_code=status_code, headers=NO_STORE)
 
@@ -132,6 +134,7 @@ def invite(request: Request, form: InviteForm) -> Response:
     if context.station is None:
         return JSONResponse({"detail": "gate not running"}, status_code=503, headers=NO_STORE)
     try:
+        context.pass_throttle.check(_phone(request).origin)
         issued = invite_as_resident(
             form.pass_text,
             visitor_name=form.visitor_name,
@@ -182,6 +185,7 @@ def place_passage(request: Request, form: PlaceForm) -> Response:
         return JSONResponse({"detail": "gate not running"}, status_code=503, headers=NO_STORE)
     lanes = {lane.id: Direction(lane.direction) for lane in context.services.settings.gate.lanes}
     try:
+        context.pass_throttle.check(_phone(request).origin)
         result = pass_at_place(
             PlacePassage(
                 lane=form.lane,

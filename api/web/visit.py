@@ -200,6 +200,7 @@ def host_decides(request: Request, code: str, decision: HostDecision) -> Respons
     if station is None:
         return JSONResponse({"detail": "gate not running"}, status_code=503, headers=NO_STORE)
     try:
+        context.pass_throttle.check(_address(request))
         decided = decide_as_host(
             code[:64],
             approve=decision.approve,
@@ -211,7 +212,8 @@ def host_decides(request: Request, code: str, decision: HostDecision) -> Respons
         )
     except GateError as problem:
         detail = refusal_text(language(request), problem)
-        return JSONResponse({"detail": detail}, status_code=422, headers=NO_STORE)
+        status = 429 if getattr(problem, "code", "") == "too_many_requests" else 422
+        return JSONResponse({"detail": detail}, status_code=status, headers=NO_STORE)
     return JSONResponse(_request_json(decided, language(request)), headers=NO_STORE)
 
 

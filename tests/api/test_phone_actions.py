@@ -143,3 +143,15 @@ def test_a_place_token_lasts_three_steps_and_names_its_lane() -> None:
     with pytest.raises(ActionRefused):
         PlaceCodes(b"j" * 32).check(token, "in", moment)  # another process's key
     assert codes.code("in", moment).renew_at == datetime(2026, 12, 1, 8, 0, 30, tzinfo=UTC)
+
+
+def test_a_phone_hammering_the_pass_actions_is_slowed_down(compound: Compound) -> None:
+    with app_client(compound.services) as phone:
+        answers = [
+            phone.post("/pass/here", json={"lane": "main", "token": "x", "pass_text": "y"})
+            for _ in range(21)
+        ]
+        assert {a.status_code for a in answers[:20]} == {403}
+        assert answers[20].status_code == 429
+        assert "提交过于频繁" in answers[20].json()["detail"]
+        assert phone.get("/healthz").status_code == 200
