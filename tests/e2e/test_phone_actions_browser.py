@@ -17,10 +17,15 @@ from sqlalchemy import select
 
 from gate.domain.model import Credential, CredentialKind, Direction
 from registry.models import Passage
+from tests.e2e.conftest import CHROMIUM
 from tests.e2e.test_browser import LiveGate, live_gate, signed_in_page
 from tests.e2e.test_phone_pass_browser import PHONE, SCREENSHOTS, enrollment_code, read_qr
 
 __all__ = ["live_gate"]  # the fixture, imported to be used here
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+]
 
 
 @pytest.fixture
