@@ -21,8 +21,11 @@ from api.web.deps import TEMPLATES, WebContext
 from api.web.errors import install_page_errors
 from api.web.feed import RecentCards
 from api.web.limits import BodyLimit
+from api.web.machine_auth import install_api_errors, machine_or_staff
 from gate.app.actor import Actor
 from gate.app.registry_io import registry_schema, registry_stats
+from gate.app.throttle import SubmissionThrottle
+from gate.domain.api_scopes import ApiScope
 from gate.domain.errors import GateError, RegistryUnavailable
 from gate.runtime.bootstrap import Services, Station
 
@@ -54,6 +57,9 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
         templates=Jinja2Templates(directory=TEMPLATES),
         idle_lock=timedelta(minutes=settings.web.idle_lock_minutes),
         secure_cookies=settings.web.secure_cookies,
+        api_throttle=SubmissionThrottle(
+            limit=settings.api.requests_per_minute, window=timedelta(minutes=1)
+        ),
     )
     app.state.recent_cards = RecentCards()
     if station is not None:
@@ -71,6 +77,7 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
     app.include_router(phone.router)
     app.include_router(visit.router)
     install_page_errors(app)
+    install_api_errors(app)
     app.add_exception_handler(RegistryUnavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(GateError, _gate_error)  # type: ignore[arg-type]
     app.add_api_route("/healthz", healthz, methods=["GET"])
@@ -88,18 +95,24 @@ async def _gate_error(_request: Request, exc: GateError) -> JSONResponse:
 
 
 def healthz(services: ServicesDep, caller: CallerDep) -> Health:
-    """Liveness: the database answers and says which schema it is at."""
+    """Liveness: the database answers and says which schema it is at (public: no counts)."""
     schema = registry_schema(actor=caller, units=services.units)
     return Health(status="ok", database=schema.database, schema_revision=schema.revision)
 
 
-def stats(services: ServicesDep, caller: CallerDep) -> RegistryStatsPublic:
+def stats(
+    services: ServicesDep,
+    caller: Annotated[Actor, Depends(machine_or_staff(ApiScope.REGISTRY_READ))],
+) -> RegistryStatsPublic:
     """Counts of buildings, units, households, persons and quarantine, now."""
     counts = registry_stats(actor=caller, units=services.units)
     return RegistryStatsPublic(**dataclasses.asdict(counts))
 
 
-def devices(request: Request) -> list[DevicePublic]:
+def devices(
+    request: Request,
+    _caller: Annotated[Actor, Depends(machine_or_staff(ApiScope.DEVICES_READ))],
+) -> list[DevicePublic]:
     """Every configured device with its health (empty when the service runs without devices)."""
     station: Station | None = request.app.state.station
     if station is None:

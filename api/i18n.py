@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from api.messages import core, office, office_forms, passes, phone, report, visit
+from api.messages import api_keys, core, office, office_forms, passes, phone, report, visit
 from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound, OutOfScope
 from gate.domain.status import LOCAL_TZ
 
@@ -26,6 +26,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         **passes.ZH,
         **phone.ZH,
         **visit.ZH,
+        **api_keys.ZH,
     },
     "en": {
         **core.EN,
@@ -35,6 +36,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         **passes.EN,
         **phone.EN,
         **visit.EN,
+        **api_keys.EN,
     },
 }
 

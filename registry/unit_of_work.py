@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from gate.app.actor import Actor
 from gate.domain.errors import RegistryUnavailable
+from registry.api_key_store import SqlApiKeyStore
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.office_views import SqlOfficeViewStore
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.statuses = SqlStatusStore(self.session, actor)
         self.daily_round = SqlRoundStore(self.session, actor)
         self.office_views = SqlOfficeViewStore(self.session, actor)
+        self.api_keys = SqlApiKeyStore(self.session, actor)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self

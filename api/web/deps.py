@@ -23,7 +23,7 @@ from gate.app.actor import Actor, Scope
 from gate.app.place_codes import PlaceCodes
 from gate.app.staff import record_denial, resolve_session
 from gate.app.staff_values import ActiveSession
-from gate.app.visit_requests import SubmissionThrottle
+from gate.app.throttle import SubmissionThrottle
 from gate.domain.roles import Permission, allowed
 from gate.runtime.bootstrap import Services, Station
 
@@ -63,6 +63,10 @@ class WebContext:
         default_factory=lambda: SubmissionThrottle(limit=20, window=timedelta(minutes=1))
     )
     place_codes: PlaceCodes = field(default_factory=PlaceCodes)
+    # Each API key's requests (``api.requests_per_minute``; create_app sets the limit).
+    api_throttle: SubmissionThrottle = field(
+        default_factory=lambda: SubmissionThrottle(limit=600, window=timedelta(minutes=1))
+    )
 
 
 def web(request: Request) -> WebContext:

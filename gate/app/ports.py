@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from gate.app.actor import Actor, Scope
 from gate.app.admin_ports import RegistryStore, ReportStore, StaffStore
+from gate.app.api_key_ports import ApiKeyStore
 from gate.app.office_ports import OfficeViewStore
 from gate.app.office_values import NeedOnFile, PersonEntry, PersonOnFile, PersonSaved, StatusOnFile
 from gate.app.pass_ports import PassStore
@@ -308,6 +309,11 @@ class UnitOfWork(Protocol):
     @property
     def registry(self) -> RegistryStore:
         """The registry as a whole: counts, schema, spreadsheets."""
+        ...
+
+    @property
+    def api_keys(self) -> ApiKeyStore:
+        """Machines' API keys (hashes only)."""
         ...
 
     def audit(self, action: str, target: str, detail: Mapping[str, Any] | None = None) -> None:

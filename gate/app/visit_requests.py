@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +25,7 @@ from gate.app.pass_ports import PassSigner
 from gate.app.pipeline import PassagePipeline
 from gate.app.ports import UnitOfWork, UnitOfWorkFactory
 from gate.app.refusals import audit_refusal
+from gate.app.throttle import SubmissionThrottle as SubmissionThrottle  # its users import it here
 from gate.app.views import VisitRequest
 from gate.app.visitors import checked_visit
 from gate.domain.documents import DocumentType, validate
@@ -238,37 +236,3 @@ def purge_old_requests(*, actor: Actor, units: UnitOfWorkFactory) -> int:
             uow.registry_changed()
         uow.commit()
     return purged
-
-
-class SubmissionThrottle:
-    """At most ``limit`` submissions per ``window`` from one address (in memory).
-
-    A poster is public: one phone (or script) must not fill the registry. The web layer
-    asks before calling ``request_visit`` and refuses with ``ActionRefused`` if not allowed.
-    """
-
-    def __init__(
-        self,
-        *,
-        limit: int = 5,
-        window: timedelta = timedelta(minutes=10),
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._limit, self._window = limit, window.total_seconds()
-        self._monotonic = monotonic
-        self._seen: dict[str, deque[float]] = {}
-
-    def check(self, address: str) -> None:
-        """Count one submission from ``address``; ``ActionRefused`` if over the limit."""
-        now = self._monotonic()
-        if len(self._seen) > 10_000:  # a flood of addresses: forget the quiet ones
-            self._seen = {
-                key: seen for key, seen in self._seen.items() if seen[-1] > now - self._window
-            }
-        seen = self._seen.setdefault(address, deque())
-        while seen and seen[0] <= now - self._window:
-            seen.popleft()
-        if len(seen) >= self._limit:
-            wait = int(seen[0] + self._window - now) // 60 + 1
-            raise ActionRefused("too_many_requests", minutes=wait)
-        seen.append(now)

@@ -67,6 +67,14 @@ class WebSettings(_Section):
     max_body_kb: int = Field(default=256, gt=0, description="Largest form a page accepts")
 
 
+class ApiSettings(_Section):
+    """The machine API under ``/api/v1`` (the district platform)."""
+
+    requests_per_minute: int = Field(
+        default=600, gt=0, description="Requests one API key may make in any minute; then 429"
+    )
+
+
 class ImportSettings(_Section):
     """Limits that keep a bad spreadsheet from exhausting the gate's memory."""
 
@@ -121,6 +129,7 @@ class Settings(BaseSettings):
     secrets: SecretsSettings = SecretsSettings()
     imports: ImportSettings = ImportSettings()
     web: WebSettings = WebSettings()
+    api: ApiSettings = ApiSettings()
     compound: CompoundSettings = CompoundSettings()
     gate: GateSettings = GateSettings()
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
+from gate.domain.api_scopes import STAFF_PERMISSION, ApiScope
 from gate.domain.documents import DocumentType
 from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
 from gate.domain.roles import Permission, Role, allowed
@@ -31,8 +32,10 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/login"): PUBLIC,
     ("GET", "/lang/{code}"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
-    ("GET", "/api/v1/registry/stats"): PUBLIC,  # aggregate counts only
-    ("GET", "/api/v1/devices"): PUBLIC,  # device health only
+    # The machine API: an API key with the scope, or staff with the scope's permission
+    # (tests/api/test_api_keys.py tries the keys).
+    ("GET", "/api/v1/registry/stats"): STAFF_PERMISSION[ApiScope.REGISTRY_READ],
+    ("GET", "/api/v1/devices"): STAFF_PERMISSION[ApiScope.DEVICES_READ],
     # Phones: no account; a one-time code or a long random link is the key.
     ("GET", "/pass/"): PUBLIC,
     ("GET", "/pass/enroll"): PUBLIC,

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -58,6 +59,9 @@ def test_serve_answers_health_and_stats_after_upgrade(
     added = gate(env, "registry", "add-building", "1号楼", "--units", "2")
     assert added.returncode == 0
     assert "generated a new personal-data key" in added.stderr
+    created = gate(env, "apikey", "create", "--name", "monitor", "--scope", "registry:read")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.split()[-1]
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gate", "serve", "--port", str(port)],
@@ -67,11 +71,17 @@ def test_serve_answers_health_and_stats_after_upgrade(
         text=True,
     )
     try:
-        stats = _get_json(f"http://127.0.0.1:{port}/api/v1/registry/stats", deadline=30)
+        health = _get_json(f"http://127.0.0.1:{port}/healthz", deadline=30)
+        assert health["status"] == "ok"
+        stats_url = f"http://127.0.0.1:{port}/api/v1/registry/stats"
+        stats = _get_json(stats_url, deadline=5, headers={"Authorization": f"Bearer {key}"})
         assert stats["buildings"] == 1
         assert stats["units"] == 2
-        health = _get_json(f"http://127.0.0.1:{port}/healthz", deadline=5)
-        assert health["status"] == "ok"
+        with pytest.raises(urllib.error.HTTPError) as anonymous:
+            urllib.request.urlopen(stats_url, timeout=5)
+        assert anonymous.value.code == 401
+        assert anonymous.value.headers["WWW-Authenticate"] == "Bearer"
+        anonymous.value.close()
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=15)
@@ -81,11 +91,14 @@ def test_serve_answers_health_and_stats_after_upgrade(
     assert (tmp_path / "var" / "secret.key").stat().st_mode & 0o777 == 0o600
 
 
-def _get_json(url: str, *, deadline: float) -> dict[str, object]:
+def _get_json(
+    url: str, *, deadline: float, headers: dict[str, str] | None = None
+) -> dict[str, object]:
     end = time.monotonic() + deadline
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - localhost
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost
+            with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - localhost
                 payload: dict[str, object] = json.loads(response.read())
                 return payload
         except OSError:

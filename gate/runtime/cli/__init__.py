@@ -14,6 +14,7 @@ import typer
 
 from gate.domain.errors import GateError
 from gate.runtime.cli import (
+    apikey_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
@@ -49,6 +50,7 @@ app.add_typer(rules_cmd.visitor_app, name="visitor")
 app.add_typer(user_cmd.app, name="user")
 app.add_typer(qr_cmd.app, name="qr")
 app.add_typer(pass_cmd.app, name="pass")
+app.add_typer(apikey_cmd.app, name="apikey")
 app.command("passage")(passage_cmd.passage)
 app.command("presence")(passage_cmd.presence)
 app.command("serve")(serve_cmd.serve)
