@@ -62,6 +62,8 @@ ZH: dict[str, str] = {
     "office.error.enrollment_code": "绑定码无效、已使用或已过期，请向物业或楼栋长重新申请",
     "office.error.duration_format": "{field} 应写成 30m、2h 或 7d",
     "office.error.place_code": "场所码已过期或不属于本门岗，请重新扫码",
+    "office.error.feed_cursor": "游标格式不正确：应为上一页返回的 next_cursor（v1.数字）",
+    "office.error.feed_limit": "每页条数应在 1 到 {max} 之间",
 }
 
 EN: dict[str, str] = {
@@ -120,4 +122,6 @@ EN: dict[str, str] = {
     "office.error.enrollment_code": "The code is wrong, used or expired; ask the office or the building head for a new one",
     "office.error.duration_format": "{field} should read like 30m, 2h or 7d",
     "office.error.place_code": "The place code has expired or is not this gate's; scan again",
+    "office.error.feed_cursor": "Malformed cursor: pass the next_cursor of the previous page (v1.<number>)",
+    "office.error.feed_limit": "A page holds 1 to {max} items",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import Any
 from devices.drivers import open_driver
 from gate.app.actor import Actor
 from gate.app.admin_ports import TemplateWriter
+from gate.app.district_feed import FeedReader, Pseudonym
 from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
 from gate.app.pass_ports import PassSigner
 from gate.app.pipeline import PassagePipeline
@@ -33,6 +35,7 @@ from recognition.qr import build_decoder
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.exporter import write_template
+from registry.feed_reader import SqlFeedReader
 from registry.passages import SqlPassageLog, SqlPassageReader
 from registry.snapshot import SnapshotSource
 from registry.unit_of_work import SqlUnits
@@ -60,6 +63,8 @@ class Services:
     write_template: TemplateWriter
     pass_signer: PassSigner
     pass_verifier: PassVerifier
+    feed: FeedReader
+    pseudonym: Pseudonym
 
     def close(self) -> None:
         """Release connections."""
@@ -97,7 +102,23 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         write_template=write_template,
         pass_signer=KeyRingSigner(key_dir(settings.data_dir)),
         pass_verifier=KeyRingVerifier(key_dir(settings.data_dir)),
+        feed=SqlFeedReader(database),
+        pseudonym=district_pseudonyms(cipher),
     )
+
+
+def district_pseudonyms(cipher: PersonalDataCipher) -> Pseudonym:
+    """The district's name for a person or household: keyed, stable, not reversible.
+
+    A keyed hash under this compound's data key with its own label, so it matches no
+    document hash; remembered, since the same people pass all day.
+    """
+
+    @functools.lru_cache(maxsize=65536)
+    def pseudonym(kind: str, ref: str) -> str:
+        return cipher.lookup_hash(f"district-{kind}", ref)[:24]
+
+    return pseudonym
 
 
 def utc_now() -> datetime:

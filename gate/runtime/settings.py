@@ -87,6 +87,12 @@ class CompoundSettings(_Section):
 
     name: str = Field(default="如意小区", min_length=1)
     code: str = Field(default="ruyi", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    # The standard address above the buildings (GA/T 2000.32 levels), for the district feed.
+    province: str = Field(default="内蒙古自治区", max_length=40)
+    city: str = Field(default="呼和浩特市", max_length=40)
+    district: str = Field(default="新城区", max_length=40)
+    street: str = Field(default="", max_length=40, description="街道 or 乡镇")
+    community: str = Field(default="", max_length=40, description="社区 or 居委会")
 
 
 class GateSettings(_Section):

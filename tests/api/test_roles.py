@@ -36,6 +36,7 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     # (tests/api/test_api_keys.py tries the keys).
     ("GET", "/api/v1/registry/stats"): STAFF_PERMISSION[ApiScope.REGISTRY_READ],
     ("GET", "/api/v1/devices"): STAFF_PERMISSION[ApiScope.DEVICES_READ],
+    ("GET", "/api/v1/passages"): STAFF_PERMISSION[ApiScope.PASSAGES_READ],
     # Phones: no account; a one-time code or a long random link is the key.
     ("GET", "/pass/"): PUBLIC,
     ("GET", "/pass/enroll"): PUBLIC,
