@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from api.deps import get_services, machine
 from api.schemas import DevicePublic, Health, RegistryStatsPublic
@@ -47,7 +49,14 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
             if station is not None:
                 station.stop()
 
-    app = FastAPI(title="Compound gate", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Compound gate",
+        version="0.1.0",
+        description="The gate's machine API: see docs/district-api.md in the repository.",
+        lifespan=lifespan,
+        docs_url=None,  # served below from local files: a gate box is often offline
+        redoc_url=None,
+    )
     app.state.services = services
     app.state.station = station
     settings = services.settings
@@ -70,6 +79,8 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
         upload_paths={"/office/import": int(settings.imports.max_file_mb * 1_000_000) + 65536},
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    app.add_api_route("/docs", api_docs, methods=["GET"], include_in_schema=False)
     app.include_router(auth.router)
     app.include_router(terminal.router)
     app.include_router(office.router)
@@ -85,6 +96,17 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
     app.add_api_route("/api/v1/registry/stats", stats, methods=["GET"])
     app.add_api_route("/api/v1/devices", devices, methods=["GET"])
     return app
+
+
+def api_docs() -> HTMLResponse:
+    """The interactive API docs, with Swagger UI from the installed package (no CDN)."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Compound gate API",
+        swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+        swagger_css_url="/docs-assets/swagger-ui.css",
+        swagger_favicon_url="/docs-assets/favicon-32x32.png",
+    )
 
 
 async def _unavailable(_request: Request, exc: RegistryUnavailable) -> JSONResponse:
