@@ -72,7 +72,9 @@ def compound_address(request: Request) -> CompoundAddress:
 def passages(
     request: Request,
     caller: FeedCaller,
-    after: Annotated[str | None, Query(max_length=32, examples=["v1.1200"])] = None,
+    after: Annotated[
+        str | None, Query(max_length=32, pattern=r"^v1\.[0-9]+$", examples=["v1.1200"])
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_STREAM)] = DEFAULT_PAGE,
     profile: FeedProfile = FeedProfile.STANDARD,
 ) -> Response:
