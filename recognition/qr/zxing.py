@@ -22,10 +22,19 @@ from recognition.qr.base import DecodedCode, FrameDecoder, Gray, Point, Scan
 logger = logging.getLogger(__name__)
 
 # Around a located code, look this much of its side further out (quiet zone, a bad corner).
-REGION_MARGIN = 0.25
+# Half a side, not a quarter: zxing-cpp's outline of a code it could not read is often
+# short of the code on one side (measured: 2 more GATE frames read than at 0.25).
+REGION_MARGIN = 0.5
 # A region smaller than this (pixels a side) is enlarged twice before the second attempt:
 # small codes (3-5 px a module) are where a closer look reads what the frame did not.
 UPSCALE_BELOW = 600
+# Each located outline gets its own region (a stray outline spanning half the frame would
+# otherwise swallow the real one into a region too big to enlarge); at most this many.
+MAX_OUTLINES = 3
+# The second try on a region: unsharp masking (this Gaussian sigma in region pixels, this
+# amount) against the blur of hand motion and defocus, before the same enlargement.
+SHARPEN_SIGMA = 1.5
+SHARPEN_AMOUNT = 1.0
 QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
@@ -59,33 +68,33 @@ class ZxingDecoder(FrameDecoder):
         )
 
     def decode_region(self, gray: Gray, outlines: list[tuple[Point, ...]]) -> list[DecodedCode]:
-        """Read again in the box around ``outlines``, enlarged when small; corners in ``gray``."""
-        if not outlines:
-            return []
-        points = np.array([point for outline in outlines for point in outline], np.float64)
-        (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
-        margin = max(x1 - x0, y1 - y0) * REGION_MARGIN
-        left, top = int(max(x0 - margin, 0)), int(max(y0 - margin, 0))
-        right = int(min(x1 + margin, gray.shape[1]))
-        bottom = int(min(y1 + margin, gray.shape[0]))
-        if right - left < 2 or bottom - top < 2:
-            return []
-        region = gray[top:bottom, left:right]
-        scale = 2.0 if max(region.shape) < UPSCALE_BELOW else 1.0
-        if scale != 1.0:
-            region = np.asarray(
-                cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC),
-                dtype=np.uint8,
-            )
-        codes = self.decode_gray(np.ascontiguousarray(region))
-        return [
-            DecodedCode(
-                text=code.text,
-                corners=tuple((x / scale + left, y / scale + top) for x, y in code.corners),
-                decoder=f"{self.name}:region",
-            )
-            for code in codes
-        ]
+        """Read again around each of ``outlines``: enlarged, then sharpened; corners in ``gray``.
+
+        Each region is tried as it is (enlarged twice when small) and then unsharp-masked;
+        the first that reads ends the search. Costs nothing unless the first pass located
+        a code it could not read.
+        """
+        for outline in outlines[:MAX_OUTLINES]:
+            box = _region_box(gray, outline)
+            if box is None:
+                continue
+            left, top, right, bottom = box
+            region = gray[top:bottom, left:right]
+            scale = 2.0 if max(region.shape) < UPSCALE_BELOW else 1.0
+            for image in (region, _sharpened(region)):
+                codes = self.decode_gray(_enlarged(image, scale))
+                if codes:
+                    return [
+                        DecodedCode(
+                            text=code.text,
+                            corners=tuple(
+                                (x / scale + left, y / scale + top) for x, y in code.corners
+                            ),
+                            decoder=f"{self.name}:region",
+                        )
+                        for code in codes
+                    ]
+        return []
 
     def _code(self, found: zxingcpp.Barcode) -> DecodedCode:
         return DecodedCode(text=found.text, corners=_corners(found.position), decoder=self.name)
@@ -101,3 +110,34 @@ def _corners(position: zxingcpp.Position) -> tuple[Point, ...]:
             position.bottom_left,
         )
     )
+
+
+def _region_box(gray: Gray, outline: tuple[Point, ...]) -> tuple[int, int, int, int] | None:
+    """Left, top, right, bottom of ``outline`` plus the margin, inside ``gray``; None if empty."""
+    points = np.array(outline, np.float64)
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    margin = max(x1 - x0, y1 - y0) * REGION_MARGIN
+    left, top = int(max(x0 - margin, 0)), int(max(y0 - margin, 0))
+    right = int(min(x1 + margin, gray.shape[1]))
+    bottom = int(min(y1 + margin, gray.shape[0]))
+    if right - left < 2 or bottom - top < 2:
+        return None
+    return left, top, right, bottom
+
+
+def _sharpened(region: Gray) -> Gray:
+    """``region`` unsharp-masked: itself plus ``SHARPEN_AMOUNT`` times its detail."""
+    soft = cv2.GaussianBlur(region, (0, 0), SHARPEN_SIGMA)
+    return np.asarray(
+        cv2.addWeighted(region, 1 + SHARPEN_AMOUNT, soft, -SHARPEN_AMOUNT, 0), dtype=np.uint8
+    )
+
+
+def _enlarged(region: Gray, scale: float) -> Gray:
+    """``region`` scaled by ``scale`` (bicubic), as one contiguous image."""
+    if scale != 1.0:
+        region = np.asarray(
+            cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC),
+            dtype=np.uint8,
+        )
+    return np.ascontiguousarray(region)

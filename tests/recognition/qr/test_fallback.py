@@ -12,9 +12,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from recognition.qr import DecodedCode, FallbackDecoder, Scan, ZbarDecoder, ZxingDecoder
+from recognition.qr import (
+    DecodedCode,
+    FallbackDecoder,
+    Scan,
+    ZbarDecoder,
+    ZxingDecoder,
+    as_gray,
+)
 from recognition.qr.base import Gray, Point
-from tests.recognition.qr.phone_screens import render
+from tests.recognition.qr.phone_screens import HARSH, render
 
 OUTLINE = ((10.0, 10.0), (90.0, 10.0), (90.0, 90.0), (10.0, 90.0))
 
@@ -141,6 +148,61 @@ def test_the_closer_look_reads_a_small_code_without_zbar() -> None:
     assert [(c.text, c.decoder) for c in decoded] == [(screen.text, "zxing-cpp:region")]
     assert fallback.frames == []
     assert all(0 <= x < 1280 and 0 <= y < 720 for x, y in decoded[0].corners)
+
+
+class CountingZxing(ZxingDecoder):
+    """zxing-cpp that keeps the shape of every image it was asked to read."""
+
+    def __init__(self) -> None:
+        self.reads: list[tuple[int, ...]] = []
+
+    def _read(self, gray: Gray) -> list[Any]:
+        self.reads.append(gray.shape)
+        return super()._read(gray)
+
+
+def test_the_sharpened_region_reads_a_blurred_small_code() -> None:
+    # HARSH frame 29: 3.3 px a module under 3 px of motion and glare. zxing-cpp locates it
+    # and reads nothing, nor from the enlarged region, nor does zbar (the decoder before
+    # the sharpened try missed it); unsharp-masked and enlarged, the region reads.
+    screen = render(29, conditions=HARSH)
+    assert ZxingDecoder().decode(screen.frame) == []
+    assert ZbarDecoder().decode(screen.frame) == []
+    zxing = CountingZxing()
+    fallback = RecordingDecoder(inner=ZbarDecoder())
+    decoded = FallbackDecoder(zxing, fallback).decode(screen.frame)
+    assert [(c.text, c.decoder) for c in decoded] == [(screen.text, "zxing-cpp:region")]
+    frame_read, plain, sharpened = zxing.reads
+    assert frame_read == (720, 1280)
+    assert plain == sharpened  # the same region, enlarged twice
+    assert fallback.frames == []
+
+
+def test_each_located_outline_gets_its_own_region() -> None:
+    # GATE frame 286: zxing-cpp reports two outlines, one of them stray and half the frame
+    # wide; one box around both was too big to enlarge and read nothing, zbar neither.
+    screen = render(286)
+    zxing = ZxingDecoder()
+    gray = as_gray(screen.frame)
+    assert gray is not None
+    scan = zxing.scan(gray)
+    assert scan.codes == []
+    assert len(scan.suspects) == 2
+    assert ZbarDecoder().decode(screen.frame) == []
+    decoded = FallbackDecoder(zxing, None).decode(screen.frame)
+    assert [c.text for c in decoded] == [screen.text]
+
+
+def test_a_code_free_frame_costs_one_zxing_pass() -> None:
+    zxing = CountingZxing()
+    fallback = RecordingDecoder(inner=ZbarDecoder())
+    combined = FallbackDecoder(zxing, fallback)
+    frames = [render(index, seed=11, with_code=False).frame for index in range(6)]
+    frames.append(np.random.default_rng(5).integers(0, 256, (720, 1280), dtype=np.uint8))
+    for frame in frames:
+        assert combined.decode(frame) == []
+    assert zxing.reads == [(720, 1280)] * len(frames)
+    assert fallback.frames == []
 
 
 def test_code_free_frames_never_reach_the_fallback() -> None:
