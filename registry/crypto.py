@@ -8,7 +8,6 @@ the phone column into the document column does not decrypt.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 
@@ -39,7 +38,8 @@ class PersonalDataCipher:
     def lookup_hash(self, kind: str, value: str) -> str:
         """HMAC-SHA256 of ``kind:value`` as hex: equal inputs give equal hashes, nothing else."""
         message = f"{kind}:{value}".encode()
-        return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
+        # hmac.digest is the one-shot C path: the same bytes as hmac.new, several times faster.
+        return hmac.digest(self._hash_key, message, "sha256").hex()
 
     def encrypt(self, field: str, value: str) -> bytes:
         """Encrypt ``value`` for the column ``field``."""

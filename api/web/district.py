@@ -73,7 +73,7 @@ def passages(
     request: Request,
     caller: FeedCaller,
     after: Annotated[
-        str | None, Query(max_length=32, pattern=r"^v1\.[0-9]+$", examples=["v1.1200"])
+        str | None, Query(max_length=32, pattern=r"^v1\.[0-9]{1,18}$", examples=["v1.1200"])
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_STREAM)] = DEFAULT_PAGE,
     profile: FeedProfile = FeedProfile.STANDARD,

@@ -23,12 +23,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from gate.domain.errors import ActionRefused
-from gate.domain.model import CredentialKind, Direction, PassageRecord
+from gate.domain.model import CredentialKind, Direction
 from gate.domain.status import LOCAL_TZ
 
 CURSOR_PREFIX = "v1."
@@ -64,11 +64,29 @@ class Place:
     room: str
 
 
-@dataclass(frozen=True)
-class FeedRow:
-    """A passage as the feed reads it: the log record and its household's place."""
+class FeedRow(NamedTuple):
+    """A passage as the feed reads it: the log row's fields and its household's place.
 
-    record: PassageRecord
+    Plain values, not the domain's ``PassageRecord``: the feed reads a million rows at a
+    time and building the record (decision, reasons) was most of its cost.
+    """
+
+    seq: int
+    uuid: str
+    at: datetime  # aware, UTC
+    lane: str
+    direction: str
+    credential_kind: str
+    identity_kind: str
+    person_ref: str | None
+    household_ref: str | None
+    outcome: str
+    opens_barrier: bool
+    reason_codes: list[str]
+    rule_ids: list[str]
+    decided_by: str
+    overrides_seq: int | None
+    temperature: float | None
     place: Place | None
 
 
@@ -110,7 +128,9 @@ def parse_cursor(text: str | None) -> int:
     """The ``seq`` a cursor stands for; no cursor is the start of the log."""
     if text is None or text == "":
         return 0
-    if not text.startswith(CURSOR_PREFIX) or not text[len(CURSOR_PREFIX) :].isdigit():
+    digits = text[len(CURSOR_PREFIX) :]
+    # At most 18 digits: a sequence number is a signed 64-bit integer in both databases.
+    if not text.startswith(CURSOR_PREFIX) or not digits.isdigit() or len(digits) > 18:
         raise ActionRefused("feed_cursor")
     return int(text[len(CURSOR_PREFIX) :])
 
@@ -136,7 +156,7 @@ def read_page(
     rows = reader.rows_after(after, limit)
     shape = standard_item if profile is FeedProfile.STANDARD else viid_item
     items = [shape(row, compound, pseudonym) for row in rows]
-    last = rows[-1].record.seq if rows else after
+    last = rows[-1].seq if rows else after
     return FeedPage(items, cursor_of(last), len(items))
 
 
@@ -175,71 +195,81 @@ def address(compound: CompoundAddress, place: Place | None) -> dict[str, str | N
 
 def standard_item(row: FeedRow, compound: CompoundAddress, pseudonym: Pseudonym) -> dict[str, Any]:
     """One passage in our own shape (see the module docstring)."""
-    record = row.record
-    entry = record.entry
-    local = entry.at.astimezone(LOCAL_TZ)
-    decision = entry.decision
+    local = row.at.astimezone(LOCAL_TZ)
+    local_iso = local.isoformat()
+    decided_by = row.decided_by
     return {
-        "uuid": entry.uuid,
-        "seq": record.seq,
-        "serial": record.seq,
+        "uuid": row.uuid,
+        "seq": row.seq,
+        "serial": row.seq,
         "compound_id": compound.code,
-        "lane": entry.lane,
-        "direction": entry.direction.value,
-        "direction_code": DIRECTION_CODE[entry.direction],
-        "at_utc": entry.at.astimezone(UTC).isoformat(),
-        "at_local": local.isoformat(),
-        "local_time": local.strftime("%Y%m%d%H%M%S"),
-        "event_time": local.isoformat(),
-        "received_at": local.isoformat(),  # this gate is where it is received
+        "lane": row.lane,
+        "direction": row.direction,
+        "direction_code": DIRECTION_CODE[row.direction],  # type: ignore[index]
+        "at_utc": row.at.isoformat(),
+        "at_local": local_iso,
+        "local_time": _compact_iso(local_iso),
+        "event_time": local_iso,
+        "received_at": local_iso,  # this gate is where it is received
         "replayed": False,  # set by a hub for rows forwarded after an outage
-        "credential_kind": entry.credential_kind.value,
-        "open_type": OPEN_TYPE[entry.credential_kind],
-        "manual": entry.credential_kind is CredentialKind.MANUAL,
-        "identity_kind": entry.identity_kind.value,
-        "person": pseudonym("person", entry.person_ref) if entry.person_ref else None,
-        "household": pseudonym("household", entry.household_ref) if entry.household_ref else None,
+        "credential_kind": row.credential_kind,
+        "open_type": OPEN_TYPE[row.credential_kind],  # type: ignore[index]
+        "manual": row.credential_kind == CredentialKind.MANUAL,
+        "identity_kind": row.identity_kind,
+        "person": pseudonym("person", row.person_ref) if row.person_ref else None,
+        "household": pseudonym("household", row.household_ref) if row.household_ref else None,
         "address": address(compound, row.place),
-        "outcome": decision.outcome.value,
-        "reasons": [reason.code for reason in decision.reasons],
-        "rule_ids": list(decision.rule_ids),
-        "decided_by": "guard" if entry.decided_by.startswith("guard:") else entry.decided_by,
-        "overrides_seq": entry.overrides_seq,
-        "temperature": entry.temperature,
+        "outcome": row.outcome,
+        "reasons": row.reason_codes,
+        "rule_ids": row.rule_ids,
+        "decided_by": "guard" if decided_by.startswith("guard:") else decided_by,
+        "overrides_seq": row.overrides_seq,
+        "temperature": row.temperature,
     }
+
+
+def _compact_iso(iso: str) -> str:
+    """``YYYYMMDDHHMMSS`` of an ISO-8601 text (slicing: a third of formatting's cost)."""
+    return iso[0:4] + iso[5:7] + iso[8:10] + iso[11:13] + iso[14:16] + iso[17:19]
+
+
+def _compact(local: datetime) -> str:
+    """``YYYYMMDDHHMMSS`` (strftime is several times slower)."""
+    return (
+        f"{local.year:04d}{local.month:02d}{local.day:02d}"
+        f"{local.hour:02d}{local.minute:02d}{local.second:02d}"
+    )
 
 
 def viid_item(row: FeedRow, compound: CompoundAddress, pseudonym: Pseudonym) -> dict[str, Any]:
     """One passage as a GA/T 1400-style object (PascalCase, our fields under Extension)."""
-    record = row.record
-    entry = record.entry
-    local = entry.at.astimezone(LOCAL_TZ)
-    decision = entry.decision
+    local = row.at.astimezone(LOCAL_TZ)
     place = row.place
+    decided_by = row.decided_by
     return {
-        "RecordID": entry.uuid,
+        "RecordID": row.uuid,
         "CommunityID": compound.code,
-        "DeviceID": f"{compound.code}-{entry.lane}",
-        "Direction": DIRECTION_CODE[entry.direction],
-        "OpenType": OPEN_TYPE[entry.credential_kind],
-        "OpenTime": local.strftime("%Y%m%d%H%M%S"),
-        "OpenResult": "1" if decision.opens_barrier else "0",
-        "PersonID": pseudonym("person", entry.person_ref) if entry.person_ref else None,
+        "DeviceID": f"{compound.code}-{row.lane}",
+        "Direction": DIRECTION_CODE[row.direction],  # type: ignore[index]
+        "OpenType": OPEN_TYPE[row.credential_kind],  # type: ignore[index]
+        "OpenTime": _compact(local),
+        "OpenResult": "1" if row.opens_barrier else "0",
+        "PersonID": pseudonym("person", row.person_ref) if row.person_ref else None,
         "HouseID": house_code(compound, place) if place is not None else None,
         "BuildingNo": place.building if place else None,
         "UnitNo": place.unit if place else None,
         "FloorNo": floor_of(place.room) if place else None,
         "RoomNo": place.room if place else None,
-        "SerialNo": record.seq,
+        "SerialNo": row.seq,
         "DataStatus": "1",
         "Extension": {
-            "Outcome": decision.outcome.value,
-            "Reasons": [reason.code for reason in decision.reasons],
-            "RuleIDs": list(decision.rule_ids),
-            "DecidedBy": "guard" if entry.decided_by.startswith("guard:") else entry.decided_by,
-            "OverridesSerialNo": entry.overrides_seq,
-            "IdentityKind": entry.identity_kind.value,
-            "Temperature": entry.temperature,
+            "Outcome": row.outcome,
+            "Reasons": row.reason_codes,
+            "RuleIDs": row.rule_ids,
+            "DecidedBy": "guard" if decided_by.startswith("guard:") else decided_by,
+            "OverridesSerialNo": row.overrides_seq,
+            "IdentityKind": row.identity_kind,
+            "Temperature": row.temperature,
         },
     }
 

@@ -1,0 +1,220 @@
+"""The district feed's speed: rows/s through NDJSON over real HTTP, and decisions meanwhile.
+
+Builds the demo compound in a scratch SQLite database, runs 5,000 real passages through
+the pipeline, then copies them (new seq and uuid) up to ``--rows`` rows (the hash chain
+of the copies is random: the feed does not read it). Serves the app with
+``gate serve`` in a process of its own and pulls the whole log as NDJSON with a key, as a
+district would, timing first byte to last. In the same run:
+
+- baseline: stdlib ``json`` over an in-process ``sqlite3`` fetch of the same rows (what the
+  issue quotes, about 106k rows/s on one core here);
+- the feed's own work in-process (``read_page`` + orjson, no HTTP), to show where time goes;
+- decision latency (card passages through the pipeline) idle, then while the feed is
+  pulled at full speed; p50 and p99 and their ratio.
+
+    .venv/bin/python benchmarks/bench_feed.py [--rows 1000000] [--passages 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx2 as httpx
+import orjson
+from bench_passage import (
+    SEED,
+    describe_machine,
+    draw_visits,
+    quantile,
+    run_pipeline,
+    seed_compound,
+    services_for,
+)
+
+from devices.memory_barrier import RecordingBarrier
+from gate.app.actor import Actor
+from gate.app.api_keys import CreateApiKey, create_api_key
+from gate.app.district_feed import MAX_PAGE, CompoundAddress, read_page
+from gate.domain.status import LOCAL_TZ
+from gate.runtime.bootstrap import build_gate
+
+REAL_PASSAGES = 5_000
+
+
+def fill_log(db_path: Path, rows: int) -> None:
+    """Copy the first REAL_PASSAGES rows until the log holds ``rows`` rows."""
+    connection = sqlite3.connect(db_path)
+    columns = [row[1] for row in connection.execute("PRAGMA table_info(passages)")]
+    copied = [column for column in columns if column not in ("seq", "uuid", "row_hash")]
+    names = ", ".join(copied)
+    have = connection.execute("SELECT max(seq) FROM passages").fetchone()[0]
+    offset = have
+    while offset < rows:
+        take = min(have, rows - offset)
+        connection.execute(
+            f"INSERT INTO passages (seq, uuid, row_hash, {names}) "
+            f"SELECT seq + ?, lower(hex(randomblob(16))), lower(hex(randomblob(32))), {names} "
+            "FROM passages WHERE seq <= ?",
+            (offset, take),
+        )
+        offset += take
+    connection.execute("UPDATE passage_chain SET last_seq = ? WHERE id = 1", (rows,))
+    connection.commit()
+    connection.close()
+
+
+def baseline_rows_per_second(db_path: Path) -> tuple[int, float]:
+    """stdlib json over a plain sqlite3 fetch of every row (one core, no HTTP)."""
+    connection = sqlite3.connect(db_path)
+    connection.row_factory = sqlite3.Row
+    started = time.perf_counter()
+    count = 0
+    for row in connection.execute("SELECT * FROM passages ORDER BY seq"):
+        json.dumps(dict(row))
+        count += 1
+    seconds = time.perf_counter() - started
+    connection.close()
+    return count, count / seconds
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def pull_ndjson(url: str, key: str, limit: int) -> tuple[int, float]:
+    """Every row as NDJSON in one request: rows and seconds, first request to last byte."""
+    headers = {"Authorization": f"Bearer {key}", "Accept": "application/x-ndjson"}
+    count = 0
+    started = time.perf_counter()
+    with (
+        httpx.Client(timeout=300) as client,
+        client.stream("GET", f"{url}/api/v1/passages?limit={limit}", headers=headers) as answer,
+    ):
+        answer.raise_for_status()
+        for chunk in answer.iter_bytes(1 << 20):
+            count += chunk.count(b"\n")
+    return count, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--passages", type=int, default=2_000, help="for the decision latency")
+    options = parser.parse_args()
+    print(f"bench_feed {datetime.now(LOCAL_TZ):%Y-%m-%d %H:%M %Z}: {describe_machine()}")
+    with tempfile.TemporaryDirectory(prefix="bench-feed-") as name:
+        scratch = Path(name)
+        key_file = scratch / "data.key"
+        key_file.write_bytes(base64.b64encode(secrets.token_bytes(32)) + b"\n")
+        key_file.chmod(0o600)
+        db_path = scratch / "feed.db"
+        url = f"sqlite:///{db_path}"
+        today = datetime.now(LOCAL_TZ).date()
+        demo = seed_compound(url, scratch, key_file, today)
+        registered = tuple(f"{p.doc_type.value}:{p.doc_number}" for p in demo.persons)
+        services = services_for(url, scratch, key_file, "bench")
+        gate = build_gate(services, barrier=RecordingBarrier())
+        run_pipeline(gate.pipeline, draw_visits(registered, REAL_PASSAGES))
+        started = time.perf_counter()
+        fill_log(db_path, options.rows)
+        print(f"log: {options.rows:,} rows ({time.perf_counter() - started:.1f} s to copy)")
+
+        count, rate = baseline_rows_per_second(db_path)
+        print(f"baseline, sqlite3 fetch + stdlib json, in-process: {rate:,.0f} rows/s ({count:,})")
+
+        compound = CompoundAddress(code="ruyi", name="如意小区", province="内蒙古自治区")
+        started, cursor, seen = time.perf_counter(), None, 0
+        while True:
+            page = read_page(
+                cursor,
+                limit=MAX_PAGE,
+                reader=services.feed,
+                compound=compound,
+                pseudonym=services.pseudonym,
+            )
+            if not page.items:
+                break
+            b"".join(orjson.dumps(item) + b"\n" for item in page.items)
+            seen, cursor = seen + page.count, page.next_cursor
+        in_process = seen / (time.perf_counter() - started)
+        print(f"feed work in-process (read_page + orjson, no HTTP): {in_process:,.0f} rows/s")
+
+        admin = Actor(name="bench", origin="bench", at=datetime.now(UTC))
+        key = create_api_key(
+            CreateApiKey(name="bench-district", scopes=("passages:read",)),
+            actor=admin,
+            units=services.units,
+        ).text
+        port = free_port()
+        env = {
+            **os.environ,
+            "GATE_DATABASE_URL": url,
+            "GATE_DATA_DIR": str(scratch / "serve"),
+            "GATE_SECRETS__KEY_FILE": str(key_file),
+            "GATE_SERVER__PORT": str(port),
+            "GATE_LOG_LEVEL": "WARNING",
+        }
+        gate_command = Path(sys.executable).with_name("gate")
+        server = subprocess.Popen([str(gate_command), "serve"], env=env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("the server did not start")
+                time.sleep(0.2)
+            rows, seconds = pull_ndjson(base, key, options.rows)
+            print(
+                f"NDJSON over HTTP, one request: {rows:,} rows in {seconds:.2f} s = "
+                f"{rows / seconds:,.0f} rows/s (x{rows / seconds / rate:.2f} the baseline)"
+            )
+            visits = draw_visits(registered, options.passages)
+            idle = run_pipeline(gate.pipeline, visits)
+            pulling = threading.Event()
+
+            def pull_forever() -> None:
+                while not pulling.is_set():
+                    pull_ndjson(base, key, 200_000)
+
+            puller = threading.Thread(target=pull_forever, daemon=True)
+            puller.start()
+            time.sleep(0.5)
+            loaded = run_pipeline(gate.pipeline, draw_visits(registered, options.passages))
+            pulling.set()
+            puller.join(timeout=120)
+            for label, run in (("idle", idle), ("feed pulled", loaded)):
+                print(
+                    f"decision {label}: p50 {quantile(run.latencies, 0.5):.3f} ms, "
+                    f"p99 {quantile(run.latencies, 0.99):.3f} ms"
+                )
+            ratio = quantile(loaded.latencies, 0.99) / quantile(idle.latencies, 0.99)
+            print(f"decision p99 while pulled / idle: x{ratio:.2f} (goal <= 2)")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            services.close()
+    print(f"seed {SEED}")
+
+
+if __name__ == "__main__":
+    main()
