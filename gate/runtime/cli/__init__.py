@@ -26,6 +26,7 @@ from gate.runtime.cli import (
     registry_cmd,
     rules_cmd,
     serve_cmd,
+    simulate_cmd,
     user_cmd,
 )
 from gate.runtime.cli.context import CliContext
@@ -54,6 +55,7 @@ app.add_typer(apikey_cmd.app, name="apikey")
 app.command("passage")(passage_cmd.passage)
 app.command("presence")(passage_cmd.presence)
 app.command("serve")(serve_cmd.serve)
+app.command("simulate")(simulate_cmd.simulate)
 
 
 @app.callback()
