@@ -192,7 +192,9 @@ def test_config_show_takes_the_file_from_gate_config(
     monkeypatch.setenv("GATE_CONFIG", str(config))
     result = runner.invoke(app, ["config", "show"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["compound"] == {"name": "幸福里", "code": "xingfuli"}
+    compound = json.loads(result.stdout)["compound"]
+    assert (compound["name"], compound["code"]) == ("幸福里", "xingfuli")
+    assert compound["province"] == "内蒙古自治区"  # the address levels keep their defaults
 
 
 def test_config_show_before_first_start_generates_nothing(
