@@ -1,4 +1,4 @@
-"""What the shift report reads: counts, guard decisions, alerts; never a document number.
+"""What the shift and daily reports read: counts, guard decisions, alerts; never a number.
 
 The values and what they mean are in ``gate.app.report_values``. Names come masked,
 resolved with one query per table for the whole report. The audit log's reads are in
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -17,19 +17,29 @@ from sqlalchemy.orm import Session
 
 from gate.app.report_values import (
     AlertLine,
+    Attempt,
     AuditFilter,
     AuditLine,
     AuditPage,
+    BuildingPresence,
+    CrowdCounts,
+    DailyReport,
+    DayOccupancy,
     GuardDecision,
+    HostVisitors,
+    HourCounts,
     LaneCounts,
+    OutcomeCounts,
     OverrideLine,
+    QuarantinedDay,
     QuarantineExit,
     ShiftReport,
     Who,
 )
-from gate.domain.model import Outcome, Reason
+from gate.domain.model import Direction, IdentityKind, Outcome, Reason
 from gate.domain.people import HealthStatus, mask_name
-from gate.domain.places import building_label, unit_label
+from gate.domain.places import building_label, natural_key, unit_label
+from gate.domain.status import LOCAL_TZ, end_of_local_day, start_of_local_day
 from registry.models import (
     Building,
     Household,
@@ -137,19 +147,7 @@ def shift_report(session: Session, *, start: datetime, end: datetime) -> ShiftRe
             .order_by(Passage.seq)
         )
     }
-    override_rows = session.scalars(
-        select(Passage).where(window, Passage.overrides_seq.is_not(None)).order_by(Passage.seq)
-    ).all()
-    originals = {
-        row.seq: row
-        for row in session.scalars(
-            select(Passage).where(
-                Passage.seq.in_(
-                    select(Passage.overrides_seq).where(window, Passage.overrides_seq.is_not(None))
-                )
-            )
-        )
-    }
+    override_rows, originals = _override_rows(session, start, end)
     exit_rows = _quarantine_exit_rows(session, start, end)
     people = _people(session, [*alert_rows, *override_rows, *(row for row, _ in exit_rows)])
     return ShiftReport(
@@ -173,6 +171,27 @@ def shift_report(session: Session, *, start: datetime, end: datetime) -> ShiftRe
         ),
         quarantine_exits=tuple(_quarantine_exit(row, status, people) for row, status in exit_rows),
     )
+
+
+def _override_rows(
+    session: Session, start: datetime, end: datetime
+) -> tuple[Sequence[Passage], dict[int, Passage]]:
+    """The guard decisions in ``[start, end)`` and the passages they override, by seq."""
+    window = _in_window(start, end)
+    rows = session.scalars(
+        select(Passage).where(window, Passage.overrides_seq.is_not(None)).order_by(Passage.seq)
+    ).all()
+    originals = {
+        row.seq: row
+        for row in session.scalars(
+            select(Passage).where(
+                Passage.seq.in_(
+                    select(Passage.overrides_seq).where(window, Passage.overrides_seq.is_not(None))
+                )
+            )
+        )
+    }
+    return rows, originals
 
 
 def _override_line(
@@ -262,6 +281,251 @@ def _quarantine_exit(
     )
 
 
+_OUTCOMES = (Outcome.ALLOW.value, Outcome.REVIEW.value, Outcome.DENY.value)
+
+
+def daily_report(session: Session, *, day: date) -> DailyReport:
+    """The report of the local day ``day``, 00:00-24:00 Asia/Shanghai."""
+    start, end = start_of_local_day(day), end_of_local_day(day)
+    hours = {hour: {"in": 0, "out": 0} for hour in range(24)}
+    outcomes = {outcome: {"in": 0, "out": 0} for outcome in _OUTCOMES}
+    crowds: dict[str, dict[str, int]] = {
+        kind: {"in": 0, "out": 0} for kind in (IdentityKind.OUTSIDER, IdentityKind.VISITOR)
+    }
+    outsiders: set[str] = set()
+    visits: dict[str, dict[str, int]] = defaultdict(lambda: {"in": 0, "out": 0})
+    for at, direction, outcome, kind, document_hash, person_ref in session.execute(
+        select(
+            Passage.at,
+            Passage.direction,
+            Passage.outcome,
+            Passage.identity_kind,
+            Passage.document_hash,
+            Passage.person_ref,
+        ).where(_in_window(start, end), Passage.overrides_seq.is_(None))
+    ):
+        hours[at.astimezone(LOCAL_TZ).hour][direction] += 1
+        outcomes.setdefault(outcome, {"in": 0, "out": 0})[direction] += 1
+        if kind in crowds:
+            crowds[kind][direction] += 1
+        if kind == IdentityKind.OUTSIDER and document_hash:
+            outsiders.add(document_hash)
+        if kind == IdentityKind.VISITOR and person_ref:
+            visits[person_ref][direction] += 1
+    override_rows, originals = _override_rows(session, start, end)
+    quarantined, attempt_rows = _quarantined_of_day(session, start, end)
+    people = _people(session, [*override_rows, *attempt_rows])
+    return DailyReport(
+        day=day,
+        start=start,
+        end=end,
+        hours=tuple(HourCounts(h, c["in"], c["out"]) for h, c in hours.items()),
+        outcomes=tuple(OutcomeCounts(o, c["in"], c["out"]) for o, c in outcomes.items()),
+        outsiders=CrowdCounts(
+            crowds[IdentityKind.OUTSIDER]["in"],
+            crowds[IdentityKind.OUTSIDER]["out"],
+            len(outsiders),
+        ),
+        visitors=CrowdCounts(
+            crowds[IdentityKind.VISITOR]["in"], crowds[IdentityKind.VISITOR]["out"], len(visits)
+        ),
+        visitors_by_host=_visitors_by_host(session, visits),
+        quarantined=tuple(
+            QuarantinedDay(
+                who=who,
+                status=status,
+                since=since,
+                until=until,
+                attempts=tuple(_attempts(session, rows, start)),
+            )
+            for who, status, since, until, rows in quarantined
+        ),
+        overrides=tuple(_override_line(row, originals, people) for row in override_rows),
+        occupancy=_occupancy_at(session, end),
+    )
+
+
+def _attempts(session: Session, rows: Sequence[Passage], start: datetime) -> list[Attempt]:
+    """Each row as an attempt, with the guard's decision on it wherever that was logged."""
+    if not rows:
+        return []
+    handlings = {
+        row.overrides_seq: _guard_decision(row)
+        for row in session.scalars(
+            select(Passage)
+            .where(
+                Passage.at >= start - HANDLING_MARGIN,
+                Passage.overrides_seq.in_([row.seq for row in rows]),
+            )
+            .order_by(Passage.seq)
+        )
+    }
+    return [
+        Attempt(
+            seq=row.seq,
+            at=row.at,
+            lane=row.lane,
+            direction=row.direction,
+            outcome=row.outcome,
+            reasons=_reasons(row.reasons),
+            handling=handlings.get(row.seq),
+        )
+        for row in rows
+    ]
+
+
+_Quarantined = tuple[Who, HealthStatus, datetime, datetime | None, list[Passage]]
+
+
+def _quarantined_of_day(
+    session: Session, start: datetime, end: datetime
+) -> tuple[list[_Quarantined], list[Passage]]:
+    """Everybody in quarantine at some moment of the day, with their attempts then."""
+    periods: dict[str, list[tuple[HealthStatus, datetime, datetime | None]]] = defaultdict(list)
+    homes: dict[str, Who] = {}
+    for ref, name, building, unit, room, status, starts_at, ends_at in session.execute(
+        select(
+            Person.ref,
+            Person.name,
+            Building.key,
+            Unit.key,
+            Household.room,
+            StatusRecord.status,
+            StatusRecord.starts_at,
+            StatusRecord.ends_at,
+        )
+        .join(StatusRecord, StatusRecord.person_id == Person.id)
+        .outerjoin(Household, Person.household_id == Household.id)
+        .outerjoin(Unit, Household.unit_id == Unit.id)
+        .outerjoin(Building, Unit.building_id == Building.id)
+        .where(
+            StatusRecord.status.in_(QUARANTINE_IN),
+            StatusRecord.starts_at < end,
+            StatusRecord.ends_at.is_(None) | (StatusRecord.ends_at > start),
+            Person.moved_out_at.is_(None) | (Person.moved_out_at > start),
+        )
+        .order_by(StatusRecord.starts_at)
+    ):
+        periods[ref].append((status, starts_at, ends_at))
+        home = f"{building_label(building)}{unit_label(unit)}{room}" if room else None
+        homes[ref] = Who(IdentityKind.REGISTERED.value, mask_name(name), home)
+    rows_of: dict[str, list[Passage]] = defaultdict(list)
+    refs = sorted(periods)
+    for first in range(0, len(refs), _BATCH):
+        for row in session.scalars(
+            select(Passage)
+            .where(
+                _in_window(start, end),
+                Passage.overrides_seq.is_(None),
+                Passage.person_ref.in_(refs[first : first + _BATCH]),
+            )
+            .order_by(Passage.seq)
+        ):
+            assert row.person_ref is not None
+            if any(
+                since <= row.at and (until is None or row.at < until)
+                for _status, since, until in periods[row.person_ref]
+            ):
+                rows_of[row.person_ref].append(row)
+    found: list[_Quarantined] = []
+    for ref, spans in periods.items():
+        status, since, _until = spans[0]
+        found.append((homes[ref], status, since, _max_end(spans), rows_of.get(ref, [])))
+    found.sort(key=lambda item: (natural_key(item[0].home or ""), item[0].name or ""))
+    return found, [row for rows in rows_of.values() for row in rows]
+
+
+def _max_end(spans: Sequence[tuple[HealthStatus, datetime, datetime | None]]) -> datetime | None:
+    """The latest end of overlapping periods (None: open-ended)."""
+    ends = [until for _status, _since, until in spans]
+    return None if any(until is None for until in ends) else max(e for e in ends if e)
+
+
+def _visitors_by_host(
+    session: Session, visits: Mapping[str, Mapping[str, int]]
+) -> tuple[HostVisitors, ...]:
+    hosts: dict[str | None, dict[str, int]] = defaultdict(
+        lambda: {"visitors": 0, "in": 0, "out": 0}
+    )
+    refs = sorted(visits)
+    homes: dict[str, str | None] = {}
+    for first in range(0, len(refs), _BATCH):
+        for ref, building, unit, room in session.execute(
+            select(Visitor.ref, Building.key, Unit.key, Household.room)
+            .outerjoin(Household, Visitor.host_household_id == Household.id)
+            .outerjoin(Unit, Household.unit_id == Unit.id)
+            .outerjoin(Building, Unit.building_id == Building.id)
+            .where(Visitor.ref.in_(refs[first : first + _BATCH]))
+        ):
+            homes[ref] = f"{building_label(building)}{unit_label(unit)}{room}" if room else None
+    for ref, counts in visits.items():
+        host = hosts[homes.get(ref)]
+        host["visitors"] += 1
+        host["in"] += counts["in"]
+        host["out"] += counts["out"]
+    return tuple(
+        HostVisitors(home, c["visitors"], c["in"], c["out"])
+        for home, c in sorted(hosts.items(), key=lambda item: natural_key(item[0] or "~"))
+    )
+
+
+def _occupancy_at(session: Session, end: datetime) -> DayOccupancy:
+    """Presence of the registered persons living here at ``end``, from the log before it.
+
+    The same definition as the snapshot's (``registry.snapshot``): the last passage that
+    opened the barrier for a person says where they are.
+    """
+    latest = (
+        select(func.max(Passage.seq).label("seq"))
+        .where(Passage.opens_barrier.is_(True), Passage.person_ref.is_not(None), Passage.at < end)
+        .group_by(Passage.person_ref)
+        .subquery()
+    )
+    last_direction: dict[str | None, str] = dict(
+        session.execute(
+            select(Passage.person_ref, Passage.direction).join(latest, Passage.seq == latest.c.seq)
+        ).all()
+    )
+    quarantined = set(
+        session.scalars(
+            select(StatusRecord.person_id).where(
+                StatusRecord.status.in_(QUARANTINE_IN),
+                StatusRecord.starts_at < end,
+                StatusRecord.ends_at.is_(None) | (StatusRecord.ends_at >= end),
+            )
+        )
+    )
+    buildings: dict[str, dict[str, int]] = defaultdict(lambda: {"in": 0, "out": 0, "unknown": 0})
+    totals = {"in": 0, "out": 0, "unknown": 0}
+    quarantined_outside = 0
+    for person_id, ref, building in session.execute(
+        select(Person.id, Person.ref, Building.key)
+        .outerjoin(Household, Person.household_id == Household.id)
+        .outerjoin(Unit, Household.unit_id == Unit.id)
+        .outerjoin(Building, Unit.building_id == Building.id)
+        .where(
+            Person.created_at < end,
+            Person.moved_out_at.is_(None) | (Person.moved_out_at >= end),
+        )
+    ):
+        where = last_direction.get(ref, "unknown")
+        totals[where] += 1
+        if building is not None:
+            buildings[building][where] += 1
+        if where == Direction.OUT.value and person_id in quarantined:
+            quarantined_outside += 1
+    return DayOccupancy(
+        inside=totals["in"],
+        outside=totals["out"],
+        unknown=totals["unknown"],
+        buildings=tuple(
+            BuildingPresence(key, c["in"], c["out"], c["unknown"])
+            for key, c in sorted(buildings.items(), key=lambda item: natural_key(item[0]))
+        ),
+        quarantined_outside=quarantined_outside,
+    )
+
+
 class SqlReportStore:
     """``ReportStore``: the shift report and the audit log, read in the unit's session."""
 
@@ -271,6 +535,10 @@ class SqlReportStore:
     def shift(self, start: datetime, end: datetime) -> ShiftReport:
         """The report of ``[start, end)``."""
         return shift_report(self._session, start=start, end=end)
+
+    def daily(self, day: date) -> DailyReport:
+        """The report of the local day ``day``."""
+        return daily_report(self._session, day=day)
 
     def audit_page(
         self, filters: AuditFilter, *, before: int | None, after: int | None, size: int

@@ -10,12 +10,12 @@ and actor, and "now" is the actor's time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
 from gate.app.registry_values import CompoundName, ImportReport, RegistryStats, SchemaState
-from gate.app.report_values import AuditFilter, AuditLine, AuditPage, ShiftReport
+from gate.app.report_values import AuditFilter, AuditLine, AuditPage, DailyReport, ShiftReport
 from gate.app.staff_values import AccountOnFile, SessionOnFile
 from gate.domain.roles import Role
 
@@ -80,10 +80,14 @@ class StaffStore(Protocol):
 
 
 class ReportStore(Protocol):
-    """The shift report and the audit log, read only."""
+    """The shift report, the daily report and the audit log, read only."""
 
     def shift(self, start: datetime, end: datetime) -> ShiftReport:
         """The report of the passages in ``[start, end)`` (aware times)."""
+        ...
+
+    def daily(self, day: date) -> DailyReport:
+        """The report of the local day ``day`` (00:00-24:00 Asia/Shanghai)."""
         ...
 
     def audit_page(

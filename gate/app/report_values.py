@@ -4,13 +4,18 @@ The shift report counts the gate's own decisions (override rows are the guards' 
 and are listed on their own), lists every guard decision with the passage it overrides,
 every alert with how and by whom it was handled, and the exits of persons who were in
 quarantine at that moment; names come masked. ``registry/reports.py`` fills them.
+
+The daily report (``DailyReport``) covers one local day, 00:00-24:00 Asia/Shanghai: the
+gate's decisions by hour and by outcome (override rows are not passages: they are listed
+as guard decisions), outsiders and visitors, every person in quarantine that day with
+each of their attempts at the gate, and who was inside at the end of the day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from gate.domain.model import Outcome, Reason
@@ -161,3 +166,154 @@ class AuditPage:
     events: tuple[AuditLine, ...]
     newer_than: int | None  # pass as ``after`` for the newer page
     older_than: int | None  # pass as ``before`` for the older page
+
+
+@dataclass(frozen=True)
+class HourCounts:
+    """The gate's decisions in one local hour (``hour`` 0-23), by direction."""
+
+    hour: int
+    inbound: int = 0
+    outbound: int = 0
+
+    @property
+    def total(self) -> int:
+        """Both directions."""
+        return self.inbound + self.outbound
+
+
+@dataclass(frozen=True)
+class OutcomeCounts:
+    """The gate's decisions with one outcome, by direction."""
+
+    outcome: str
+    inbound: int = 0
+    outbound: int = 0
+
+    @property
+    def total(self) -> int:
+        """Both directions."""
+        return self.inbound + self.outbound
+
+
+@dataclass(frozen=True)
+class CrowdCounts:
+    """Passages of outsiders (or visitors) by direction, and how many different people."""
+
+    inbound: int = 0
+    outbound: int = 0
+    persons: int = 0  # outsiders: distinct document hashes; visitors: distinct visits
+
+    @property
+    def total(self) -> int:
+        """Both directions."""
+        return self.inbound + self.outbound
+
+
+@dataclass(frozen=True)
+class HostVisitors:
+    """The visitors of one host flat who passed the gate that day."""
+
+    home: str | None  # None: the visit names no host household
+    visitors: int
+    inbound: int
+    outbound: int
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A quarantined person at the gate: the gate's decision and a guard's, if any."""
+
+    seq: int
+    at: datetime
+    lane: str
+    direction: str
+    outcome: str
+    reasons: tuple[Reason, ...]
+    handling: GuardDecision | None
+
+    @property
+    def final(self) -> str:
+        """What happened in the end: the guard's decision, else the gate's."""
+        return self.handling.outcome if self.handling else self.outcome
+
+
+@dataclass(frozen=True)
+class QuarantinedDay:
+    """A person in quarantine during the day and each of their attempts (maybe none)."""
+
+    who: Who
+    status: HealthStatus
+    since: datetime
+    until: datetime | None
+    attempts: tuple[Attempt, ...]
+
+    @property
+    def let_out(self) -> int:
+        """Attempts to leave that ended with the person let out."""
+        return sum(1 for a in self.attempts if a.direction == "out" and a.final == "allow")
+
+
+@dataclass(frozen=True)
+class BuildingPresence:
+    """Registered persons of one building inside, outside, unknown at the day's end."""
+
+    building: str
+    inside: int = 0
+    outside: int = 0
+    unknown: int = 0
+
+    @property
+    def total(self) -> int:
+        """Everybody of the building."""
+        return self.inside + self.outside + self.unknown
+
+
+@dataclass(frozen=True)
+class DayOccupancy:
+    """Presence at the end of the day, as the terminal counts it from the log.
+
+    A registered person (living in the compound then) is inside or outside as their last
+    passage that let them through before the day's end says, unknown without one.
+    """
+
+    inside: int
+    outside: int
+    unknown: int
+    buildings: tuple[BuildingPresence, ...]
+    quarantined_outside: int  # should be 0
+
+    @property
+    def total(self) -> int:
+        """Everybody counted."""
+        return self.inside + self.outside + self.unknown
+
+
+@dataclass(frozen=True)
+class DailyReport:
+    """Everything the daily report page, its XLSX and ``/api/v1/reports/daily`` show."""
+
+    day: date
+    start: datetime
+    end: datetime
+    hours: tuple[HourCounts, ...]  # always 24, hour 0 first
+    outcomes: tuple[OutcomeCounts, ...]  # allow, review, deny, always all three
+    outsiders: CrowdCounts
+    visitors: CrowdCounts
+    visitors_by_host: tuple[HostVisitors, ...]
+    quarantined: tuple[QuarantinedDay, ...]
+    overrides: tuple[OverrideLine, ...]
+    occupancy: DayOccupancy
+
+    @property
+    def totals(self) -> OutcomeCounts:
+        """All the gate's decisions of the day."""
+        return OutcomeCounts(
+            "",
+            inbound=sum(row.inbound for row in self.outcomes),
+            outbound=sum(row.outbound for row in self.outcomes),
+        )
+
+    def guard_decisions(self, outcome: Outcome) -> int:
+        """Guard decisions of the day with ``outcome``."""
+        return sum(1 for line in self.overrides if line.decision.outcome == outcome.value)

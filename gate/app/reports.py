@@ -1,21 +1,23 @@
-"""Reading the shift report and the audit log; exporting either is audited, here, once.
+"""Reading the shift report, the daily report and the audit log; exports audited here, once.
 
 A report window is at most ``MAX_REPORT_SPAN`` long and ends after it starts; so is an
-audit filter's. Reading a page leaves no trace (it would drown the log in its own
+audit filter's. A daily report's day is a ``YYYY-MM-DD`` local day that has begun (today
+is the day so far). Reading a page leaves no trace (it would drown the log in its own
 reads); an export writes its audit row before anything is handed out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
 from gate.app.actor import Actor
 from gate.app.ports import UnitOfWorkFactory
-from gate.app.report_values import AuditFilter, AuditLine, AuditPage, ShiftReport
+from gate.app.report_values import AuditFilter, AuditLine, AuditPage, DailyReport, ShiftReport
 from gate.domain.errors import ActionRefused
-from gate.domain.status import LOCAL_TZ
+from gate.domain.model import Outcome
+from gate.domain.status import LOCAL_TZ, start_of_local_day
 
 SHIFT_STARTS = (time(8), time(20))  # local: the day shift and the night shift
 SHIFT_LENGTH = timedelta(hours=12)
@@ -80,6 +82,67 @@ def export_shift_report(
                 "alerts": len(report.alerts),
                 "overrides": len(report.overrides),
                 "quarantine_exits": len(report.quarantine_exits),
+            },
+        )
+        uow.commit()
+    return written
+
+
+def report_day(day: date | str, *, now: datetime) -> date:
+    """The day asked for: a ``date`` or ``YYYY-MM-DD`` text, not after today (local).
+
+    ``ActionRefused("report_date")`` for text that is not a day, ``report_date_future``
+    for a day that has not begun at ``now``.
+    """
+    if isinstance(day, str):
+        text = day.strip()
+        try:
+            if len(text) != 10:
+                raise ValueError(text)
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise ActionRefused("report_date", text=text[:40]) from None
+    if start_of_local_day(day) > now:
+        raise ActionRefused("report_date_future", day=day.isoformat())
+    return day
+
+
+def today(now: datetime) -> date:
+    """The local day holding ``now`` (what a daily report without a date shows)."""
+    return now.astimezone(LOCAL_TZ).date()
+
+
+def daily_report(day: date | str, *, actor: Actor, units: UnitOfWorkFactory) -> DailyReport:
+    """The report of the local day ``day`` (00:00-24:00 Asia/Shanghai)."""
+    checked = report_day(day, now=actor.at)
+    with units(actor) as uow:
+        return uow.reports.daily(checked)
+
+
+def export_daily_report(
+    day: date | str,
+    *,
+    file_format: str,
+    write: Callable[[DailyReport], T],
+    actor: Actor,
+    units: UnitOfWorkFactory,
+) -> T:
+    """The daily report as ``write`` turns it into a file; audited with what it holds."""
+    checked = report_day(day, now=actor.at)
+    with units(actor) as uow:
+        report = uow.reports.daily(checked)
+        written = write(report)
+        uow.audit(
+            "report.daily.export",
+            f"report:daily:{checked.isoformat()}",
+            {
+                "format": file_format,
+                "day": checked.isoformat(),
+                "passages": report.totals.total,
+                "overrides": len(report.overrides),
+                "quarantined": len(report.quarantined),
+                "quarantine_let_out": sum(q.let_out for q in report.quarantined),
+                "guard_allowed": report.guard_decisions(Outcome.ALLOW),
             },
         )
         uow.commit()
