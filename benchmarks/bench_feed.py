@@ -173,7 +173,9 @@ def main() -> None:
         server = subprocess.Popen([str(gate_command), "serve"], env=env)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            # Start-up loads the snapshot, presence replayed from the log: minutes at 1M rows.
+            launched = time.monotonic()
+            deadline = launched + 900
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
@@ -183,6 +185,7 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise SystemExit("the server did not start")
                 time.sleep(0.2)
+            print(f"gate serve answered after {time.monotonic() - launched:.1f} s")
             rows, seconds = pull_ndjson(base, key, options.rows)
             print(
                 f"NDJSON over HTTP, one request: {rows:,} rows in {seconds:.2f} s = "
