@@ -18,7 +18,7 @@ from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from api.deps import get_services, machine
 from api.schemas import DevicePublic, Health, RegistryStatsPublic
-from api.web import auth, district, office, phone, report, terminal, visit
+from api.web import auth, district, district_controls, office, phone, report, terminal, visit
 from api.web.deps import TEMPLATES, WebContext
 from api.web.errors import install_page_errors
 from api.web.feed import RecentCards
@@ -88,6 +88,7 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
     app.include_router(phone.router)
     app.include_router(visit.router)
     app.include_router(district.router)
+    app.include_router(district_controls.router)
     install_page_errors(app)
     install_api_errors(app)
     app.add_exception_handler(RegistryUnavailable, _unavailable)  # type: ignore[arg-type]

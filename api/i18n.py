@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from api.messages import api_keys, core, office, office_forms, passes, phone, report, visit
+from api.messages import (
+    api_keys,
+    controls,
+    core,
+    office,
+    office_forms,
+    passes,
+    phone,
+    report,
+    visit,
+)
 from gate.domain.errors import ActionRefused, DocumentInvalid, NotFound, OutOfScope
 from gate.domain.status import LOCAL_TZ
 
@@ -27,6 +37,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         **phone.ZH,
         **visit.ZH,
         **api_keys.ZH,
+        **controls.ZH,
     },
     "en": {
         **core.EN,
@@ -37,6 +48,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         **phone.EN,
         **visit.EN,
         **api_keys.EN,
+        **controls.EN,
     },
 }
 

@@ -469,3 +469,37 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class ControlEntry(Base):
+    """One row of a district control list, kept by its ``reference`` (the idempotency key).
+
+    ``person_id`` and ``status_record_id`` say where it was applied (a status period of a
+    registered person); without a person it is a watch entry on ``document_hash``, the
+    document's keyed hash, matched when that document is first seen at the gate. ``status``
+    is a ``HealthStatus`` value or ``cleared``; ``ended_at`` is set when a later ``cleared``
+    row ended the watch entry.
+    """
+
+    __tablename__ = "control_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    doc_type: Mapped[DocumentType] = mapped_column(enum_column(DocumentType))
+    document_hash: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    basis: Mapped[str] = mapped_column(Text, default="")
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), index=True
+    )
+    status_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_records.id", ondelete="SET NULL")
+    )
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_from: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    person: Mapped[Person | None] = relationship()

@@ -197,3 +197,39 @@ class SqlStatusStore:
         record = self._row(record_id)
         record.ends_at = self._actor.at
         record.person.updated_at = self._actor.at
+
+    def change(
+        self,
+        record_id: int,
+        *,
+        status: HealthStatus,
+        starts_at: datetime,
+        ends_at: datetime | None,
+        note: str,
+    ) -> None:
+        """Change the period, restamped with the actor."""
+        record = self._row(record_id)
+        record.status, record.starts_at, record.ends_at = status, starts_at, ends_at
+        record.note = note
+        record.recorded_by, record.recorded_at = self._actor.name, self._actor.at
+        record.person.updated_at = self._actor.at
+        self._session.flush()
+
+    def of_person(self, person_ref: str) -> list[StatusOnFile]:
+        """The person's status history."""
+        records = self._session.scalars(
+            select(StatusRecord)
+            .join(Person)
+            .where(Person.ref == person_ref)
+            .order_by(StatusRecord.starts_at, StatusRecord.id)
+        )
+        return [
+            StatusOnFile(
+                id=record.id,
+                person_ref=person_ref,
+                status=record.status,
+                starts_at=record.starts_at,
+                ends_at=record.ends_at,
+            )
+            for record in records
+        ]

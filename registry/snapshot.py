@@ -20,9 +20,12 @@ from gate.domain import places
 from gate.domain.model import Direction, Presence, VisitWindow
 from gate.domain.model import Exemption as ExemptionFacts
 from gate.domain.passes import PassFacts, PassState
+from gate.domain.people import HealthStatus
 from gate.domain.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, VisitFacts
+from gate.domain.watch import WatchFacts
 from registry.database import Database
 from registry.models import (
+    ControlEntry,
     Document,
     Exemption,
     Household,
@@ -131,9 +134,33 @@ def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
         presence=_presence(session),
         passes=_passes_in_window(session, now),
         visits_by_ref=visits_by_ref,
+        watch=_watch_list(session, now),
     )
     _replay_outings(session, snapshot, since=now - OUTING_MEMORY)
     return snapshot
+
+
+def _watch_list(session: Session, now: datetime) -> dict[str, tuple[WatchFacts, ...]]:
+    """The district's watch entries not over yet, by document hash (no person holds them)."""
+    watch: dict[str, list[WatchFacts]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            ControlEntry.document_hash,
+            ControlEntry.reference,
+            ControlEntry.status,
+            ControlEntry.starts_at,
+            ControlEntry.ends_at,
+        ).where(
+            ControlEntry.person_id.is_(None),
+            ControlEntry.ended_at.is_(None),
+            ControlEntry.status != "cleared",
+            ControlEntry.ends_at.is_(None) | (ControlEntry.ends_at > now),
+        )
+    ):
+        watch[row.document_hash].append(
+            WatchFacts(row.reference, HealthStatus(row.status), row.starts_at, row.ends_at)
+        )
+    return {key: tuple(value) for key, value in watch.items()}
 
 
 def _passes_in_window(session: Session, now: datetime) -> dict[str, PassFacts]:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from gate.app.actor import Actor
 from gate.domain.errors import RegistryUnavailable
 from registry.api_key_store import SqlApiKeyStore
+from registry.control_store import SqlControlStore
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.office_views import SqlOfficeViewStore
@@ -32,6 +33,7 @@ from registry.stores import (
     SqlRuleStore,
     SqlVisitorStore,
 )
+from registry.trace_store import SqlTraceStore
 
 
 class SqlUnitOfWork:
@@ -58,6 +60,8 @@ class SqlUnitOfWork:
         self.daily_round = SqlRoundStore(self.session, actor)
         self.office_views = SqlOfficeViewStore(self.session, actor)
         self.api_keys = SqlApiKeyStore(self.session, actor)
+        self.controls = SqlControlStore(self.session, cipher, actor)
+        self.traces = SqlTraceStore(self.session)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self

@@ -11,11 +11,12 @@ and makes running gates reload; a person is written through the registry's one w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from gate.app.actor import Actor
-from gate.app.office_values import PersonEntry
+from gate.app.office_values import PersonEntry, StatusOnFile
 from gate.app.ports import UnitOfWork, UnitOfWorkFactory
+from gate.app.views import PersonRef
 from gate.domain.documents import DocumentType, validate
 from gate.domain.errors import ActionRefused, OutOfScope
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Relation, Sex, normalize_phone
@@ -223,29 +224,88 @@ def move_out(command: MoveOut, *, actor: Actor, units: UnitOfWorkFactory) -> Non
         uow.commit()
 
 
-def start_status(command: StartStatus, *, actor: Actor, units: UnitOfWorkFactory) -> int:
-    """Record the status for whole local days, the last one included; return its id."""
-    note = command.note.strip()
-    if command.status is HealthStatus.NORMAL:
+@dataclass(frozen=True)
+class StatusPeriodForm:
+    """A status period checked for the status writer: whole local days, the note trimmed."""
+
+    status: HealthStatus
+    starts_at: datetime
+    ends_at: datetime | None
+    note: str
+
+
+def checked_status(
+    status: HealthStatus, first_day: date, last_day: date | None, note: str, *, at: datetime
+) -> StatusPeriodForm:
+    """The period of a status, checked once for every writer (``ActionRefused``)."""
+    note = note.strip()
+    if status is HealthStatus.NORMAL:
         raise ActionRefused("status_normal")
-    if command.last_day is not None and command.last_day < command.first_day:
+    if last_day is not None and last_day < first_day:
         raise ActionRefused("date_order")
-    if command.last_day is not None and end_of_local_day(command.last_day) <= actor.at:
+    if last_day is not None and end_of_local_day(last_day) <= at:
         raise ActionRefused("status_past")
     if len(note) > MAX_NOTE:
         raise ActionRefused("too_long", field="note", limit=MAX_NOTE)
+    return StatusPeriodForm(
+        status=status,
+        starts_at=start_of_local_day(first_day),
+        ends_at=end_of_local_day(last_day) if last_day else None,
+        note=note,
+    )
+
+
+def write_status(
+    uow: UnitOfWork,
+    person: PersonRef,
+    period: StatusPeriodForm,
+    *,
+    legal_basis: LegalBasis,
+    record_id: int | None = None,
+) -> int:
+    """Add the person's status period (or change ``record_id``); return the record's id.
+
+    The one status writer: the office's form and the district's control lists both come
+    through here (the caller audits and says ``registry_changed``).
+    """
+    if person.moved_out:
+        raise ActionRefused("moved_out")
+    if record_id is not None:
+        uow.statuses.change(
+            record_id,
+            status=period.status,
+            starts_at=period.starts_at,
+            ends_at=period.ends_at,
+            note=period.note,
+        )
+        return record_id
+    return uow.statuses.add(
+        person,
+        status=period.status,
+        starts_at=period.starts_at,
+        ends_at=period.ends_at,
+        legal_basis=legal_basis,
+        note=period.note,
+    )
+
+
+def finish_status(uow: UnitOfWork, record: StatusOnFile) -> None:
+    """End a status in force now (``ActionRefused`` if upcoming or already over)."""
+    if record.starts_at >= uow.actor.at:
+        raise ActionRefused("status_upcoming")
+    if record.ends_at is not None and record.ends_at <= uow.actor.at:
+        raise ActionRefused("status_ended")
+    uow.statuses.end(record.id)
+
+
+def start_status(command: StartStatus, *, actor: Actor, units: UnitOfWorkFactory) -> int:
+    """Record the status for whole local days, the last one included; return its id."""
+    period = checked_status(
+        command.status, command.first_day, command.last_day, command.note, at=actor.at
+    )
     with units(actor) as uow:
         person = uow.persons.by_ref(command.ref, actor.scope)
-        if person.moved_out:
-            raise ActionRefused("moved_out")
-        record_id = uow.statuses.add(
-            person,
-            status=command.status,
-            starts_at=start_of_local_day(command.first_day),
-            ends_at=end_of_local_day(command.last_day) if command.last_day else None,
-            legal_basis=command.legal_basis,
-            note=note,
-        )
+        record_id = write_status(uow, person, period, legal_basis=command.legal_basis)
         uow.audit(
             "status.start",
             f"person:{person.ref}",
@@ -267,11 +327,7 @@ def end_status(command: EndStatus, *, actor: Actor, units: UnitOfWorkFactory) ->
     with units(actor) as uow:
         record = uow.statuses.get(command.record_id)
         person = uow.persons.by_ref(record.person_ref, actor.scope)
-        if record.starts_at >= actor.at:
-            raise ActionRefused("status_upcoming")
-        if record.ends_at is not None and record.ends_at <= actor.at:
-            raise ActionRefused("status_ended")
-        uow.statuses.end(record.id)
+        finish_status(uow, record)
         uow.audit(
             "status.end",
             f"person:{person.ref}",

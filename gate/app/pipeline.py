@@ -50,6 +50,7 @@ from gate.domain.passes import (
 from gate.domain.policy import decide
 from gate.domain.ports import Barrier, BarrierAction, PassageLog
 from gate.domain.snapshot import RegistrySnapshot, VisitFacts
+from gate.domain.watch import with_watch
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +221,13 @@ class PassagePipeline:
                 identity, lane=lane, direction=direction, now=now, temperature=temperature
             )
             decision = decide(identity, context, snapshot.rules)
+            watch = (
+                snapshot.watched(document_hash, now)
+                if identity.kind is not IdentityKind.REGISTERED
+                else None
+            )
+            if watch is not None:  # a document on the district's list, first seen here
+                decision = with_watch(decision, watch, direction)
             if pass_reason is not None:
                 decision = _with_reason(decision, pass_reason)
             return identity, decision, document_hash

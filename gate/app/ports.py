@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from gate.app.actor import Actor, Scope
 from gate.app.admin_ports import RegistryStore, ReportStore, StaffStore
 from gate.app.api_key_ports import ApiKeyStore
+from gate.app.control_ports import ControlStore, TraceStore
 from gate.app.office_ports import OfficeViewStore
 from gate.app.office_values import NeedOnFile, PersonEntry, PersonOnFile, PersonSaved, StatusOnFile
 from gate.app.pass_ports import PassStore
@@ -209,6 +210,22 @@ class StatusStore(Protocol):
         """End the status at the actor's time."""
         ...
 
+    def change(
+        self,
+        record_id: int,
+        *,
+        status: HealthStatus,
+        starts_at: datetime,
+        ends_at: datetime | None,
+        note: str,
+    ) -> None:
+        """Change a status period (stamped with the actor); ``NotFound``."""
+        ...
+
+    def of_person(self, person_ref: str) -> Sequence[StatusOnFile]:
+        """The person's status history, earliest start first."""
+        ...
+
 
 class RoundStore(Protocol):
     """The building head's daily round: temperatures and household needs."""
@@ -314,6 +331,16 @@ class UnitOfWork(Protocol):
     @property
     def api_keys(self) -> ApiKeyStore:
         """Machines' API keys (hashes only)."""
+        ...
+
+    @property
+    def controls(self) -> ControlStore:
+        """The district's control rows and documents' keyed hashes."""
+        ...
+
+    @property
+    def traces(self) -> TraceStore:
+        """The passage log as tracing reads it."""
         ...
 
     def audit(self, action: str, target: str, detail: Mapping[str, Any] | None = None) -> None:

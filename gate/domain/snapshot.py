@@ -40,6 +40,7 @@ from gate.domain.passes import (
 from gate.domain.people import HealthStatus, PersonKind
 from gate.domain.rules import RuleConfig
 from gate.domain.status import StatusPeriod, current_period
+from gate.domain.watch import WatchFacts, governing_watch
 
 OUTING_MEMORY = timedelta(days=14)
 
@@ -82,6 +83,8 @@ class RegistrySnapshot:
     passes: Mapping[str, PassFacts] = field(default_factory=dict)  # issued, still in window
     visits_by_ref: Mapping[str, VisitFacts] = field(default_factory=dict)
     spent_passes: set[str] = field(default_factory=set)  # spent here since the load
+    # The district's watch list: document hash -> entries for documents nobody here holds.
+    watch: Mapping[str, tuple[WatchFacts, ...]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def presence_of(self, person_ref: str) -> Presence:
@@ -130,6 +133,13 @@ class RegistrySnapshot:
         if facts is None:
             return Identity(kind=IdentityKind.OUTSIDER)
         return self._registered(facts, credential, now)
+
+    def watched(self, document_hash: str | None, now: datetime) -> WatchFacts | None:
+        """The district's watch entry in force for this document hash, if any."""
+        if document_hash is None:
+            return None
+        entries = self.watch.get(document_hash)
+        return governing_watch(entries, now) if entries else None
 
     def identify_pass(
         self, claims: PassClaims, credential: Credential, *, now: datetime

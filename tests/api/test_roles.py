@@ -37,6 +37,9 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/registry/stats"): STAFF_PERMISSION[ApiScope.REGISTRY_READ],
     ("GET", "/api/v1/devices"): STAFF_PERMISSION[ApiScope.DEVICES_READ],
     ("GET", "/api/v1/passages"): STAFF_PERMISSION[ApiScope.PASSAGES_READ],
+    ("PUT", "/api/v1/controls"): STAFF_PERMISSION[ApiScope.CONTROLS_WRITE],
+    ("GET", "/api/v1/trace/person"): STAFF_PERMISSION[ApiScope.TRACE_READ],
+    ("GET", "/api/v1/trace/window"): STAFF_PERMISSION[ApiScope.TRACE_READ],
     # Phones: no account; a one-time code or a long random link is the key.
     ("GET", "/pass/"): PUBLIC,
     ("GET", "/pass/enroll"): PUBLIC,
@@ -92,6 +95,9 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/office/export"): Permission.REGISTRY_IO,
     ("GET", "/report"): Permission.SHIFT_REPORT,
     ("GET", "/report.xlsx"): Permission.SHIFT_REPORT,
+    ("GET", "/report/daily"): Permission.SHIFT_REPORT,
+    ("GET", "/report/daily.xlsx"): Permission.SHIFT_REPORT,
+    ("GET", "/api/v1/reports/daily"): STAFF_PERMISSION[ApiScope.REPORTS_READ],
     ("GET", "/audit"): Permission.AUDIT,
     ("GET", "/audit.csv"): Permission.AUDIT,
 }
@@ -164,6 +170,8 @@ def call(client: TestClient, method: str, path: str, token: str | None) -> int:
         headers["X-CSRF-Token"] = token
     if method == "GET":
         return client.get(path, headers=headers, follow_redirects=False).status_code
+    if method == "PUT":  # the district's control list: an empty one is refused with 422
+        return client.put(path, headers=headers, json={"items": []}).status_code
     # Enough of a form to get past the role check; a building head's own building.
     own_room = {"building": "1", "unit": "1", "room": "101"}
     data = {"/unlock": {"pin": "1234"}}.get(path, own_room if path.startswith("/office") else {})

@@ -1,0 +1,51 @@
+"""The district's control lists and tracing: refusals and the watch-list reason."""
+
+from __future__ import annotations
+
+ZH: dict[str, str] = {
+    "reason.district_watch": "区级管控名单人员（{status}，名单编号 {reference}，至 {until}），请拦下并上报",
+    "office.error.control_empty": "名单为空（items）",
+    "office.error.control_too_many": "一次最多 {limit} 行，请分批提交",
+    "office.error.control_reference": "缺少名单编号（reference）",
+    "office.error.control_reference_repeated": "同一名单中编号重复",
+    "office.error.control_reference_taken": "该编号已用于另一证件",
+    "office.error.control_status": "未知的管控状态 {status}（可用：home_quarantine、centralized_quarantine、health_monitoring、key_person、cleared）",
+    "office.error.control_date": "{field}日期无效（应为 YYYY-MM-DD）",
+    "office.error.control_document": "须给出证件号码或其哈希之一（document_number / document_hash）",
+    "office.error.control_document_type": "未知的证件类型",
+    "office.error.control_document_hash": "证件哈希应为 64 位十六进制",
+    "office.error.trace_purpose_required": "请说明查询用途（purpose）",
+    "office.error.trace_purpose_too_long": "查询用途最多 {limit} 个字",
+    "office.error.trace_time": "{field}时间无效（应为 ISO-8601 时间或 YYYY-MM-DD）",
+    "office.error.trace_window_required": "请给出起止时间（from、to）",
+    "office.error.trace_window_order": "结束时间须晚于开始时间",
+    "office.error.trace_window_too_long": "查询时段最长 {days} 天",
+    "office.field.reference": "名单编号",
+    "office.field.basis": "依据",
+    "office.field.from": "开始",
+    "office.field.to": "结束",
+}
+
+EN: dict[str, str] = {
+    "reason.district_watch": "On the district's control list ({status}, list reference {reference}, until {until}): stop and report",
+    "office.error.control_empty": "The list is empty (items)",
+    "office.error.control_too_many": "At most {limit} rows at a time; send the list in parts",
+    "office.error.control_reference": "The row has no reference",
+    "office.error.control_reference_repeated": "The reference appears twice in this list",
+    "office.error.control_reference_taken": "This reference is on file for another document",
+    "office.error.control_status": "Unknown status {status} (known: home_quarantine, centralized_quarantine, health_monitoring, key_person, cleared)",
+    "office.error.control_date": "The {field} date is invalid (YYYY-MM-DD)",
+    "office.error.control_document": "Give either the document number or its hash (document_number / document_hash)",
+    "office.error.control_document_type": "Unknown document type",
+    "office.error.control_document_hash": "A document hash is 64 hexadecimal characters",
+    "office.error.trace_purpose_required": "Say what the trace is for (purpose)",
+    "office.error.trace_purpose_too_long": "The purpose is at most {limit} characters",
+    "office.error.trace_time": "The {field} time is invalid (ISO-8601 or YYYY-MM-DD)",
+    "office.error.trace_window_required": "Give the window (from, to)",
+    "office.error.trace_window_order": "The end must come after the start",
+    "office.error.trace_window_too_long": "A window is at most {days} days",
+    "office.field.reference": "reference",
+    "office.field.basis": "basis",
+    "office.field.from": "from",
+    "office.field.to": "to",
+}
