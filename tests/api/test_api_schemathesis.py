@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.core.result import Ok
 from schemathesis.generation.case import Case
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from gate.app.actor import Actor
@@ -48,6 +49,11 @@ def test_every_api_v1_answer_matches_the_schema(compound: Compound) -> None:
     }
     with TestClient(app) as client:
         for operation in operations:
+            # Tracing and the report refuse, with their own 422 codes, what the schema cannot
+            # say: a document number with a wrong check digit, a window ending before it
+            # starts or longer than 31 days, a day in the future. All else is still checked.
+            tracing = operation.path.startswith(("/api/v1/trace/", "/api/v1/reports/"))
+            excluded = [positive_data_acceptance] if tracing else []
 
             @given(case=operation.as_strategy())
             @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
@@ -56,6 +62,6 @@ def test_every_api_v1_answer_matches_the_schema(compound: Compound) -> None:
                     base_url="http://testserver", headers={"Authorization": f"Bearer {key}"}
                 )
                 request.pop("cookies", None)  # the API takes no cookies; httpx warns on them
-                case.validate_response(client.request(**request))
+                case.validate_response(client.request(**request), excluded_checks=excluded)  # noqa: B023 - run at once, in this iteration
 
             answers_as_documented()
