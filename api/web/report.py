@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.i18n import t
-from api.web import report_audit
+from api.web import report_audit, report_daily
 from api.web.deps import actor, language, now, render, require, web
 from api.web.report_text import LONG, ReportText, local
 from api.web.report_xlsx import XLSX_TYPE, export_name, report_workbook
@@ -29,6 +29,7 @@ from gate.domain.status import LOCAL_TZ
 
 router = APIRouter()
 router.include_router(report_audit.router)
+router.include_router(report_daily.router)
 
 Reader = Annotated[ActiveSession, Depends(require(Permission.SHIFT_REPORT))]
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"

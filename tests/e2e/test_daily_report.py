@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -25,6 +26,8 @@ from gate.domain.people import HealthStatus
 from gate.domain.status import LOCAL_TZ
 from registry.models import AuditEvent
 from tests.e2e.conftest import OUTSIDER, QUARANTINED, RESIDENT_A, RESIDENT_B, GateUnderTest
+from tests.e2e.test_cli_log import env_of
+from tests.e2e.test_serve import gate
 
 DAY = date(2026, 11, 29)
 SHEETS = ["汇总", "按小时", "按结果", "访客", "隔离人员", "人工处理", "在内人数"]
@@ -261,3 +264,38 @@ def test_an_export_writes_one_audit_row_and_a_workbook_of_the_forms(
         "Guard decisions",
         "Occupancy",
     ]
+
+
+def test_gate_report_daily_writes_the_workbook_audited_and_refuses_a_bad_date(
+    gate_under_test: GateUnderTest, tmp_path: Path
+) -> None:
+    play_the_day(gate_under_test)
+    services = gate_under_test.services
+    env = {**env_of(services), "GATE_OPERATOR": "周主任"}
+    out = tmp_path / "日报.xlsx"
+    done = gate(env, "report", "daily", "--date", "2026-11-29", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("2026-11-29: 6 passages (3 in, 3 out), 2 guard decisions")
+    assert load_workbook(out).sheetnames == SHEETS
+    with services.database.session() as session:
+        [event] = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "report.daily.export")
+        ).all()
+    assert (event.actor, event.origin.startswith("cli@")) == ("周主任", True)
+    english = gate(env, "report", "daily", "--date", "2026-11-29", "--lang", "en", str(out))
+    assert english.returncode == 0, english.stderr
+    assert load_workbook(out).sheetnames[1] == "By hour"
+    for bad in (
+        ("--date", "29/11/2026", str(out)),
+        ("--date", "2999-01-01", str(out)),
+        ("--date", "2026-11-29", str(tmp_path / "report.csv")),
+    ):
+        refused = gate(env, "report", "daily", *bad)
+        assert refused.returncode == 1
+        assert refused.stderr.startswith("error: report "), refused.stderr
+        assert "Traceback" not in refused.stderr
+    with services.database.session() as session:
+        exports = session.scalars(
+            select(AuditEvent.id).where(AuditEvent.action == "report.daily.export")
+        ).all()
+    assert len(exports) == 2  # the refusals wrote no export row

@@ -24,6 +24,7 @@ from gate.runtime.cli import (
     passage_cmd,
     qr_cmd,
     registry_cmd,
+    report_cmd,
     rules_cmd,
     serve_cmd,
     simulate_cmd,
@@ -51,6 +52,7 @@ app.add_typer(rules_cmd.visitor_app, name="visitor")
 app.add_typer(user_cmd.app, name="user")
 app.add_typer(qr_cmd.app, name="qr")
 app.add_typer(pass_cmd.app, name="pass")
+app.add_typer(report_cmd.app, name="report")
 app.add_typer(apikey_cmd.app, name="apikey")
 app.command("passage")(passage_cmd.passage)
 app.command("presence")(passage_cmd.presence)

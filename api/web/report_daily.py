@@ -1,0 +1,269 @@
+"""The daily report: its page and XLSX for staff, ``GET /api/v1/reports/daily`` for machines.
+
+Staff who may read the shift report read the daily report (``/report/daily?date=``, the
+day so far when no date is given); its XLSX export is audited, reading the page is not.
+Machines call ``/api/v1/reports/daily?date=YYYY-MM-DD`` with a key holding
+``reports:read`` (or a staff session with the shift-report permission) and get JSON:
+counts, masked names and flats, never a document number. A malformed or future day is
+refused in the use case's words (422).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from api.i18n import refusal_text
+from api.web.deps import actor, language, now, render, require, web
+from api.web.machine_auth import machine_or_staff
+from api.web.report_text import LONG, ReportText, local
+from api.web.report_xlsx import XLSX_TYPE, daily_export_name, daily_workbook
+from gate.app.actor import Actor
+from gate.app.report_values import DailyReport, GuardDecision, Who
+from gate.app.reports import daily_report, export_daily_report, today
+from gate.app.staff_values import ActiveSession
+from gate.domain.api_scopes import ApiScope
+from gate.domain.errors import ActionRefused
+from gate.domain.model import Outcome
+from gate.domain.places import building_label
+from gate.domain.roles import Permission
+
+router = APIRouter()
+Reader = Annotated[ActiveSession, Depends(require(Permission.SHIFT_REPORT))]
+ReportCaller = Annotated[Actor, Depends(machine_or_staff(ApiScope.REPORTS_READ))]
+DayQuery = Annotated[
+    str | None, Query(max_length=40, description="A local day, YYYY-MM-DD; none: today")
+]
+
+
+def _day_link(path: str, day: date) -> str:
+    return f"{path}?date={day.isoformat()}"
+
+
+@router.get("/report/daily")
+def daily_page(request: Request, user: Reader, date: DayQuery = None) -> Response:
+    """The daily report of ``date`` (today when none), as a page to read or print."""
+    moment = now()
+    caller = actor(request, user)
+    units = web(request).services.units
+    error = None
+    try:
+        report = daily_report(date or today(moment), actor=caller, units=units)
+    except ActionRefused as refused:
+        error = refusal_text(language(request), refused)
+        report = daily_report(today(moment), actor=caller, units=units)
+    return render(
+        request,
+        "report_daily.html",
+        user,
+        status_code=422 if error else 200,
+        report=report,
+        text=ReportText(language(request)),
+        local=local,
+        long=LONG,
+        building_label=building_label,
+        compound=web(request).services.settings.compound.name,
+        generated_at=moment,
+        day_value=report.day.isoformat(),
+        previous_link=_day_link("/report/daily", report.day - timedelta(days=1)),
+        today_link=_day_link("/report/daily", today(moment)),
+        next_link=(
+            _day_link("/report/daily", report.day + timedelta(days=1))
+            if report.day < today(moment)
+            else None
+        ),
+        xlsx_link=_day_link("/report/daily.xlsx", report.day),
+        outcome_allow=Outcome.ALLOW,
+        outcome_deny=Outcome.DENY,
+        error=error,
+    )
+
+
+@router.get("/report/daily.xlsx")
+def daily_xlsx(request: Request, user: Reader, date: DayQuery = None) -> Response:
+    """The same report as an XLSX file; every export is audited."""
+    lang = language(request)
+    moment = now()
+    context = web(request)
+
+    def workbook(report: DailyReport) -> tuple[bytes, str]:
+        content = daily_workbook(
+            report,
+            lang=lang,
+            compound=context.services.settings.compound.name,
+            generated_at=moment,
+            generated_by=user.display_name,
+        )
+        return content, daily_export_name(report)
+
+    try:
+        content, name = export_daily_report(
+            date or today(moment),
+            file_format="xlsx",
+            write=workbook,
+            actor=actor(request, user),
+            units=context.services.units,
+        )
+    except ActionRefused as refused:
+        return PlainTextResponse(refusal_text(lang, refused), status_code=422)
+    return Response(
+        content,
+        media_type=XLSX_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get(
+    "/api/v1/reports/daily",
+    responses={
+        200: {
+            "description": "The daily report of the local day (Asia/Shanghai, 00:00-24:00)",
+            "content": {"application/json": {}},
+        },
+        401: {"description": "No key, or a revoked or unknown one"},
+        403: {"description": "The key lacks reports:read"},
+        422: {"description": "A malformed day, or one that has not begun"},
+        429: {"description": "Over the key's rate; see Retry-After"},
+    },
+)
+def daily_api(
+    request: Request,
+    caller: ReportCaller,
+    date: Annotated[
+        str | None, Query(max_length=40, examples=["2026-11-29"], description="YYYY-MM-DD")
+    ] = None,
+) -> Response:
+    """The daily report as JSON: by hour, by outcome, visitors, quarantine, occupancy."""
+    try:
+        report = daily_report(
+            date or today(caller.at), actor=caller, units=web(request).services.units
+        )
+    except ActionRefused as refused:
+        detail = {"detail": refusal_text(language(request), refused), "code": refused.code}
+        return Response(orjson.dumps(detail), status_code=422, media_type="application/json")
+    return Response(
+        orjson.dumps(daily_json(report)),
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _time(moment: datetime | None) -> str | None:
+    return local(moment, "%Y-%m-%dT%H:%M:%S+08:00") if moment else None
+
+
+def _who(who: Who) -> dict[str, Any]:
+    return {"identity_kind": who.identity_kind, "name": who.name, "home": who.home}
+
+
+def _decision(decision: GuardDecision | None) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+    return {
+        "seq": decision.seq,
+        "at": _time(decision.at),
+        "guard": decision.guard,
+        "outcome": decision.outcome,
+        "code": decision.code,
+        "text": decision.text,
+    }
+
+
+def daily_json(report: DailyReport) -> dict[str, Any]:
+    """The report as plain JSON values; times local with ``+08:00``, names masked."""
+    totals = report.totals
+    occupancy = report.occupancy
+    return {
+        "date": report.day.isoformat(),
+        "start": _time(report.start),
+        "end": _time(report.end),
+        "passages": {"in": totals.inbound, "out": totals.outbound, "total": totals.total},
+        "by_hour": [
+            {"hour": row.hour, "in": row.inbound, "out": row.outbound, "total": row.total}
+            for row in report.hours
+        ],
+        "by_outcome": {
+            row.outcome: {"in": row.inbound, "out": row.outbound, "total": row.total}
+            for row in report.outcomes
+        },
+        "guard_decisions": {
+            "allow": report.guard_decisions(Outcome.ALLOW),
+            "deny": report.guard_decisions(Outcome.DENY),
+        },
+        "outsiders": {
+            "in": report.outsiders.inbound,
+            "out": report.outsiders.outbound,
+            "persons": report.outsiders.persons,
+        },
+        "visitors": {
+            "in": report.visitors.inbound,
+            "out": report.visitors.outbound,
+            "persons": report.visitors.persons,
+            "by_host": [
+                {
+                    "home": host.home,
+                    "visitors": host.visitors,
+                    "in": host.inbound,
+                    "out": host.outbound,
+                }
+                for host in report.visitors_by_host
+            ],
+        },
+        "quarantined": [
+            {
+                **_who(person.who),
+                "status": person.status.value,
+                "since": _time(person.since),
+                "until": _time(person.until),
+                "let_out": person.let_out,
+                "attempts": [
+                    {
+                        "seq": attempt.seq,
+                        "at": _time(attempt.at),
+                        "lane": attempt.lane,
+                        "direction": attempt.direction,
+                        "outcome": attempt.outcome,
+                        "reasons": [reason.code for reason in attempt.reasons],
+                        "guard_decision": _decision(attempt.handling),
+                        "final": attempt.final,
+                    }
+                    for attempt in person.attempts
+                ],
+            }
+            for person in report.quarantined
+        ],
+        "overrides": [
+            {
+                **(_decision(line.decision) or {}),
+                "lane": line.lane,
+                "direction": line.direction,
+                "who": _who(line.who),
+                "original_seq": line.original_seq,
+                "original_at": _time(line.original_at),
+                "original_outcome": line.original_outcome,
+            }
+            for line in report.overrides
+        ],
+        "occupancy": {
+            "inside": occupancy.inside,
+            "outside": occupancy.outside,
+            "unknown": occupancy.unknown,
+            "quarantined_outside": occupancy.quarantined_outside,
+            "by_building": [
+                {
+                    "building": row.building,
+                    "inside": row.inside,
+                    "outside": row.outside,
+                    "unknown": row.unknown,
+                }
+                for row in occupancy.buildings
+            ],
+        },
+    }
