@@ -14,6 +14,7 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import CheckFunction
 from schemathesis.core.result import Ok
 from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -53,7 +54,7 @@ def test_every_api_v1_answer_matches_the_schema(compound: Compound) -> None:
             # say: a document number with a wrong check digit, a window ending before it
             # starts or longer than 31 days, a day in the future. All else is still checked.
             tracing = operation.path.startswith(("/api/v1/trace/", "/api/v1/reports/"))
-            excluded = [positive_data_acceptance] if tracing else []
+            excluded: list[CheckFunction] = [positive_data_acceptance] if tracing else []
 
             @given(case=operation.as_strategy())
             @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
