@@ -4,9 +4,10 @@ Most frames at a gate hold no code (nobody there, a face, a card): they cost one
 pass and nothing more. Where zxing-cpp reads nothing but located a code it could not
 read (its ``return_errors`` outlines), two more attempts follow, cheapest first: zxing-cpp
 again on the region around each outline, enlarged when small and then also unsharp-masked
-(a few ms), then zbar on the whole frame (about 20 ms at 720p). A cheap texture test to also catch codes zxing-cpp
-did not locate at all was measured and rejected: it fired on most code-free frames
-(faces, text on a phone) while adding little (``benchmarks/bench_qr.py``).
+(a few ms), then zbar on the whole frame (about 20 ms at 720p). A cheap texture test to
+also catch codes zxing-cpp did not locate at all was measured and rejected: it fired on
+most code-free frames (faces, text on a phone) while adding little
+(``benchmarks/bench_qr.py``).
 """
 
 from __future__ import annotations
