@@ -36,7 +36,9 @@ def resident(browser: Browser, live_gate: LiveGate) -> Iterator[tuple[BrowserCon
     code = enrollment_code(live_gate.services)
     page.goto(f"{live_gate.url}/pass/enroll?code={code}")
     page.click("#enroll-form button[type=submit]")
-    page.wait_for_function("document.getElementById('pass').dataset.state === 'shown'")
+    # The click navigates: wait for the pass page itself, then for the pass drawn on it.
+    page.wait_for_selector("#pass-qr svg")
+    page.wait_for_function("document.getElementById('pass')?.dataset.state === 'shown'")
     yield context, page
     context.close()
 
@@ -58,7 +60,7 @@ def test_a_resident_invites_a_visitor_whose_phone_shows_a_one_time_pass(
     try:
         shown = visitor.new_page()
         shown.goto(link)
-        shown.wait_for_function("document.getElementById('invite').dataset.state === 'shown'")
+        shown.wait_for_function("document.getElementById('invite')?.dataset.state === 'shown'")
         assert shown.inner_text("#invite-name") == "赵*"
         text = read_qr(shown, "visitor-invite.png")
         assert text == shown.get_attribute("#invite-qr", "data-text")
@@ -85,7 +87,7 @@ def test_the_place_code_on_the_terminal_records_the_residents_passage(
     assert url.startswith(f"{live_gate.url}/pass/here?lane=main&t=")
     _context, page = resident
     page.goto(url)
-    page.wait_for_function("document.getElementById('here').dataset.state !== 'sending'")
+    page.wait_for_function("document.getElementById('here')?.dataset.state !== 'sending'")
     page.screenshot(path=str(_shot("phone-place-code.png")))
     assert page.get_attribute("#here", "data-state") == "allow"
     assert page.inner_text("#here-verdict") == "已登记，请通行"
@@ -102,7 +104,7 @@ def test_a_place_code_opened_on_a_phone_without_a_pass_records_nothing(
     try:
         page = context.new_page()
         page.goto(f"{live_gate.url}/pass/here?lane=main&t=whatever")
-        page.wait_for_function("document.getElementById('here').dataset.state === 'no_pass'")
+        page.wait_for_function("document.getElementById('here')?.dataset.state === 'no_pass'")
         assert "没有住户通行码" in page.inner_text("#here-verdict")
     finally:
         context.close()

@@ -100,7 +100,7 @@ def test_enrol_show_and_use_offline(
     assert "绑定手机通行码" in page.inner_text("h1")
     page.click("#enroll-form button[type=submit]")
     page.wait_for_selector("#pass-qr svg")
-    page.wait_for_function("document.getElementById('pass').dataset.state === 'shown'")
+    page.wait_for_function("document.getElementById('pass')?.dataset.state === 'shown'")
     assert page.url == f"{live_url}/pass/"  # a reload opens the static page
     assert page.inner_text("#pass-name") == "王*明"
     assert "1" in page.inner_text("#pass-home")
@@ -119,11 +119,11 @@ def test_enrol_show_and_use_offline(
     assert check.valid, check
 
     # The service worker holds the page and its scripts; then the network goes.
-    page.wait_for_function("document.getElementById('pass').dataset.sw === 'ready'")
+    page.wait_for_function("document.getElementById('pass')?.dataset.sw === 'ready'")
     context.set_offline(True)
     page.clock.install(time=datetime.now(UTC))
     page.reload()
-    page.wait_for_function("document.getElementById('pass').dataset.state === 'shown'")
+    page.wait_for_function("document.getElementById('pass')?.dataset.state === 'shown'")
     assert page.inner_text("#pass-net") == "离线可用"
     assert page.inner_text("#pass-name") == "王*明"
     before = shown_text(page)
@@ -151,5 +151,5 @@ def test_a_used_code_shows_the_refusal_and_stores_nothing(
     assert "绑定码无效" in page.inner_text("#enroll-error")
     assert page.evaluate("localStorage.getItem('gate.pass')") is None
     page.goto(f"{live_url}/pass/")
-    page.wait_for_function("document.getElementById('pass').dataset.state === 'none'")
+    page.wait_for_function("document.getElementById('pass')?.dataset.state === 'none'")
     assert page.is_visible("#pass-none")

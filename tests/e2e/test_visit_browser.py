@@ -111,7 +111,7 @@ def register(
     page.check("input[name=consent]")
     page.click("#visit-form button[type=submit]")
     page.wait_for_url(f"{url}/visit/status/**")
-    page.wait_for_function("document.getElementById('visit').dataset.state === 'pending'")
+    page.wait_for_function("document.getElementById('visit')?.dataset.state === 'pending'")
     assert "等待住户确认" in page.inner_text("#visit-state")
     assert "#host=" not in page.url  # the host code is kept on the phone, out of the bar
     page.wait_for_selector("#host-qr svg")
@@ -122,10 +122,10 @@ def register(
 
 def wait_confirmed(page: Page) -> None:
     page.wait_for_function(
-        "document.getElementById('visit').dataset.state === 'confirmed'", timeout=12_000
+        "document.getElementById('visit')?.dataset.state === 'confirmed'", timeout=12_000
     )
     page.wait_for_selector("#pass-qr svg")
-    page.wait_for_function("Boolean(document.getElementById('pass-qr').dataset.text)")
+    page.wait_for_function("Boolean(document.getElementById('pass-qr')?.dataset.text)")
     assert "已确认" in page.inner_text("#visit-state")
     assert page.is_hidden("#host-link")
 
@@ -172,7 +172,7 @@ def test_the_host_confirms_on_their_phone_and_the_visitor_gets_a_pass(
     assert "2 小时" in host.inner_text("dl.visit")
     fits_the_phone(host)
     host.click("text=同意来访")
-    host.wait_for_function("document.getElementById('host').dataset.status === 'confirmed'")
+    host.wait_for_function("document.getElementById('host')?.dataset.status === 'confirmed'")
     assert "已同意" in host.inner_text("#host-state")
     assert host.is_disabled("#host-approve")
     screenshot(host, "visit-host.png", full_page=True)
@@ -213,7 +213,7 @@ def test_a_phone_without_a_pass_decides_nothing(
     stranger.reload()
     assert stranger.get_attribute("#host", "data-status") == "pending"
     visitor.reload()
-    visitor.wait_for_function("document.getElementById('visit').dataset.state === 'pending'")
+    visitor.wait_for_function("document.getElementById('visit')?.dataset.state === 'pending'")
     assert js_errors(stranger) == []
 
 
