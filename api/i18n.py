@@ -89,9 +89,11 @@ def _display(lang: str, key: str, value: Any) -> Any:
 
 def reason_text(lang: str, code: str, params: dict[str, Any]) -> str:
     """A decision reason as a sentence for the guard."""
-    kind = params.get("kind")
+    kind, status = params.get("kind"), params.get("status")
     if isinstance(kind, str) and f"pass.kind.{kind}" in MESSAGES[lang]:
         params = {**params, "kind": t(lang, f"pass.kind.{kind}")}
+    if isinstance(status, str) and f"status.{status}" in MESSAGES[lang]:
+        params = {**params, "status": t(lang, f"status.{status}")}
     text = t(lang, f"reason.{code}", **params)
     if params.get("soft"):
         text += t(lang, "reason.soft")

@@ -66,3 +66,10 @@ def test_a_pass_reason_names_its_kind_in_the_screens_language() -> None:
     assert reason_text("zh", "qr_pass", params) == "通行码 0123456789abcdef（邀请）"
     assert reason_text("en", "pass_replayed", params) == "One-time pass already used"
     assert reason_text("en", "qr_pass", params) == "QR pass 0123456789abcdef (invite)"
+
+
+def test_a_district_watch_alarm_names_the_status_in_words() -> None:
+    params = {"status": "home_quarantine", "reference": "XC-2020-0042"}
+    text = reason_text("zh", "district_watch", params)
+    assert "居家隔离" in text
+    assert "home_quarantine" not in text
