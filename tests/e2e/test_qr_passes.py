@@ -44,6 +44,13 @@ def _resident(under: GateUnderTest) -> PassIssued:
     return _issue(under, IssuePass(PassKind.RESIDENT, RESIDENT_A))
 
 
+def _invite(under: GateUnderTest) -> PassIssued:
+    """A four-hour one-time invite of 赵六 by RESIDENT_A's household."""
+    return _issue(
+        under, IssuePass(PassKind.INVITE, RESIDENT_A, timedelta(hours=4), visitor_name="赵六")
+    )
+
+
 def _reason(result: PassageResult) -> tuple[str, dict[str, object]]:
     first = result.decision.reasons[0]
     return first.code, dict(first.params)
@@ -165,10 +172,7 @@ def test_expired_and_revoked_passes_are_refused_with_their_reasons(
 def test_an_invite_lets_its_visitor_in_once_and_a_replay_is_refused(
     gate_under_test: GateUnderTest,
 ) -> None:
-    invite = _issue(
-        gate_under_test,
-        IssuePass(PassKind.INVITE, RESIDENT_A, timedelta(hours=4), visitor_name="赵六"),
-    )
+    invite = _invite(gate_under_test)
     text = invite.signed.text_at(gate_under_test.clock.now)
     first = _show(gate_under_test, text)
     assert first.decision.outcome is Outcome.ALLOW
@@ -193,10 +197,7 @@ def test_an_invite_lets_its_visitor_in_once_and_a_replay_is_refused(
 def test_an_invite_spent_at_another_gate_is_refused_here_though_our_snapshot_missed_it(
     gate_under_test: GateUnderTest,
 ) -> None:
-    invite = _issue(
-        gate_under_test,
-        IssuePass(PassKind.INVITE, RESIDENT_A, timedelta(hours=4), visitor_name="赵六"),
-    )
+    invite = _invite(gate_under_test)
     text = invite.signed.text_at(gate_under_test.clock.now)
     other_barrier = RecordingBarrier()
     other = build_gate(gate_under_test.services, barrier=other_barrier, clock=gate_under_test.clock)
@@ -216,10 +217,7 @@ def test_an_invite_spent_at_another_gate_is_refused_here_though_our_snapshot_mis
 def test_checking_a_pass_without_a_passage_spends_nothing(
     gate_under_test: GateUnderTest,
 ) -> None:
-    invite = _issue(
-        gate_under_test,
-        IssuePass(PassKind.INVITE, RESIDENT_A, timedelta(hours=4), visitor_name="赵六"),
-    )
+    invite = _invite(gate_under_test)
     text = invite.signed.text_at(gate_under_test.clock.now)
     for _ in range(3):
         checked = gate_under_test.gate.pipeline.check_pass(text)
