@@ -135,15 +135,18 @@ def test_an_idle_terminal_locks_and_the_guards_pin_opens_it_again(services: Serv
     populate(services)
     add_guard(services, "guard2", "夜班", pin="2468")
     app = create_app(services, build_station(services))
-    app.state.web.idle_lock = timedelta(milliseconds=300)
     with TestClient(app) as client:
         client.post("/login", data={"username": "guard2", "password": "guard-password"})
         page = client.get("/terminal")
         found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
         assert found is not None
         token = found.group(1)
+        # Short only while idling: a loaded machine must not lock the session between the
+        # login and the first page, nor between the unlock and the check after it.
+        app.state.web.idle_lock = timedelta(milliseconds=300)
         time.sleep(0.4)
         assert client.get("/terminal/state").status_code == 423
+        app.state.web.idle_lock = timedelta(minutes=10)  # the lock is stored: it stays
         locked_page = client.get("/terminal", headers={"accept": "text/html"})
         assert locked_page.status_code == 423
         assert 'name="pin"' in locked_page.text
