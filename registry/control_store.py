@@ -5,15 +5,18 @@ Like ``registry.stores``, it validates nothing and audits nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from gate.app.actor import Actor
-from gate.app.control_ports import CLEARED, ControlFacts, ControlOnFile
+from gate.app.control_ports import CLEARED, ControlChange, ControlFacts, ControlOnFile
 from gate.app.views import PersonRef
 from gate.domain.documents import DocumentType
 from registry.crypto import PersonalDataCipher
-from registry.models import ControlEntry, Document, Person
+from registry.models import ControlEntry, Document, Household, Person, Unit
 from registry.stores import _PERSON_HOME, person_ref
 
 
@@ -100,3 +103,28 @@ class SqlControlStore:
             row.ended_at = row.updated_at = self._actor.at
         self._session.flush()
         return len(rows)
+
+    def changed_since(self, since: datetime, limit: int) -> Sequence[ControlChange]:
+        """Rows added or changed at or after ``since``, the latest first."""
+        rows = self._session.scalars(
+            select(ControlEntry)
+            .where(ControlEntry.updated_at >= since)
+            .order_by(ControlEntry.updated_at.desc(), ControlEntry.id.desc())
+            .limit(limit)
+            .options(
+                selectinload(ControlEntry.person)
+                .selectinload(Person.household)
+                .selectinload(Household.unit)
+                .selectinload(Unit.building)
+            )
+        ).all()
+        return [
+            ControlChange(
+                reference=row.reference,
+                status=row.status,
+                person=person_ref(row.person) if row.person is not None else None,
+                changed_at=row.updated_at,
+                ended=row.ended_at is not None,
+            )
+            for row in rows
+        ]

@@ -24,6 +24,10 @@ ZH: dict[str, str] = {
     "office.field.basis": "依据",
     "office.field.from": "开始",
     "office.field.to": "结束",
+    "terminal.controls": "区防控名单 24 小时内变更：{count}",
+    "terminal.controls.watch": "未登记人员（证件首次出现时拦截）",
+    "terminal.controls.cleared": "解除",
+    "terminal.controls.ended": "解除（未登记人员）",
 }
 
 EN: dict[str, str] = {
@@ -48,4 +52,8 @@ EN: dict[str, str] = {
     "office.field.basis": "basis",
     "office.field.from": "from",
     "office.field.to": "to",
+    "terminal.controls": "District control-list changes in 24 h: {count}",
+    "terminal.controls.watch": "not registered here (stopped when the document is first seen)",
+    "terminal.controls.cleared": "cleared",
+    "terminal.controls.ended": "cleared (not registered here)",
 }

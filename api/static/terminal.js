@@ -141,6 +141,12 @@
     q.classList.toggle("bad", h.quarantined_outside.length > 0);
     h.quarantined_outside.forEach((p) => q.append(el("span", "person", `${p.name} ${p.home || ""}`)));
     if (h.requests) syncRequests(h.requests);
+    const c = $("controls"); c.replaceChildren(el("span", null, h.controls_text));
+    c.hidden = !(h.controls && h.controls.length);
+    (h.controls || []).forEach((p) => {
+      const line = el("span", `change control-${p.status_code}`, `${p.time} ${p.name} ${p.home} → ${p.status}`);
+      c.append(line);
+    });
   }
 
   // --- decisions -------------------------------------------------------------------

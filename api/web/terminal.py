@@ -26,6 +26,8 @@ from api.web.deps import (
     web,
 )
 from api.web.feed import feed_item
+from gate.app.control_ports import CLEARED, ControlChange
+from gate.app.controls import recent_control_changes
 from gate.app.passages import OverridePassage, override_passage
 from gate.app.pipeline import MAX_OVERRIDE_TEXT, OVERRIDE_REASONS
 from gate.app.search import search_persons
@@ -48,6 +50,8 @@ FEED_POLL_SECONDS = 0.3
 STATUS_EVERY_SECONDS = 3.0
 RECHECK_SESSION_SECONDS = 10.0
 ALERT_MEMORY = timedelta(hours=12)
+CONTROL_MEMORY = timedelta(hours=24)  # how long a district list change stays in the header
+CONTROL_LINES = 12  # the latest changes shown; the count says "12+" when there were more
 
 Guard = Annotated[ActiveSession, Depends(require(Permission.TERMINAL))]
 
@@ -108,7 +112,38 @@ def _requests(request: Request, lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def _header(station: Station, lang: str, request: Request | None = None) -> dict[str, Any]:
+def _control_change(change: ControlChange, lang: str) -> dict[str, Any]:
+    """One district list change as the guard reads it: who (masked), home, the new status."""
+    if change.status == CLEARED:
+        status = t(
+            lang, "terminal.controls.cleared" if change.person else "terminal.controls.ended"
+        )
+    else:
+        status = t(lang, f"status.{change.status}")
+    person = change.person
+    return {
+        "key": change.reference,
+        "time": change.changed_at.astimezone(LOCAL_TZ).strftime("%H:%M"),
+        "name": mask_name(person.name) if person else t(lang, "terminal.controls.watch"),
+        "home": person.household.label if person and person.household else "",
+        "status": status,
+        "status_code": change.status,
+    }
+
+
+def _controls(request: Request, lang: str) -> list[dict[str, Any]]:
+    """What the district's control lists changed in the last ``CONTROL_MEMORY``."""
+    changes = recent_control_changes(
+        since=now() - CONTROL_MEMORY,
+        actor=caller(request),
+        units=web(request).services.units,
+        limit=CONTROL_LINES + 1,
+    )
+    return [_control_change(change, lang) for change in changes]
+
+
+def _header(station: Station, lang: str, request: Request) -> dict[str, Any]:
+    controls = _controls(request, lang)
     silence = station.watch.silence_after.total_seconds()
     snapshot = station.gate.snapshots.current()
     counts = occupancy(snapshot, now=now())
@@ -122,7 +157,13 @@ def _header(station: Station, lang: str, request: Request | None = None) -> dict
         "quarantined_text": t(
             lang, "terminal.quarantined_outside", count=len(counts.quarantined_outside)
         ),
-        "requests": _requests(request, lang) if request is not None else [],
+        "requests": _requests(request, lang),
+        "controls": controls[:CONTROL_LINES],
+        "controls_text": t(
+            lang,
+            "terminal.controls",
+            count=f"{CONTROL_LINES}+" if len(controls) > CONTROL_LINES else len(controls),
+        ),
     }
 
 

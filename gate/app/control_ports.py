@@ -37,6 +37,17 @@ class ControlOnFile:
     ended_at: datetime | None
 
 
+@dataclass(frozen=True)
+class ControlChange:
+    """A control row as it stands after its latest change, for the guard's screen."""
+
+    reference: str
+    status: str  # a ``HealthStatus`` value or ``CLEARED``
+    person: PersonRef | None  # None: a watch entry (nobody here holds the document)
+    changed_at: datetime
+    ended: bool  # a watch entry a later ``cleared`` row ended
+
+
 class ControlStore(Protocol):
     """The district's control rows by reference, and documents by their keyed hash."""
 
@@ -60,6 +71,10 @@ class ControlStore(Protocol):
 
     def end_watch(self, document_hash: str) -> int:
         """End the watch entries on this hash at the actor's time; how many there were."""
+        ...
+
+    def changed_since(self, since: datetime, limit: int) -> Sequence[ControlChange]:
+        """Rows added or changed at or after ``since``, the latest first, at most ``limit``."""
         ...
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from gate.app.actor import Actor
-from gate.app.control_ports import CLEARED, ControlFacts, ControlOnFile
+from gate.app.control_ports import CLEARED, ControlChange, ControlFacts, ControlOnFile
 from gate.app.people import checked_status, finish_status, write_status
 from gate.app.ports import UnitOfWork, UnitOfWorkFactory
 from gate.app.views import PersonRef
@@ -309,3 +309,11 @@ def _counts(results: Sequence[ControlResult]) -> dict[str, int]:
         "cleared": changes["cleared"],
         "unchanged": changes["unchanged"],
     }
+
+
+def recent_control_changes(
+    *, since: datetime, actor: Actor, units: UnitOfWorkFactory, limit: int = 20
+) -> list[ControlChange]:
+    """What the district's lists changed since ``since``, the latest first (the terminal)."""
+    with units(actor) as uow:
+        return list(uow.controls.changed_since(since, limit))

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from api.web.deps import LANG_COOKIE
+from api.web.terminal import CONTROL_LINES
 from gate.app.actor import Actor
 from gate.app.api_keys import CreateApiKey, create_api_key
 from gate.domain.documents import DocumentType
@@ -24,12 +26,13 @@ from gate.domain.model import (
     DocumentRead,
     Outcome,
 )
-from gate.domain.people import HealthStatus
+from gate.domain.people import HealthStatus, mask_name
 from gate.domain.status import local_date
 from gate.runtime.bootstrap import Services, build_gate
 from registry.models import AuditEvent, ControlEntry, Person, RegistryRevision, StatusRecord
-from tests.api.test_office_support import NEWCOMER, RESIDENT_A, Compound, app_client
+from tests.api.test_office_support import NEWCOMER, RESIDENT_A, Compound, app_client, sign_in
 from tests.e2e.conftest import OUTSIDER
+from tests.registry.builders import resident_number
 
 CONTROLS = "/api/v1/controls"
 
@@ -261,3 +264,54 @@ def test_an_empty_list_is_refused(compound: Compound) -> None:
     with app_client(compound.services) as client:
         answer = client.put(CONTROLS, json={"items": []}, headers=headers)
     assert answer.status_code == 422  # the schema asks for one row at least
+
+
+def test_the_terminal_shows_what_a_list_changed(compound: Compound) -> None:
+    """The guard's header lists each change of the last day: who (masked), home, status."""
+    services = compound.services
+    headers = key(services, "district-terminal", "controls:write")
+    with app_client(services) as client:
+        sign_in(client, "guard")
+        quiet = client.get("/terminal/state").json()["header"]
+        assert quiet["controls"] == []
+        client.put(CONTROLS, json={"items": the_list()[:2]}, headers=headers)
+        cleared = [{"document_number": RESIDENT_A, "status": "cleared", "reference": "XC-7"}]
+        client.put(CONTROLS, json={"items": cleared}, headers=headers)
+        header = client.get("/terminal/state").json()["header"]
+        client.cookies.set(LANG_COOKIE, "en")
+        english = client.get("/terminal/state").json()
+    changes = header["controls"]
+    assert header["controls_text"] == "区防控名单 24 小时内变更：3"
+    # The latest first: the clearing row, then the watch entry and the applied status.
+    assert [c["key"] for c in changes] == ["XC-7", "XC-2", "XC-1"]
+    assert [c["status"] for c in changes] == ["解除", "居家隔离", "居家隔离"]
+    applied = changes[2]
+    assert applied["name"] == mask_name("王小明")
+    assert applied["home"]
+    assert changes[1]["name"] == "未登记人员（证件首次出现时拦截）"
+    assert changes[1]["home"] == ""
+    assert RESIDENT_A not in str(changes)
+    assert NEWCOMER not in str(changes)
+    assert english["header"]["controls"][1]["status"] == "home quarantine"
+
+
+def test_a_long_list_shows_the_latest_changes_and_says_there_were_more(
+    compound: Compound,
+) -> None:
+    services = compound.services
+    headers = key(services, "district-long", "controls:write")
+    rows = [
+        {
+            "document_number": resident_number("19900101", f"{index:03d}"),
+            "status": "health_monitoring",
+            "from": today(),
+            "reference": f"LONG-{index}",
+        }
+        for index in range(CONTROL_LINES + 3)
+    ]
+    with app_client(services) as client:
+        sign_in(client, "guard")
+        assert client.put(CONTROLS, json={"items": rows}, headers=headers).status_code == 200
+        header = client.get("/terminal/state").json()["header"]
+    assert len(header["controls"]) == CONTROL_LINES
+    assert header["controls_text"].endswith(f"{CONTROL_LINES}+")

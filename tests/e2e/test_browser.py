@@ -21,10 +21,13 @@ import pytest
 from sqlalchemy import select
 
 from api.app import create_app
+from gate.app.actor import Actor
+from gate.app.controls import ApplyControls, ControlRow, apply_controls
 from gate.domain.documents import DocumentType
 from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
 from gate.domain.people import Sex
 from gate.domain.roles import Role
+from gate.domain.status import local_date
 from gate.runtime.bootstrap import Services, Station, build_station
 from registry.models import AuditEvent, Building, Household, Passage, Unit, Visitor
 from registry.records import PersonRecord
@@ -215,6 +218,30 @@ def test_the_english_switch_changes_the_whole_terminal(
     assert "Passages" in text
     assert "In quarantine, may not leave" in text
     assert "通行记录" not in text
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_a_district_list_change_appears_in_the_header_while_the_guard_watches(
+    browser: object, live_gate: LiveGate
+) -> None:
+    page = signed_in_page(browser, live_gate)
+    assert page.locator("#controls").is_hidden()  # type: ignore[attr-defined]
+    district = Actor(name="district-controls", origin="test", at=datetime.now(UTC))
+    today = local_date(district.at).isoformat()
+    rows = [
+        ControlRow("QX-9", RESIDENT_A, status="key_person", first_day=today),
+        ControlRow("QX-10", OUTSIDER, status="home_quarantine", first_day=today),
+    ]
+    applied = apply_controls(ApplyControls(rows), actor=district, units=live_gate.services.units)
+    assert applied.counts["added"] == 2, applied
+    page.wait_for_selector("#controls:not([hidden])", timeout=10_000)  # type: ignore[attr-defined]
+    text = page.inner_text("#controls")  # type: ignore[attr-defined]
+    assert "区防控名单 24 小时内变更：2" in text
+    assert "王*明 1号楼1单元101 → 重点人员" in text
+    assert "未登记人员" in text
+    assert RESIDENT_A not in text
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "terminal-controls.png"))  # type: ignore[attr-defined]
     page.close()  # type: ignore[attr-defined]
 
 
