@@ -22,6 +22,7 @@ from starlette.background import BackgroundTask
 from api.i18n import t
 from api.web.deps import Forbidden, actor, deny, language, web
 from api.web.office_common import IoPost, IoUser, page
+from api.web.report_xlsx import XLSX_TYPE
 from gate.app.registry_io import (
     ExportRegistry,
     ImportRegistry,
@@ -36,7 +37,7 @@ from gate.domain.roles import Role
 from gate.domain.status import LOCAL_TZ
 
 router = APIRouter(prefix="/office")
-FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS = {"xlsx": XLSX_TYPE}
 FORMATS["csv"] = "text/csv; charset=utf-8"
 REVEALING_ROLES = frozenset({Role.OFFICE, Role.ADMIN})
 

@@ -18,7 +18,7 @@ from api.i18n import t
 from api.web import report_audit, report_daily
 from api.web.deps import actor, language, now, render, require, web
 from api.web.report_text import LONG, ReportText, local
-from api.web.report_xlsx import XLSX_TYPE, export_name, report_workbook
+from api.web.report_xlsx import export_name, report_workbook, workbook_writer, xlsx_download
 from gate.app.report_values import ShiftReport
 from gate.app.reports import SHIFT_LENGTH, export_shift_report, shift_containing, shift_report
 from gate.app.staff_values import ActiveSession
@@ -152,15 +152,14 @@ def report_xlsx(
     moment = now()
     context = web(request)
 
-    def workbook(report: ShiftReport) -> tuple[bytes, str]:
-        content = report_workbook(
-            report,
-            lang=lang,
-            compound=context.services.settings.compound.name,
-            generated_at=moment,
-            generated_by=user.display_name,
-        )
-        return content, export_name(report)
+    workbook = workbook_writer(
+        report_workbook,
+        export_name,
+        lang=lang,
+        compound=context.services.settings.compound.name,
+        generated_at=moment,
+        generated_by=user.display_name,
+    )
 
     try:
         begin, finish = report_window(start, end, at=moment)
@@ -174,11 +173,4 @@ def report_xlsx(
         )
     except (WindowRejected, ActionRefused) as problem:
         return PlainTextResponse(window_error(lang, problem), status_code=422)
-    return Response(
-        content,
-        media_type=XLSX_TYPE,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return xlsx_download(content, name)

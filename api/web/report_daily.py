@@ -21,7 +21,12 @@ from api.i18n import refusal_text
 from api.web.deps import actor, language, now, render, require, web
 from api.web.machine_auth import machine_or_staff
 from api.web.report_text import LONG, ReportText, local
-from api.web.report_xlsx import XLSX_TYPE, daily_export_name, daily_workbook
+from api.web.report_xlsx import (
+    daily_export_name,
+    daily_workbook,
+    workbook_writer,
+    xlsx_download,
+)
 from gate.app.actor import Actor
 from gate.app.report_values import DailyReport, GuardDecision, Who
 from gate.app.reports import daily_report, export_daily_report, today
@@ -90,15 +95,14 @@ def daily_xlsx(request: Request, user: Reader, date: DayQuery = None) -> Respons
     moment = now()
     context = web(request)
 
-    def workbook(report: DailyReport) -> tuple[bytes, str]:
-        content = daily_workbook(
-            report,
-            lang=lang,
-            compound=context.services.settings.compound.name,
-            generated_at=moment,
-            generated_by=user.display_name,
-        )
-        return content, daily_export_name(report)
+    workbook = workbook_writer(
+        daily_workbook,
+        daily_export_name,
+        lang=lang,
+        compound=context.services.settings.compound.name,
+        generated_at=moment,
+        generated_by=user.display_name,
+    )
 
     try:
         content, name = export_daily_report(
@@ -110,14 +114,7 @@ def daily_xlsx(request: Request, user: Reader, date: DayQuery = None) -> Respons
         )
     except ActionRefused as refused:
         return PlainTextResponse(refusal_text(lang, refused), status_code=422)
-    return Response(
-        content,
-        media_type=XLSX_TYPE,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return xlsx_download(content, name)
 
 
 @router.get(

@@ -11,11 +11,12 @@ says which). Every text cell goes through ``neutralise``: a guard's note that st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from io import BytesIO
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -27,6 +28,60 @@ from gate.domain.places import building_label
 from gate.domain.status import LOCAL_TZ
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ReportT = TypeVar("ReportT", contravariant=True)
+AnyReport = TypeVar("AnyReport")
+
+
+class WorkbookOf(Protocol[ReportT]):
+    """``report_workbook`` or ``daily_workbook``."""
+
+    def __call__(
+        self,
+        report: ReportT,
+        *,
+        lang: str,
+        compound: str,
+        generated_at: datetime,
+        generated_by: str,
+    ) -> bytes: ...
+
+
+def workbook_writer(
+    build: WorkbookOf[AnyReport],
+    name_of: Callable[[AnyReport], str],
+    *,
+    lang: str,
+    compound: str,
+    generated_at: datetime,
+    generated_by: str,
+) -> Callable[[AnyReport], tuple[bytes, str]]:
+    """What an export use case calls once it has the report: the file's bytes and name."""
+
+    def write(report: AnyReport) -> tuple[bytes, str]:
+        content = build(
+            report,
+            lang=lang,
+            compound=compound,
+            generated_at=generated_at,
+            generated_by=generated_by,
+        )
+        return content, name_of(report)
+
+    return write
+
+
+def xlsx_download(content: bytes, name: str) -> Response:
+    """A workbook as a download that no cache keeps."""
+    return Response(
+        content,
+        media_type=XLSX_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 

@@ -168,46 +168,43 @@ class AuditPage:
     older_than: int | None  # pass as ``before`` for the older page
 
 
+class _BothDirections:
+    """Counts kept by direction; ``total`` is both (the dataclasses below hold the fields)."""
+
+    inbound: int
+    outbound: int
+
+    @property
+    def total(self) -> int:
+        """Both directions."""
+        return self.inbound + self.outbound
+
+
 @dataclass(frozen=True)
-class HourCounts:
+class HourCounts(_BothDirections):
     """The gate's decisions in one local hour (``hour`` 0-23), by direction."""
 
     hour: int
     inbound: int = 0
     outbound: int = 0
 
-    @property
-    def total(self) -> int:
-        """Both directions."""
-        return self.inbound + self.outbound
-
 
 @dataclass(frozen=True)
-class OutcomeCounts:
+class OutcomeCounts(_BothDirections):
     """The gate's decisions with one outcome, by direction."""
 
     outcome: str
     inbound: int = 0
     outbound: int = 0
 
-    @property
-    def total(self) -> int:
-        """Both directions."""
-        return self.inbound + self.outbound
-
 
 @dataclass(frozen=True)
-class CrowdCounts:
+class CrowdCounts(_BothDirections):
     """Passages of outsiders (or visitors) by direction, and how many different people."""
 
     inbound: int = 0
     outbound: int = 0
     persons: int = 0  # outsiders: distinct document hashes; visitors: distinct visits
-
-    @property
-    def total(self) -> int:
-        """Both directions."""
-        return self.inbound + self.outbound
 
 
 @dataclass(frozen=True)
