@@ -8,7 +8,10 @@ district would, timing first byte to last. In the same run:
 
 - baseline: stdlib ``json`` over an in-process ``sqlite3`` fetch of the same rows (what the
   issue quotes, about 106k rows/s on one core here);
-- the feed's own work in-process (``read_page`` + orjson, no HTTP), to show where time goes;
+- the feed's own work in-process (``read_lines``: fetch and encode, no HTTP), to show
+  where time goes;
+- the same with masked documents (a key with ``passages:read-masked-documents``: the
+  documents joined), in-process and over HTTP;
 - decision latency (card passages through the pipeline) idle, then while the feed is
   pulled at full speed; p50 and p99 and their ratio.
 
@@ -33,7 +36,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2 as httpx
-import orjson
 from bench_passage import (
     SEED,
     describe_machine,
@@ -47,9 +49,9 @@ from bench_passage import (
 from devices.memory_barrier import RecordingBarrier
 from gate.app.actor import Actor
 from gate.app.api_keys import CreateApiKey, create_api_key
-from gate.app.district_feed import MAX_PAGE, CompoundAddress, read_page
+from gate.app.district_feed import MAX_PAGE, CompoundAddress, FeedProfile, feed_encoder, read_lines
 from gate.domain.status import LOCAL_TZ
-from gate.runtime.bootstrap import build_gate
+from gate.runtime.bootstrap import Services, build_gate
 
 REAL_PASSAGES = 5_000
 
@@ -88,6 +90,23 @@ def baseline_rows_per_second(db_path: Path) -> tuple[int, float]:
     seconds = time.perf_counter() - started
     connection.close()
     return count, count / seconds
+
+
+def in_process_rows_per_second(services: Services, *, documents: bool) -> float:
+    """The feed's own work on every row: pages fetched and encoded as NDJSON, no HTTP."""
+    compound = CompoundAddress(code="ruyi", name="如意小区", province="内蒙古自治区")
+    encoder = feed_encoder(compound, services.pseudonym, FeedProfile.STANDARD, documents)
+    started, cursor, seen = time.perf_counter(), None, 0
+    while True:
+        page = read_lines(
+            cursor, limit=MAX_PAGE, reader=services.feed, encoder=encoder, documents=documents
+        )
+        if not page.lines:
+            break
+        page.lines.append(b"")
+        b"\n".join(page.lines)
+        seen, cursor = seen + page.count, page.next_cursor
+    return seen / (time.perf_counter() - started)
 
 
 def free_port() -> int:
@@ -137,26 +156,22 @@ def main() -> None:
         count, rate = baseline_rows_per_second(db_path)
         print(f"baseline, sqlite3 fetch + stdlib json, in-process: {rate:,.0f} rows/s ({count:,})")
 
-        compound = CompoundAddress(code="ruyi", name="如意小区", province="内蒙古自治区")
-        started, cursor, seen = time.perf_counter(), None, 0
-        while True:
-            page = read_page(
-                cursor,
-                limit=MAX_PAGE,
-                reader=services.feed,
-                compound=compound,
-                pseudonym=services.pseudonym,
-            )
-            if not page.items:
-                break
-            b"".join(orjson.dumps(item) + b"\n" for item in page.items)
-            seen, cursor = seen + page.count, page.next_cursor
-        in_process = seen / (time.perf_counter() - started)
-        print(f"feed work in-process (read_page + orjson, no HTTP): {in_process:,.0f} rows/s")
+        in_process = in_process_rows_per_second(services, documents=False)
+        print(f"feed work in-process (fetch + encode, no HTTP): {in_process:,.0f} rows/s")
+        masked_in_process = in_process_rows_per_second(services, documents=True)
+        print(f"  with masked documents: {masked_in_process:,.0f} rows/s")
 
         admin = Actor(name="bench", origin="bench", at=datetime.now(UTC))
         key = create_api_key(
             CreateApiKey(name="bench-district", scopes=("passages:read",)),
+            actor=admin,
+            units=services.units,
+        ).text
+        masked_key = create_api_key(
+            CreateApiKey(
+                name="bench-district-masked",
+                scopes=("passages:read", "passages:read-masked-documents"),
+            ),
             actor=admin,
             units=services.units,
         ).text
@@ -189,6 +204,11 @@ def main() -> None:
             rows, seconds = pull_ndjson(base, key, options.rows)
             print(
                 f"NDJSON over HTTP, one request: {rows:,} rows in {seconds:.2f} s = "
+                f"{rows / seconds:,.0f} rows/s (x{rows / seconds / rate:.2f} the baseline)"
+            )
+            rows, seconds = pull_ndjson(base, masked_key, options.rows)
+            print(
+                f"  with masked documents: {rows:,} rows in {seconds:.2f} s = "
                 f"{rows / seconds:,.0f} rows/s (x{rows / seconds / rate:.2f} the baseline)"
             )
             visits = draw_visits(registered, options.passages)

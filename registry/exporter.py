@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gate.app.spreadsheet import neutralise
-from gate.domain.documents import DOCUMENT_LABELS_ZH, DocumentType, mask
+from gate.domain.documents import DOCUMENT_LABELS_ZH, masked_number
 from gate.domain.people import HealthStatus, label_zh
 from gate.domain.places import building_label, unit_label
 from gate.domain.status import StatusPeriod, current_period, local_date
@@ -25,12 +25,6 @@ from registry.models import Building, Document, Household, Person, StatusRecord,
 from registry.status_rows import status_periods
 from registry.tabular import COLUMNS
 
-_NUMBER_LENGTH = {
-    DocumentType.RESIDENT_ID: 18,
-    DocumentType.HMT_RESIDENCE_PERMIT: 18,
-    DocumentType.FOREIGN_PERMANENT_2023: 18,
-    DocumentType.FOREIGN_PERMANENT_2017: 15,
-}
 TEMPLATE_NOTE = (
     "# 填写说明：第二行为表头，请勿修改；每行一人。"
     "必填列：楼栋、单元、房号、姓名、证件类型、证件号码。"
@@ -39,8 +33,7 @@ TEMPLATE_NOTE = (
 
 
 def _masked_number(document: Document) -> str:
-    length = _NUMBER_LENGTH.get(document.doc_type, 8)
-    return mask("*" * (length - 4) + document.number_last4)
+    return masked_number(document.doc_type, document.number_last4)
 
 
 def export_rows(

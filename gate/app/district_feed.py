@@ -20,6 +20,8 @@ number, no face data).
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,9 +29,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
+from gate.app.feed_encoder import FeedEncoder, utc_text
 from gate.domain.errors import ActionRefused
 from gate.domain.model import CredentialKind, Direction
-from gate.domain.status import LOCAL_TZ
 
 CURSOR_PREFIX = "v1."
 MAX_PAGE = 5000
@@ -93,8 +95,13 @@ class FeedRow(NamedTuple):
 class FeedReader(Protocol):
     """The log as the feed reads it (``registry``)."""
 
-    def rows_after(self, seq: int, limit: int) -> Sequence[FeedRow]:
-        """Committed passages with ``seq`` greater than ``seq``, in order, at most ``limit``."""
+    def rows_after(self, seq: int, limit: int, *, documents: bool) -> Sequence[Sequence[Any]]:
+        """Committed passages after ``seq``, in order, at most ``limit``, as raw rows.
+
+        Raw rows have the columns of ``gate.app.feed_encoder.RAW_COLUMNS``, values as the
+        driver gives them; ``document`` is ``doc_type:last4`` of the passage's document
+        only if ``documents`` is true (else None): the join is made only then.
+        """
         ...
 
 
@@ -113,6 +120,15 @@ class CompoundAddress:
 
 Pseudonym = Callable[[str, str], str]
 """(kind, internal ref) -> the pseudonym the district sees, stable for this compound's key."""
+
+
+@dataclass(frozen=True)
+class FeedLines:
+    """One page as JSON: one UTF-8 line (no newline) per item, and the cursor after it."""
+
+    lines: list[bytes]
+    next_cursor: str
+    count: int
 
 
 @dataclass(frozen=True)
@@ -140,6 +156,28 @@ def cursor_of(seq: int) -> str:
     return f"{CURSOR_PREFIX}{seq}"
 
 
+def read_lines(
+    cursor: str | None,
+    *,
+    limit: int,
+    reader: FeedReader,
+    encoder: FeedEncoder,
+    documents: bool = False,
+) -> FeedLines:
+    """The passages after ``cursor`` as JSON lines (``ActionRefused`` for a bad cursor or limit).
+
+    ``documents`` asks the reader for the masked documents; ``encoder`` must have been
+    made with the same ``documents``.
+    """
+    after = parse_cursor(cursor)
+    if not 1 <= limit <= MAX_PAGE:
+        raise ActionRefused("feed_limit", max=MAX_PAGE)
+    rows = reader.rows_after(after, limit, documents=documents)
+    lines = encoder.lines(rows)
+    last = rows[-1][0] if rows else after
+    return FeedLines(lines, cursor_of(last), len(lines))
+
+
 def read_page(
     cursor: str | None,
     *,
@@ -148,16 +186,12 @@ def read_page(
     compound: CompoundAddress,
     pseudonym: Pseudonym,
     profile: FeedProfile = FeedProfile.STANDARD,
+    documents: bool = False,
 ) -> FeedPage:
-    """The passages after ``cursor`` (``ActionRefused`` for a bad cursor or limit)."""
-    after = parse_cursor(cursor)
-    if not 1 <= limit <= MAX_PAGE:
-        raise ActionRefused("feed_limit", max=MAX_PAGE)
-    rows = reader.rows_after(after, limit)
-    shape = standard_item if profile is FeedProfile.STANDARD else viid_item
-    items = [shape(row, compound, pseudonym) for row in rows]
-    last = rows[-1].seq if rows else after
-    return FeedPage(items, cursor_of(last), len(items))
+    """The passages after ``cursor`` as items (``ActionRefused`` for a bad cursor or limit)."""
+    encoder = feed_encoder(compound, pseudonym, profile, documents)
+    page = read_lines(cursor, limit=limit, reader=reader, encoder=encoder, documents=documents)
+    return FeedPage([json.loads(line) for line in page.lines], page.next_cursor, page.count)
 
 
 _FLOOR = re.compile(r"^(\d{1,3})\d{2}$")
@@ -193,85 +227,67 @@ def address(compound: CompoundAddress, place: Place | None) -> dict[str, str | N
     }
 
 
+def _encoder_of(
+    compound: CompoundAddress, pseudonym: Pseudonym, profile: FeedProfile, documents: bool
+) -> FeedEncoder:
+    return FeedEncoder(
+        compound_code=compound.code,
+        house_code=lambda building, unit, room: house_code(compound, Place(building, unit, room)),
+        address=lambda building, unit, room: address(compound, Place(building, unit, room)) or {},
+        floor_of=floor_of,
+        pseudonym=pseudonym,
+        shape=profile.value,
+        open_type=OPEN_TYPE,
+        direction_code=DIRECTION_CODE,
+        documents=documents,
+    )
+
+
+# An encoder's caches are keyed by everything they depend on (the place of a household
+# with the household), so one encoder serves every request with the same settings.
+feed_encoder = functools.lru_cache(maxsize=32)(_encoder_of)
+"""The (shared) encoder of items in ``profile`` for this compound and pseudonyms."""
+
+
+def raw_row(row: FeedRow) -> tuple[Any, ...]:
+    """A ``FeedRow`` as a raw row (``feed_encoder.RAW_COLUMNS``), without a document."""
+    place = row.place
+    return (
+        row.seq,
+        row.uuid,
+        utc_text(row.at),
+        row.lane,
+        row.direction,
+        row.credential_kind,
+        row.identity_kind,
+        row.person_ref,
+        row.household_ref,
+        row.outcome,
+        row.opens_barrier,
+        json.dumps([{"code": code} for code in row.reason_codes]),
+        json.dumps(row.rule_ids),
+        row.decided_by,
+        row.overrides_seq,
+        row.temperature,
+        place.building if place else None,
+        place.unit if place else None,
+        place.room if place else None,
+        None,
+    )
+
+
 def standard_item(row: FeedRow, compound: CompoundAddress, pseudonym: Pseudonym) -> dict[str, Any]:
     """One passage in our own shape (see the module docstring)."""
-    local = row.at.astimezone(LOCAL_TZ)
-    local_iso = local.isoformat()
-    decided_by = row.decided_by
-    return {
-        "uuid": row.uuid,
-        "seq": row.seq,
-        "serial": row.seq,
-        "compound_id": compound.code,
-        "lane": row.lane,
-        "direction": row.direction,
-        "direction_code": DIRECTION_CODE[row.direction],  # type: ignore[index]
-        "at_utc": row.at.isoformat(),
-        "at_local": local_iso,
-        "local_time": _compact_iso(local_iso),
-        "event_time": local_iso,
-        "received_at": local_iso,  # this gate is where it is received
-        "replayed": False,  # set by a hub for rows forwarded after an outage
-        "credential_kind": row.credential_kind,
-        "open_type": OPEN_TYPE[row.credential_kind],  # type: ignore[index]
-        "manual": row.credential_kind == CredentialKind.MANUAL,
-        "identity_kind": row.identity_kind,
-        "person": pseudonym("person", row.person_ref) if row.person_ref else None,
-        "household": pseudonym("household", row.household_ref) if row.household_ref else None,
-        "address": address(compound, row.place),
-        "outcome": row.outcome,
-        "reasons": row.reason_codes,
-        "rule_ids": row.rule_ids,
-        "decided_by": "guard" if decided_by.startswith("guard:") else decided_by,
-        "overrides_seq": row.overrides_seq,
-        "temperature": row.temperature,
-    }
-
-
-def _compact_iso(iso: str) -> str:
-    """``YYYYMMDDHHMMSS`` of an ISO-8601 text (slicing: a third of formatting's cost)."""
-    return iso[0:4] + iso[5:7] + iso[8:10] + iso[11:13] + iso[14:16] + iso[17:19]
-
-
-def _compact(local: datetime) -> str:
-    """``YYYYMMDDHHMMSS`` (strftime is several times slower)."""
-    return (
-        f"{local.year:04d}{local.month:02d}{local.day:02d}"
-        f"{local.hour:02d}{local.minute:02d}{local.second:02d}"
-    )
+    line = feed_encoder(compound, pseudonym, FeedProfile.STANDARD, False).lines([raw_row(row)])
+    item: dict[str, Any] = json.loads(line[0])
+    return item
 
 
 def viid_item(row: FeedRow, compound: CompoundAddress, pseudonym: Pseudonym) -> dict[str, Any]:
     """One passage as a GA/T 1400-style object (PascalCase, our fields under Extension)."""
-    local = row.at.astimezone(LOCAL_TZ)
-    place = row.place
-    decided_by = row.decided_by
-    return {
-        "RecordID": row.uuid,
-        "CommunityID": compound.code,
-        "DeviceID": f"{compound.code}-{row.lane}",
-        "Direction": DIRECTION_CODE[row.direction],  # type: ignore[index]
-        "OpenType": OPEN_TYPE[row.credential_kind],  # type: ignore[index]
-        "OpenTime": _compact(local),
-        "OpenResult": "1" if row.opens_barrier else "0",
-        "PersonID": pseudonym("person", row.person_ref) if row.person_ref else None,
-        "HouseID": house_code(compound, place) if place is not None else None,
-        "BuildingNo": place.building if place else None,
-        "UnitNo": place.unit if place else None,
-        "FloorNo": floor_of(place.room) if place else None,
-        "RoomNo": place.room if place else None,
-        "SerialNo": row.seq,
-        "DataStatus": "1",
-        "Extension": {
-            "Outcome": row.outcome,
-            "Reasons": row.reason_codes,
-            "RuleIDs": row.rule_ids,
-            "DecidedBy": "guard" if decided_by.startswith("guard:") else decided_by,
-            "OverridesSerialNo": row.overrides_seq,
-            "IdentityKind": row.identity_kind,
-            "Temperature": row.temperature,
-        },
-    }
+    line = feed_encoder(compound, pseudonym, FeedProfile.VIID, False).lines([raw_row(row)])
+    item: dict[str, Any] = json.loads(line[0])
+    return item
 
 
 CSV_COLUMNS = (

@@ -86,6 +86,21 @@ def mask(number: str) -> str:
     return "*" * max(len(number) - 4, 0) + number[-4:]
 
 
+# How long each type's number is, so a number known only by its last four is masked to
+# its real length (the export and the district feed); other types show eight characters.
+NUMBER_LENGTH: dict[str, int] = {  # by ``DocumentType`` value
+    DocumentType.RESIDENT_ID: 18,
+    DocumentType.HMT_RESIDENCE_PERMIT: 18,
+    DocumentType.FOREIGN_PERMANENT_2023: 18,
+    DocumentType.FOREIGN_PERMANENT_2017: 15,
+}
+
+
+def masked_number(doc_type: DocumentType | str, last4: str) -> str:
+    """The masked form of a number of which only the type (value) and last four are kept."""
+    return mask("*" * (NUMBER_LENGTH.get(doc_type, 8) - 4) + last4)
+
+
 def gb11643_check_character(first17: str) -> str:
     """ISO 7064 MOD 11-2 check character of the first 17 digits."""
     # Weights 2^(17-i) mod 11, written as the base-13 trick python-stdnum uses.
