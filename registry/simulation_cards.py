@@ -12,7 +12,16 @@ from sqlalchemy import select
 from gate.domain.model import DocumentRead
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
-from registry.models import Document, Person
+from registry.models import AuditEvent, Document, Person
+
+
+def seeded_by_demo(database: Database) -> bool:
+    """Whether ``gate demo seed`` filled this registry (its audit row says so)."""
+    with database.session() as session:
+        found = session.scalar(
+            select(AuditEvent.id).where(AuditEvent.action == "demo.seed").limit(1)
+        )
+    return found is not None
 
 
 def registered_cards(database: Database, cipher: PersonalDataCipher) -> dict[str, DocumentRead]:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from devices.memory_barrier import RecordingBarrier
@@ -26,6 +26,7 @@ from registry.demo_seed import seed_demo
 from registry.models import Passage
 from registry.passages import verify_chain
 from registry.simulation_cards import registered_cards
+from tests.e2e.conftest import populate
 from tests.e2e.test_cli_log import env_of
 from tests.e2e.test_serve import gate
 
@@ -207,3 +208,19 @@ def test_every_passage_reported_before_a_kill_is_in_the_log(services: Services) 
     report = verify_chain(services.database)
     assert report.intact
     assert report.checked == len(logged) >= len(reported)
+
+
+def test_a_registry_the_demo_did_not_fill_is_refused_unless_said(services: Services) -> None:
+    """The log is append-only: a simulated day on a compound's own registry stays there."""
+    populate(services)  # a registry filled by the office, not by gate demo seed
+    env = env_of(services)
+    args = ("simulate", "--day", "--date", DAY.isoformat(), "--scale", "0.05", "--json")
+    refused = gate(env, *args)
+    assert refused.returncode == 1
+    assert "gate demo seed" in refused.stderr
+    assert "--any-registry" in refused.stderr
+    with services.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Passage)) == 0
+    allowed = gate(env, *args, "--any-registry")
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout.splitlines()[-1])["summary"]["passages"] > 0

@@ -22,7 +22,7 @@ from gate.domain.status import LOCAL_TZ, start_of_local_day
 from gate.runtime.bootstrap import build_gate
 from gate.runtime.cli.context import actor, cli_context
 from gate.runtime.settings import Settings
-from registry.simulation_cards import registered_cards
+from registry.simulation_cards import registered_cards, seeded_by_demo
 
 
 class RuleSet(StrEnum):
@@ -94,11 +94,20 @@ def simulate(
             '"outcome"}; then {"summary": ...}.',
         ),
     ] = False,
+    any_registry: Annotated[
+        bool,
+        typer.Option(
+            "--any-registry",
+            help="Run on a registry that gate demo seed did not fill (a test copy of a "
+            "compound's own): its log keeps every simulated passage for good.",
+        ),
+    ] = False,
 ) -> None:
     """Play a realistic day at the compound through the real pipeline, as fast as it can.
 
-    The passages are written to the passage log like any other (at simulated times):
-    run it on the demo or a test database, not on a compound's own.
+    The passages are written to the passage log like any other (at simulated times), and
+    the log is append-only: so it runs only on a registry ``gate demo seed`` filled,
+    unless ``--any-registry`` says the database is a copy made for this.
     """
     if not day:
         raise typer.BadParameter("say what to simulate: --day", param_hint="--day")
@@ -107,6 +116,12 @@ def simulate(
     # The recording barrier narrates every opening at INFO: thousands of lines.
     logging.getLogger("devices.memory_barrier").setLevel(logging.WARNING)
     try:
+        if not any_registry and not seeded_by_demo(services.database):
+            raise RegistryError(
+                "this registry was not filled by gate demo seed: a simulated day would write "
+                "thousands of passages into this compound's log for good. Run it on the demo "
+                "or a copy of the database (--any-registry)"
+            )
         cards = registered_cards(services.database, services.cipher)
         if not cards:
             raise RegistryError("the registry holds nobody to simulate: run gate demo seed")
