@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -302,7 +303,8 @@ class Passage(Base):
     """
 
     __tablename__ = "passages"
-    __table_args__ = (Index("ix_passages_person_seq", "person_ref", "seq"),)
+    # One person's passages in a window: tracing, ``by_person``, the quarantine report.
+    __table_args__ = (Index("ix_passages_person_at", "person_ref", "at"),)
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
@@ -326,6 +328,35 @@ class Passage(Base):
     snapshot_ref: Mapped[str | None] = mapped_column(String(200))
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+def passage_opened_barrier() -> ColumnElement[bool]:
+    """A passage that let someone known through: the rows presence follows.
+
+    The presence index's predicate and the presence query's condition, built once: SQLite
+    uses a partial index only for a query that repeats its terms.
+    """
+    return Passage.opens_barrier.is_(True) & Passage.person_ref.is_not(None)
+
+
+# Presence (registry.snapshot): a person's latest passage that opened the barrier, found
+# by one seek per person instead of a scan of the log.
+Index(
+    "ix_passages_presence",
+    Passage.person_ref,
+    Passage.seq,
+    sqlite_where=passage_opened_barrier(),
+    postgresql_where=passage_opened_barrier(),
+)
+# Tracing by document (registry.trace_store): most passages carry no document hash (a
+# registered person is known by person_ref), so only those that do are indexed.
+Index(
+    "ix_passages_document_at",
+    Passage.document_hash,
+    Passage.at,
+    sqlite_where=Passage.document_hash.is_not(None),
+    postgresql_where=Passage.document_hash.is_not(None),
+)
 
 
 class StaffAccount(Base):

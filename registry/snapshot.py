@@ -12,8 +12,9 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from operator import itemgetter
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from gate.domain import places
@@ -35,6 +36,7 @@ from registry.models import (
     RegistryRevision,
     Unit,
     Visitor,
+    passage_opened_barrier,
 )
 from registry.status_rows import status_periods
 from registry.stores import all_rules, exemption_in_force
@@ -180,35 +182,56 @@ def _passes_in_window(session: Session, now: datetime) -> dict[str, PassFacts]:
     return passes
 
 
-def _presence(session: Session) -> dict[str, Presence]:
+def presence_query() -> Select[str | None, str | None]:
+    """(person_ref, direction) of each person's latest passage that opened the barrier.
+
+    A loose index scan of ``ix_passages_presence``: the recursive part steps from one
+    person_ref to the next, the outer part takes each one's latest row, one index seek
+    each, so the cost follows the number of people, not the length of the log (a
+    ``GROUP BY person_ref`` reads every row that ever opened the barrier).
+    """
+    opened = passage_opened_barrier()
+    first = select(func.min(Passage.person_ref).label("ref")).where(opened)
+    refs = first.cte("refs", recursive=True)
+    following = (
+        select(func.min(Passage.person_ref))
+        .where(opened, Passage.person_ref > refs.c.ref)
+        .scalar_subquery()
+    )
+    refs = refs.union_all(select(following).where(refs.c.ref.is_not(None)))
     latest = (
-        select(func.max(Passage.seq).label("seq"))
-        .where(Passage.opens_barrier.is_(True), Passage.person_ref.is_not(None))
-        .group_by(Passage.person_ref)
-        .subquery()
+        select(Passage.direction)
+        .where(opened, Passage.person_ref == refs.c.ref)
+        .order_by(Passage.seq.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    rows = session.execute(
-        select(Passage.person_ref, Passage.direction).join(latest, Passage.seq == latest.c.seq)
-    )
+    return select(refs.c.ref, latest).where(refs.c.ref.is_not(None))
+
+
+def _presence(session: Session) -> dict[str, Presence]:
     return {
         person_ref: Presence.INSIDE if direction == Direction.IN.value else Presence.OUTSIDE
-        for person_ref, direction in rows
+        for person_ref, direction in session.execute(presence_query())
         if person_ref is not None
     }
 
 
 def _replay_outings(session: Session, snapshot: RegistrySnapshot, *, since: datetime) -> None:
-    rows = session.execute(
-        select(Passage.person_ref, Passage.household_ref, Passage.direction, Passage.at)
-        .where(
+    # No ORDER BY seq: with it SQLite walks the whole log in seq order rather than the
+    # window through ix_passages_at; the window is put in log order here instead.
+    window = session.execute(
+        select(
+            Passage.seq, Passage.person_ref, Passage.household_ref, Passage.direction, Passage.at
+        ).where(
             Passage.opens_barrier.is_(True),
             Passage.household_ref.is_not(None),
             Passage.at >= since,
         )
-        .order_by(Passage.seq)
     )
+    rows = sorted(window, key=itemgetter(0))
     presence = snapshot.presence_now()  # replaying must not disturb the latest presence
-    for person_ref, household_ref, direction, at in rows:
+    for _, person_ref, household_ref, direction, at in rows:
         snapshot.note_passage(
             person_ref=person_ref,
             household_ref=household_ref,
