@@ -534,3 +534,17 @@ class ControlEntry(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     person: Mapped[Person | None] = relationship()
+
+
+class DeliveryCursor(Base):
+    """How far one events-out relay has delivered the log (``gate.app.outbound``).
+
+    ``name`` is the sink's (``mqtt:host:port``, ``webhook:<name>``); ``last_seq`` the last
+    passage its receiver acknowledged. A relay resumes after it, after any outage.
+    """
+
+    __tablename__ = "delivery_cursors"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -16,6 +16,7 @@ from gate.app.actor import Actor
 from gate.app.admin_ports import TemplateWriter
 from gate.app.district_feed import FeedReader, Pseudonym
 from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
+from gate.app.outbound import OutboundRelay
 from gate.app.pass_ports import PassSigner
 from gate.app.pipeline import PassagePipeline
 from gate.app.ports import PassageLogReader, UnitOfWorkFactory
@@ -27,6 +28,7 @@ from gate.domain.model import Direction, DocumentRead
 from gate.domain.passes import PassVerifier
 from gate.domain.ports import Barrier
 from gate.runtime.keyfile import DataKey, load_data_key
+from gate.runtime.outbound_wiring import build_relays
 from gate.runtime.settings import Settings
 from recognition.passes import key_dir
 from recognition.passes.gate_verifier import KeyRingVerifier
@@ -182,11 +184,16 @@ class Station:
     poll_seconds: float
     housekeeping: Callable[[], None] | None = None  # retention purges, run every few hours
     housekeeping_seconds: float = 6 * 3600
+    relays: list[OutboundRelay] = field(default_factory=list)  # events out (MQTT, webhooks)
     _stop: threading.Event = field(default_factory=threading.Event)
     _upkeep: threading.Thread | None = None
 
     def start(self) -> None:
         """Start reading devices and the upkeep loop (snapshot refresh, device watch)."""
+        for relay in self.relays:
+            self.gate.events.subscribe(relay.on_event)
+            relay.note_devices(self.watch.statuses())
+            relay.start()
         for runner in self.runners:
             runner.start()
         self._upkeep = threading.Thread(target=self._upkeep_loop, name="gate-upkeep", daemon=True)
@@ -219,6 +226,8 @@ class Station:
             runner.stop()
         if self._upkeep is not None:
             self._upkeep.join(timeout=5)
+        for relay in self.relays:
+            relay.stop()
         for driver in self.drivers:
             try:
                 driver.close()
@@ -272,6 +281,13 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
         clock=clock,
     )
 
+    try:
+        relays = build_relays(services, clock=clock)
+    except Exception:
+        for driver in opened.values():
+            driver.close()
+        raise
+
     def housekeeping() -> None:
         upkeep = Actor(name="gate-upkeep", origin="service", at=clock())
         purged = purge_old_requests(actor=upkeep, units=services.units)
@@ -285,4 +301,5 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
         drivers=list(opened.values()),
         poll_seconds=settings.gate.snapshot_poll_seconds,
         housekeeping=housekeeping,
+        relays=relays,
     )

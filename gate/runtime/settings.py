@@ -116,6 +116,43 @@ class GateSettings(_Section):
     )
 
 
+class MqttSettings(_Section):
+    """The building's MQTT broker, for passage and device events (off unless a host is set)."""
+
+    host: str | None = Field(default=None, description="Broker host; none: no MQTT")
+    port: int = Field(default=1883, ge=1, le=65535)
+    topic_prefix: str = Field(default="gate", pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_/-]{0,63}$")
+    client_id: str | None = Field(default=None, max_length=64, description="Default: gate-<code>")
+    username: str | None = None
+    password_file: Path | None = Field(
+        default=None, description="File holding the broker password (never the password here)"
+    )
+    keepalive_seconds: int = Field(default=30, ge=5, le=3600)
+
+
+class WebhookSettings(_Section):
+    """One HTTP endpoint that receives the passages, signed (see api/outbound/webhook.py)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    url: str = Field(pattern=r"^https?://")
+    secret_file: Path = Field(description="File holding the HMAC secret shared with the receiver")
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+
+class EventsSettings(_Section):
+    """Events out: MQTT and webhooks, each delivered from its own cursor on the log."""
+
+    mqtt: MqttSettings = MqttSettings()
+    webhooks: tuple[WebhookSettings, ...] = ()
+    batch: int = Field(default=200, ge=1, le=5000, description="Passages per delivery")
+    poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often passages of other processes are looked for"
+    )
+    max_backoff_seconds: float = Field(
+        default=60.0, gt=0, description="Longest wait between tries while a sink is down"
+    )
+
+
 class Settings(BaseSettings):
     """The effective configuration of one gate service."""
 
@@ -138,6 +175,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     compound: CompoundSettings = CompoundSettings()
     gate: GateSettings = GateSettings()
+    events: EventsSettings = EventsSettings()
 
     @field_validator("database_url")
     @classmethod
@@ -222,4 +260,7 @@ def masked_dump(settings: Settings) -> dict[str, Any]:
     data["effective_database_url"] = (
         data["database_url"] if settings.database_url else settings.effective_database_url
     )
+    for hook in data["events"]["webhooks"]:  # a receiver's token may ride in the URL
+        base, _, query = _mask_url(hook["url"]).partition("?")
+        hook["url"] = f"{base}?***" if query else base
     return data

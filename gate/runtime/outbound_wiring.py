@@ -1,0 +1,105 @@
+"""The composition of events out: one relay per configured sink (MQTT, each webhook)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from api.outbound.mqtt import MqttSink
+from api.outbound.webhook import WebhookSink
+from gate.app.district_feed import CompoundAddress
+from gate.app.outbound import Backoff, OutboundRelay, OutboundSink
+from gate.domain.errors import ConfigError
+from gate.runtime.settings import Settings
+from registry.delivery_cursors import SqlCursorStore
+
+if TYPE_CHECKING:  # the composition root imports this module
+    from gate.runtime.bootstrap import Services
+
+
+def compound_address(settings: Settings) -> CompoundAddress:
+    """The compound's standard address as the settings give it (the feed's items carry it)."""
+    compound = settings.compound
+    return CompoundAddress(
+        code=compound.code,
+        name=compound.name,
+        province=compound.province,
+        city=compound.city,
+        district=compound.district,
+        street=compound.street,
+        community=compound.community,
+    )
+
+
+def _secret(path: Path, key: str) -> bytes:
+    try:
+        secret = path.read_bytes().strip()
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror}", key=key) from None
+    if len(secret) < 16:
+        raise ConfigError(f"{path} holds fewer than 16 bytes: too short a secret", key=key)
+    return secret
+
+
+def configured_sinks(settings: Settings) -> list[OutboundSink]:
+    """The sinks the settings name (none by default)."""
+    events = settings.events
+    sinks: list[OutboundSink] = []
+    mqtt = events.mqtt
+    if mqtt.host is not None:
+        password = None
+        if mqtt.password_file is not None:
+            password = _secret(mqtt.password_file, "events.mqtt.password_file").decode()
+        sinks.append(
+            MqttSink(
+                host=mqtt.host,
+                port=mqtt.port,
+                compound=settings.compound.code,
+                prefix=mqtt.topic_prefix,
+                client_id=mqtt.client_id,
+                username=mqtt.username,
+                password=password,
+                keepalive=mqtt.keepalive_seconds,
+            )
+        )
+    for index, hook in enumerate(events.webhooks):
+        secret = _secret(hook.secret_file, f"events.webhooks.{index}.secret_file")
+        sinks.append(
+            WebhookSink(name=hook.name, url=hook.url, secret=secret, timeout=hook.timeout_seconds)
+        )
+    return sinks
+
+
+def build_relays(
+    services: Services,
+    *,
+    clock: Callable[[], datetime],
+    sinks: list[OutboundSink] | None = None,
+) -> list[OutboundRelay]:
+    """A relay per sink over the log (``sinks``: the configured ones unless given)."""
+    settings = services.settings
+    chosen = configured_sinks(settings) if sinks is None else sinks
+    cursors = SqlCursorStore(services.database)
+    passages = services.passages
+
+    def head() -> int:
+        last = passages.tail(1)
+        return last[-1].seq if last else 0
+
+    return [
+        OutboundRelay(
+            sink=sink,
+            reader=services.feed,
+            cursors=cursors,
+            compound=compound_address(settings),
+            pseudonym=services.pseudonym,
+            head=head,
+            clock=clock,
+            batch=settings.events.batch,
+            poll_seconds=settings.events.poll_seconds,
+            backoff=Backoff(cap=settings.events.max_backoff_seconds),
+        )
+        for sink in chosen
+    ]
