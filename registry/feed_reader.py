@@ -1,45 +1,37 @@
 """``gate.app.district_feed.FeedReader`` on the registry database: passages with their place.
 
-One query per page: the passages after a sequence number joined to their household's
-building, unit and room (a passage keeps the household's ref; the place is looked up so
-a district sees where the household lives now, not an internal id). The feed's pages are
-read on the driver's own cursor (plain tuples, no SQLAlchemy rows or per-value
-processing): the feed reads up to a million rows in one request, and that processing
-cost more than everything else. The JSON columns are cast to text in SQL, so both
-engines give the log's JSON text (the encoder parses each distinct text once).
+A page is one query on the log alone: passages after a sequence number, read on the
+driver's own cursor (plain tuples, no SQLAlchemy rows or per-value processing: the feed
+reads up to a million rows in one request, and that processing cost more than everything
+else). The JSON columns are cast to text in SQL, so both engines give the log's JSON text.
+A passage keeps its household's ref; where the household lives now (building, unit,
+room) is looked up once per household per request, for the refs a page brings that the
+request has not seen (joining the three tables on every row was half the time of a page).
 
-With ``documents`` one more column says which document the passage was made with, as
-``doc_type:last4`` (never more of the number): the document read at the gate, found by
-its keyed hash among the residents' documents or the visitors'; for a passage without a
-read document (a resident's, whose hash the log does not keep, or a QR pass), the
-person's own: a resident's first document, a visitor's. Null for anyone else (an
-outsider). Only then are those tables joined.
+With ``documents`` the page also reads the passage's document hash, and the document
+each passage was made with is looked up the same way, as ``doc_type:last4`` (never more
+of the number): the document read at the gate, by its keyed hash among the residents'
+documents, then the visitors'; for a passage without a read document (a resident's,
+whose hash the log does not keep, or a QR pass), the person's own: a resident's first
+document, else a visitor's. Nothing for anyone else (an outsider). Only then are those
+tables read.
 
-``FEED_SELECT`` and ``feed_rows`` are the same query as ``FeedRow`` values, for tracing.
+``FEED_SELECT`` and ``feed_rows`` are the log joined to the places as ``FeedRow`` values,
+for tracing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    ColumnElement,
-    String,
-    Table,
-    Text,
-    bindparam,
-    cast,
-    func,
-    null,
-    select,
-    type_coerce,
-)
+from sqlalchemy import Connection, String, Table, Text, bindparam, cast, null, select, type_coerce
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from gate.app.district_feed import FeedRow, Place
+from gate.app.feed_encoder import FeedBatch
 from registry.database import Database
 from registry.models import Building, Document, Household, Passage, Person, Unit, Visitor
 
@@ -90,50 +82,36 @@ def feed_rows(rows: Sequence[Any]) -> list[FeedRow]:
     return [_feed_row(row) for row in rows]
 
 
-def _masked(doc_type: ColumnElement[Any], last4: ColumnElement[Any]) -> ColumnElement[str]:
-    return type_coerce(doc_type, String) + ":" + last4
+# The columns of a page, in ``gate.app.feed_encoder.RAW_COLUMNS`` order (the last,
+# ``document``, is added by ``_page_select``).
+_PAGE_COLUMNS = (
+    _passages.c.seq,
+    _passages.c.uuid,
+    type_coerce(_passages.c.at, String),
+    _passages.c.lane,
+    _passages.c.direction,
+    _passages.c.credential_kind,
+    _passages.c.identity_kind,
+    _passages.c.person_ref,
+    _passages.c.household_ref,
+    _passages.c.outcome,
+    _passages.c.opens_barrier,
+    cast(_passages.c.reasons, Text),
+    cast(_passages.c.rule_ids, Text),
+    _passages.c.decided_by,
+    _passages.c.overrides_seq,
+    _passages.c.temperature,
+)
+_LOOKUP = 500  # refs or hashes per lookup query (well under every engine's parameter limit)
 
 
-def _document_column() -> ColumnElement[Any]:
-    """``doc_type:last4`` of the passage's document (see the module docstring), or null."""
-    by_hash = _documents.alias("doc_by_hash")
-    visit_by_hash = _visitors.alias("visit_by_hash")
-    own = _documents.alias("own_doc")
-    holder = _persons.alias("holder")
-    visit = _visitors.alias("visit_by_ref")
-    return func.coalesce(
-        select(_masked(by_hash.c.doc_type, by_hash.c.number_last4))
-        .where(by_hash.c.number_hash == _passages.c.document_hash)
-        .scalar_subquery(),
-        select(_masked(visit_by_hash.c.doc_type, visit_by_hash.c.number_last4))
-        .where(
-            visit_by_hash.c.number_hash == _passages.c.document_hash,
-            visit_by_hash.c.number_last4.is_not(None),
-        )
-        .order_by(visit_by_hash.c.id.desc())
-        .limit(1)
-        .scalar_subquery(),
-        select(_masked(own.c.doc_type, own.c.number_last4))
-        .select_from(own.join(holder, holder.c.id == own.c.person_id))
-        .where(holder.c.ref == _passages.c.person_ref)
-        .order_by(own.c.id)
-        .limit(1)
-        .scalar_subquery(),
-        select(_masked(visit.c.doc_type, visit.c.number_last4))
-        .where(visit.c.ref == _passages.c.person_ref, visit.c.number_last4.is_not(None))
-        .scalar_subquery(),
-    )
-
-
-def _raw_select(documents: bool) -> Any:
-    """The page query of raw rows (``RAW_COLUMNS``), after ``:after``, at most ``:size``."""
-    columns = list(FEED_SELECT.selected_columns)
-    columns[11] = cast(_passages.c.reasons, Text)
-    columns[12] = cast(_passages.c.rule_ids, Text)
-    document = _document_column() if documents else null()
+def _page_select(documents: bool) -> Any:
+    """The page query, after ``:after``, at most ``:size`` rows."""
+    document = _passages.c.document_hash if documents else null()
     return (
-        FEED_SELECT.with_only_columns(*columns, document.label("document"))
+        select(*_PAGE_COLUMNS, document.label("document"))
         .where(_passages.c.seq > bindparam("after"))
+        .order_by(_passages.c.seq)
         .limit(bindparam("size"))
     )
 
@@ -145,24 +123,101 @@ class SqlFeedReader:
         self._database = database
         dialect = database.engine.dialect
         self._compiled: dict[bool, SQLCompiler] = {
-            documents: _raw_select(documents).compile(dialect=dialect)
+            documents: _page_select(documents).compile(dialect=dialect)
             for documents in (False, True)
         }
 
-    def rows_after(self, seq: int, limit: int, *, documents: bool = False) -> Sequence[Any]:
-        """Committed passages after ``seq`` in order, as raw rows (see the cursor contract)."""
+    def pages_after(
+        self, seq: int, limit: int, *, page: int, documents: bool = False
+    ) -> Iterator[FeedBatch]:
+        """Pages of committed passages after ``seq``, in order (see the cursor contract).
+
+        At most ``limit`` rows in all, ``page`` a page; the last page is the first short
+        one. No connection is held between pages.
+        """
+        places: dict[str, tuple[str, str, str] | None] = {}
+        found: dict[str, str | None] = {}
+        after, left = seq, limit
+        while left > 0:
+            size = min(page, left)
+            with self._database.engine.connect() as connection:
+                rows = self._page(connection, after, size, documents)
+                _add_places(connection, places, {row[8] for row in rows} - places.keys())
+                if documents:
+                    _add_documents(connection, found, rows)
+            yield FeedBatch(rows, places, found)
+            if len(rows) < size:
+                return
+            after, left = rows[-1][0], left - len(rows)
+
+    def _page(
+        self, connection: Connection, after: int, size: int, documents: bool
+    ) -> Sequence[Any]:
         compiled = self._compiled[documents]
-        values: dict[str, Any] = dict(compiled.construct_params({"after": seq, "size": limit}))
+        values: dict[str, Any] = dict(compiled.construct_params({"after": after, "size": size}))
         params: Any = values
         if compiled.positiontup is not None:  # SQLite's "?" style
             params = tuple(values[name] for name in compiled.positiontup)
-        with self._database.engine.connect() as connection:
-            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(compiled.string, params)
-                return cursor.fetchall()
-            finally:
-                cursor.close()
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.string, params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+
+def _chunks(keys: set[str]) -> Iterator[list[str]]:
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _LOOKUP):
+        yield ordered[start : start + _LOOKUP]
+
+
+def _add_places(
+    connection: Connection, places: dict[str, tuple[str, str, str] | None], refs: set[Any]
+) -> None:
+    """Where the households ``refs`` live now (None: no such household, or no ref)."""
+    refs.discard(None)
+    for chunk in _chunks(refs):
+        query = (
+            select(_households.c.ref, _buildings.c.key, _units.c.key, _households.c.room)
+            .join(_units, _units.c.id == _households.c.unit_id)
+            .join(_buildings, _buildings.c.id == _units.c.building_id)
+            .where(_households.c.ref.in_(chunk))
+        )
+        for ref, building, unit, room in connection.execute(query):
+            places[ref] = (building, unit, room)
+        for ref in chunk:
+            places.setdefault(ref, None)
+
+
+def _masked_columns(table: Any) -> tuple[Any, Any]:
+    return type_coerce(table.c.doc_type, String), table.c.number_last4
+
+
+def _add_documents(connection: Connection, found: dict[str, str | None], rows: Any) -> None:
+    """``doc_type:last4`` of the documents of ``rows`` not in ``found`` yet (see above)."""
+    hashes = {row[16] for row in rows if row[16]} - found.keys()
+    refs = {row[7] for row in rows if not row[16] and row[7]} - found.keys()
+    lookups = (
+        (hashes, _documents.c.number_hash, _documents, None),
+        (hashes, _visitors.c.number_hash, _visitors, _visitors.c.id.desc()),
+        (refs, _persons.c.ref, _documents.join(_persons), _documents.c.id),
+        (refs, _visitors.c.ref, _visitors, None),
+    )
+    for keys, key, source, order in lookups:
+        table = _visitors if source is _visitors else _documents
+        for chunk in _chunks(keys - found.keys()):
+            query = (
+                select(key, *_masked_columns(table))
+                .select_from(source)
+                .where(key.in_(chunk), table.c.number_last4.is_not(None))
+            )
+            if order is not None:
+                query = query.order_by(order)
+            for name, doc_type, last4 in connection.execute(query):
+                found.setdefault(name, f"{doc_type}:{last4}")
+    for name in hashes | refs:
+        found.setdefault(name, None)
 
 
 def _feed_row(row: Any) -> FeedRow:

@@ -34,13 +34,14 @@ from gate.app.actor import Actor
 from gate.app.district_feed import (
     CSV_COLUMNS,
     DEFAULT_PAGE,
+    DOCUMENT_COLUMNS,
     MAX_PAGE,
     CompoundAddress,
-    FeedLines,
     FeedProfile,
     csv_row,
     feed_encoder,
     read_lines,
+    stream_lines,
 )
 from gate.app.feed_access import key_reads_documents, role_reads_documents
 from gate.domain.api_scopes import ApiScope
@@ -106,36 +107,38 @@ def passages(
         profile = FeedProfile.STANDARD  # the CSV columns are the standard fields
     encoder = feed_encoder(compound_address(request), services.pseudonym, profile, documents)
 
-    def page(cursor: str | None, size: int) -> FeedLines:
-        return read_lines(
-            cursor, limit=size, reader=services.feed, encoder=encoder, documents=documents
-        )
-
-    try:
-        first = page(after, min(limit, MAX_PAGE))  # a bad cursor fails before streaming
+    try:  # a bad cursor fails before streaming
+        if NDJSON in accept:
+            pages = stream_lines(
+                after, limit=limit, reader=services.feed, encoder=encoder, documents=documents
+            )
+        else:
+            first = read_lines(
+                after,
+                limit=min(limit, MAX_PAGE),
+                reader=services.feed,
+                encoder=encoder,
+                documents=documents,
+            )
     except ActionRefused as refused:
         detail = {"detail": refusal_text(language(request), refused), "code": refused.code}
         return Response(orjson.dumps(detail), status_code=422, media_type="application/json")
     if NDJSON in accept:
 
         def chunks() -> Iterator[bytes]:
-            current, sent = first, 0
-            while True:
-                if current.lines:
-                    current.lines.append(b"")  # the last line's newline
-                    yield b"\n".join(current.lines)
-                sent += current.count
-                if current.count < MAX_PAGE or sent >= limit:
-                    return
-                current = page(current.next_cursor, min(limit - sent, MAX_PAGE))
+            for page in pages:
+                if page.lines:
+                    page.lines.append(b"")  # the last line's newline
+                    yield b"\n".join(page.lines)
 
         return StreamingResponse(chunks(), media_type=NDJSON, headers={"Cache-Control": "no-store"})
     headers = {"X-Next-Cursor": first.next_cursor, "Cache-Control": "no-store"}
     if "text/csv" in accept:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows(csv_row(orjson.loads(line)) for line in first.lines)
+        columns = CSV_COLUMNS + DOCUMENT_COLUMNS if documents else CSV_COLUMNS
+        writer.writerow(columns)
+        writer.writerows(csv_row(orjson.loads(line), columns) for line in first.lines)
         return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     items = b",".join(first.lines)
     cursor = orjson.dumps(first.next_cursor)

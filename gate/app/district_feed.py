@@ -23,13 +23,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
-from gate.app.feed_encoder import FeedEncoder, utc_text
+from gate.app.feed_encoder import FeedBatch, FeedEncoder, utc_text
 from gate.domain.errors import ActionRefused
 from gate.domain.model import CredentialKind, Direction
 
@@ -95,12 +95,15 @@ class FeedRow(NamedTuple):
 class FeedReader(Protocol):
     """The log as the feed reads it (``registry``)."""
 
-    def rows_after(self, seq: int, limit: int, *, documents: bool) -> Sequence[Sequence[Any]]:
-        """Committed passages after ``seq``, in order, at most ``limit``, as raw rows.
+    def pages_after(
+        self, seq: int, limit: int, *, page: int, documents: bool
+    ) -> Iterator[FeedBatch]:
+        """Committed passages after ``seq`` in order, ``page`` at a time, ``limit`` in all.
 
-        Raw rows have the columns of ``gate.app.feed_encoder.RAW_COLUMNS``, values as the
-        driver gives them; ``document`` is ``doc_type:last4`` of the passage's document
-        only if ``documents`` is true (else None): the join is made only then.
+        Each batch holds raw rows (``gate.app.feed_encoder.RAW_COLUMNS``, values as the
+        driver gives them) and the places of their households; with ``documents`` also
+        ``doc_type:last4`` of each passage's document (looked up only then). The pages
+        stop after the first short one; nothing is held open between pages.
         """
         ...
 
@@ -169,13 +172,43 @@ def read_lines(
     ``documents`` asks the reader for the masked documents; ``encoder`` must have been
     made with the same ``documents``.
     """
-    after = parse_cursor(cursor)
     if not 1 <= limit <= MAX_PAGE:
         raise ActionRefused("feed_limit", max=MAX_PAGE)
-    rows = reader.rows_after(after, limit, documents=documents)
-    lines = encoder.lines(rows)
-    last = rows[-1][0] if rows else after
-    return FeedLines(lines, cursor_of(last), len(lines))
+    return next(
+        stream_lines(cursor, limit=limit, reader=reader, encoder=encoder, documents=documents)
+    )
+
+
+def stream_lines(
+    cursor: str | None,
+    *,
+    limit: int,
+    reader: FeedReader,
+    encoder: FeedEncoder,
+    documents: bool = False,
+) -> Iterator[FeedLines]:
+    """Up to ``limit`` passages after ``cursor``, a page (``MAX_PAGE``) of lines at a time.
+
+    The cursor is checked at once (``ActionRefused``), the log read as the pages are
+    taken; at least one page comes, empty at the end of the log.
+    """
+    after = parse_cursor(cursor)
+    if limit < 1:
+        raise ActionRefused("feed_limit", max=MAX_PAGE)
+    return _pages(after, limit, reader, encoder, documents)
+
+
+def _pages(
+    after: int, limit: int, reader: FeedReader, encoder: FeedEncoder, documents: bool
+) -> Iterator[FeedLines]:
+    sent = False
+    for batch in reader.pages_after(after, limit, page=MAX_PAGE, documents=documents):
+        if batch.rows or not sent:
+            after = batch.rows[-1][0] if batch.rows else after
+            sent = True
+            yield FeedLines(encoder.lines(batch), cursor_of(after), len(batch.rows))
+    if not sent:
+        yield FeedLines([], cursor_of(after), 0)
 
 
 def read_page(
@@ -249,10 +282,11 @@ feed_encoder = functools.lru_cache(maxsize=32)(_encoder_of)
 """The (shared) encoder of items in ``profile`` for this compound and pseudonyms."""
 
 
-def raw_row(row: FeedRow) -> tuple[Any, ...]:
-    """A ``FeedRow`` as a raw row (``feed_encoder.RAW_COLUMNS``), without a document."""
+def _batch(row: FeedRow) -> FeedBatch:
+    """A ``FeedRow`` as a batch of one raw row (``feed_encoder.RAW_COLUMNS``), no document."""
     place = row.place
-    return (
+    where = (place.building, place.unit, place.room) if place else None
+    raw = (
         row.seq,
         row.uuid,
         utc_text(row.at),
@@ -269,23 +303,21 @@ def raw_row(row: FeedRow) -> tuple[Any, ...]:
         row.decided_by,
         row.overrides_seq,
         row.temperature,
-        place.building if place else None,
-        place.unit if place else None,
-        place.room if place else None,
         None,
     )
+    return FeedBatch([raw], {row.household_ref: where} if row.household_ref else {}, {})
 
 
 def standard_item(row: FeedRow, compound: CompoundAddress, pseudonym: Pseudonym) -> dict[str, Any]:
     """One passage in our own shape (see the module docstring)."""
-    line = feed_encoder(compound, pseudonym, FeedProfile.STANDARD, False).lines([raw_row(row)])
+    line = feed_encoder(compound, pseudonym, FeedProfile.STANDARD, False).lines(_batch(row))
     item: dict[str, Any] = json.loads(line[0])
     return item
 
 
 def viid_item(row: FeedRow, compound: CompoundAddress, pseudonym: Pseudonym) -> dict[str, Any]:
     """One passage as a GA/T 1400-style object (PascalCase, our fields under Extension)."""
-    line = feed_encoder(compound, pseudonym, FeedProfile.VIID, False).lines([raw_row(row)])
+    line = feed_encoder(compound, pseudonym, FeedProfile.VIID, False).lines(_batch(row))
     item: dict[str, Any] = json.loads(line[0])
     return item
 
@@ -311,8 +343,11 @@ CSV_COLUMNS = (
 )
 
 
-def csv_row(item: dict[str, Any]) -> list[Any]:
-    """A standard item as a CSV row (``CSV_COLUMNS``)."""
+DOCUMENT_COLUMNS = ("document_masked", "document_type")  # for a caller with the scope
+
+
+def csv_row(item: dict[str, Any], columns: Sequence[str] = CSV_COLUMNS) -> list[Any]:
+    """A standard item as a CSV row (``CSV_COLUMNS``, then any ``DOCUMENT_COLUMNS``)."""
     place = item["address"] or {}
     values = {
         **item,
@@ -320,4 +355,4 @@ def csv_row(item: dict[str, Any]) -> list[Any]:
         "reasons": " ".join(item["reasons"]),
         "rule_ids": " ".join(item["rule_ids"]),
     }
-    return [values.get(column) for column in CSV_COLUMNS]
+    return [values.get(column) for column in columns]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from gate.domain.documents import masked_number
 from gate.domain.model import CredentialKind
@@ -49,16 +49,21 @@ RAW_COLUMNS: Final = (
     "decided_by",
     "overrides_seq",
     "temperature",
-    "building",
-    "unit",
-    "room",
-    "document",  # ``doc_type:last4`` when documents are asked for, else NULL
+    "document_hash",  # only when documents are asked for, else None
 )
 _CACHE_LIMIT = 100_000  # entries per cache; past it the cache starts again (never in practice)
 _HOUR = timedelta(hours=1)
 _LAST_MICROSECOND = timedelta(hours=1, microseconds=-1)
 
 Fragments = tuple[bytes, ...]
+
+
+class FeedBatch(NamedTuple):
+    """A page of raw rows and what they refer to, as the reader found it for this request."""
+
+    rows: Sequence[Sequence[Any]]  # ``RAW_COLUMNS``
+    places: Mapping[str, tuple[str, str, str] | None]  # household ref: building, unit, room
+    documents: Mapping[str, str | None]  # document hash or person ref: ``doc_type:last4``
 
 
 def _text(value: Any) -> str:
@@ -122,24 +127,29 @@ class FeedEncoder:
         self._template = template.encode()
         self._hours: dict[bytes, tuple[bytes, bytes, bytes, bytes]] = {}
         self._people: dict[str | None, bytes] = {None: b"null"}
-        self._places: dict[tuple[str | None, str | None, str | None, str | None], bytes] = {}
+        self._places: dict[tuple[str | None, tuple[str, str, str] | None], bytes] = {}
         self._decisions: dict[tuple[Any, ...], Fragments] = {}
         # The document fields close the item, so that no fragment is empty (a cache miss).
         self._close = b"}}" if self._viid else b"}"
         self._masked: dict[str | None, bytes] = {}
         self._document(None)
 
-    def lines(self, rows: Sequence[Sequence[Any]]) -> list[bytes]:
+    def lines(self, batch: FeedBatch) -> list[bytes]:
         """The JSON text of each row (UTF-8, no newline), in order."""
         line = self._viid_line if self._viid else self._standard_line
-        return [line(row) for row in rows]
+        places, documents = batch.places, batch.documents
+        return [line(row, places, documents) for row in batch.rows]
 
     # --- per row ------------------------------------------------------------------------
 
-    def _standard_line(self, row: Sequence[Any]) -> bytes:
+    def _standard_line(
+        self,
+        row: Sequence[Any],
+        places: Mapping[str, tuple[str, str, str] | None],
+        documents: Mapping[str, str | None],
+    ) -> bytes:
         (seq, uuid, at, lane, direction, credential, identity, person, household, outcome,
-         opens, reasons, rules, decided_by, overrides, temperature, building, unit, room,
-         document) = row  # fmt: skip
+         opens, reasons, rules, decided_by, overrides, temperature, document) = row  # fmt: skip
         at = at.encode() if at.__class__ is str else utc_text(at).encode()
         hour = self._hours.get(at[:13]) or self._hour(at[:13])
         frac = at[19:26]
@@ -154,9 +164,8 @@ class FeedEncoder:
             compact = hour[2] + at[14:16] + at[17:19]
         key = (lane, direction, credential, identity, outcome, opens, reasons, rules, decided_by)
         parts = self._decisions.get(key) or self._decision(key)
-        place = self._places.get((household, building, unit, room)) or self._place(
-            household, building, unit, room
-        )
+        where = places.get(household)
+        place = self._places.get((household, where)) or self._place(household, where)
         return self._template % (
             uuid.encode() if _plain(uuid) else _text(uuid)[1:-1].encode(),
             seq,
@@ -173,21 +182,24 @@ class FeedEncoder:
             parts[2],
             b"null" if overrides is None else b"%d" % overrides,
             b"null" if temperature is None else repr(temperature).encode(),
-            self._masked.get(document) or self._document(document),
+            self._masked.get(masked := documents.get(document or person)) or self._document(masked),
         )
 
-    def _viid_line(self, row: Sequence[Any]) -> bytes:
+    def _viid_line(
+        self,
+        row: Sequence[Any],
+        places: Mapping[str, tuple[str, str, str] | None],
+        documents: Mapping[str, str | None],
+    ) -> bytes:
         (seq, uuid, at, lane, direction, credential, identity, person, household, outcome,
-         opens, reasons, rules, decided_by, overrides, temperature, building, unit, room,
-         document) = row  # fmt: skip
+         opens, reasons, rules, decided_by, overrides, temperature, document) = row  # fmt: skip
         at = at.encode() if at.__class__ is str else utc_text(at).encode()
         hour = self._hours.get(at[:13]) or self._hour(at[:13])
         compact = hour[2] + at[14:16] + at[17:19] if hour[0] else self._slow_time(at)[2]
         key = (lane, direction, credential, identity, outcome, opens, reasons, rules, decided_by)
         parts = self._decisions.get(key) or self._decision(key)
-        place = self._places.get((household, building, unit, room)) or self._place(
-            household, building, unit, room
-        )
+        where = places.get(household)
+        place = self._places.get((household, where)) or self._place(household, where)
         return self._template % (
             uuid.encode() if _plain(uuid) else _text(uuid)[1:-1].encode(),
             parts[0],
@@ -200,7 +212,7 @@ class FeedEncoder:
             b"null" if overrides is None else b"%d" % overrides,
             parts[3],
             b"null" if temperature is None else repr(temperature).encode(),
-            self._masked.get(document) or self._document(document),
+            self._masked.get(masked := documents.get(document or person)) or self._document(masked),
         )
 
     # --- fragments, made once -----------------------------------------------------------
@@ -243,13 +255,12 @@ class FeedEncoder:
         self._people[ref] = text
         return text
 
-    def _place(
-        self, household: str | None, building: str | None, unit: str | None, room: str | None
-    ) -> bytes:
+    def _place(self, household: str | None, where: tuple[str, str, str] | None) -> bytes:
         if len(self._places) >= _CACHE_LIMIT:
             self._places.clear()
         if self._viid:
-            if building is not None and unit is not None and room is not None:
+            if where is not None:
+                building, unit, room = where
                 values = {
                     "HouseID": self._house_code(building, unit, room),
                     "BuildingNo": building,
@@ -263,11 +274,9 @@ class FeedEncoder:
             fragment = text.encode()
         else:
             pseudonym = self._pseudonym("household", household) if household else None
-            address = None
-            if building is not None and unit is not None and room is not None:
-                address = self._address(building, unit, room)
+            address = self._address(*where) if where is not None else None
             fragment = f'"household":{_text(pseudonym)},"address":{_text(address)}'.encode()
-        self._places[(household, building, unit, room)] = fragment
+        self._places[(household, where)] = fragment
         return fragment
 
     def _decision(self, key: tuple[Any, ...]) -> Fragments:

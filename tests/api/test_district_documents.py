@@ -8,6 +8,8 @@ carries a whole number.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -109,6 +111,13 @@ def test_the_masked_scope_adds_the_masked_number_and_null_for_an_outsider(
     assert [ext["DocumentType"] for ext in extensions] == ["resident_id", None, "resident_id"]
     lines = [json.loads(line) for line in streamed.text.splitlines()]  # type: ignore[attr-defined]
     assert lines == items
+    rows = list(csv.reader(io.StringIO(table.text)))  # type: ignore[attr-defined]
+    assert rows[0][-2:] == ["document_masked", "document_type"]
+    assert [row[-2:] for row in rows[1:]] == [
+        [resident["document_masked"], "resident_id"],
+        ["", ""],
+        [visitor["document_masked"], "resident_id"],
+    ]
     text = json.dumps(items) + json.dumps(viid) + table.text  # type: ignore[attr-defined]
     for whole in (RESIDENT_A, NEWCOMER, VISITOR):
         assert whole not in text
