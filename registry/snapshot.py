@@ -2,7 +2,8 @@
 
 Loading reads persons, documents, statuses, exemptions, visits, rules, and replays the
 recent passage log for presence and household outings: a handful of queries, once per
-registry revision, never per passage.
+registry revision, never per passage. ``SnapshotSource`` reloads read on in the log from
+where its last load stopped (``registry.log_replay``).
 """
 
 from __future__ import annotations
@@ -12,31 +13,29 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from operator import itemgetter
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gate.domain import places
-from gate.domain.model import Direction, Presence, VisitWindow
 from gate.domain.model import Exemption as ExemptionFacts
+from gate.domain.model import VisitWindow
 from gate.domain.passes import PassFacts, PassState
 from gate.domain.people import HealthStatus
 from gate.domain.snapshot import OUTING_MEMORY, PersonFacts, RegistrySnapshot, VisitFacts
 from gate.domain.watch import WatchFacts
 from registry.database import Database
+from registry.log_replay import LogReplay, replay_log
 from registry.models import (
     ControlEntry,
     Document,
     Exemption,
     Household,
     IssuedPass,
-    Passage,
     Person,
     RegistryRevision,
     Unit,
     Visitor,
-    passage_opened_barrier,
 )
 from registry.status_rows import status_periods
 from registry.stores import all_rules, exemption_in_force
@@ -62,6 +61,16 @@ def home_label(household: Household | None) -> str | None:
 
 def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
     """Everything a passage decision needs, as of ``now``."""
+    return load_snapshot_after(session, now=now, previous=None)[0]
+
+
+def load_snapshot_after(
+    session: Session, *, now: datetime, previous: LogReplay | None
+) -> tuple[RegistrySnapshot, LogReplay]:
+    """The snapshot as of ``now``, its presence and outings read on from ``previous``.
+
+    Also what the log gave, for the next reload (``registry.log_replay``).
+    """
     revision = current_revision(session)
     exemptions: dict[int, list[ExemptionFacts]] = defaultdict(list)
     for exemption in session.scalars(select(Exemption).where(exemption_in_force(now))):
@@ -133,13 +142,12 @@ def load_snapshot(session: Session, *, now: datetime) -> RegistrySnapshot:
         person_by_document=person_by_document,
         visits_by_document={key: tuple(value) for key, value in visits.items()},
         rules=tuple(all_rules(session)),
-        presence=_presence(session),
         passes=_passes_in_window(session, now),
         visits_by_ref=visits_by_ref,
         watch=_watch_list(session, now),
     )
-    _replay_outings(session, snapshot, since=now - OUTING_MEMORY)
-    return snapshot
+    replay = replay_log(session, snapshot, now=now, since=now - OUTING_MEMORY, previous=previous)
+    return snapshot, replay
 
 
 def _watch_list(session: Session, now: datetime) -> dict[str, tuple[WatchFacts, ...]]:
@@ -182,65 +190,6 @@ def _passes_in_window(session: Session, now: datetime) -> dict[str, PassFacts]:
     return passes
 
 
-def presence_query() -> Select[str | None, str | None]:
-    """(person_ref, direction) of each person's latest passage that opened the barrier.
-
-    A loose index scan of ``ix_passages_presence``: the recursive part steps from one
-    person_ref to the next, the outer part takes each one's latest row, one index seek
-    each, so the cost follows the number of people, not the length of the log (a
-    ``GROUP BY person_ref`` reads every row that ever opened the barrier).
-    """
-    opened = passage_opened_barrier()
-    first = select(func.min(Passage.person_ref).label("ref")).where(opened)
-    refs = first.cte("refs", recursive=True)
-    following = (
-        select(func.min(Passage.person_ref))
-        .where(opened, Passage.person_ref > refs.c.ref)
-        .scalar_subquery()
-    )
-    refs = refs.union_all(select(following).where(refs.c.ref.is_not(None)))
-    latest = (
-        select(Passage.direction)
-        .where(opened, Passage.person_ref == refs.c.ref)
-        .order_by(Passage.seq.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return select(refs.c.ref, latest).where(refs.c.ref.is_not(None))
-
-
-def _presence(session: Session) -> dict[str, Presence]:
-    return {
-        person_ref: Presence.INSIDE if direction == Direction.IN.value else Presence.OUTSIDE
-        for person_ref, direction in session.execute(presence_query())
-        if person_ref is not None
-    }
-
-
-def _replay_outings(session: Session, snapshot: RegistrySnapshot, *, since: datetime) -> None:
-    # No ORDER BY seq: with it SQLite walks the whole log in seq order rather than the
-    # window through ix_passages_at; the window is put in log order here instead.
-    window = session.execute(
-        select(
-            Passage.seq, Passage.person_ref, Passage.household_ref, Passage.direction, Passage.at
-        ).where(
-            Passage.opens_barrier.is_(True),
-            Passage.household_ref.is_not(None),
-            Passage.at >= since,
-        )
-    )
-    rows = sorted(window, key=itemgetter(0))
-    presence = snapshot.presence_now()  # replaying must not disturb the latest presence
-    for _, person_ref, household_ref, direction, at in rows:
-        snapshot.note_passage(
-            person_ref=person_ref,
-            household_ref=household_ref,
-            direction=Direction(direction),
-            at=at,
-        )
-    snapshot.presence = presence
-
-
 class SnapshotSource:
     """Holds the current snapshot and reloads it when the registry revision moves."""
 
@@ -248,6 +197,7 @@ class SnapshotSource:
         self._database = database
         self._clock = clock
         self._lock = threading.Lock()
+        self._replay: LogReplay | None = None  # what the last load read of the log
         self._snapshot = self.reload()
 
     def current(self) -> RegistrySnapshot:
@@ -258,7 +208,9 @@ class SnapshotSource:
         """Build a fresh snapshot from the database and make it current."""
         with self._lock:
             with self._database.session() as session:
-                snapshot = load_snapshot(session, now=self._clock())
+                snapshot, self._replay = load_snapshot_after(
+                    session, now=self._clock(), previous=self._replay
+                )
             self._snapshot = snapshot
             logger.info(
                 "registry snapshot at revision %d: %d persons",

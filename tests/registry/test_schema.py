@@ -11,8 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect
 
 from registry.database import Database
+from registry.log_replay import presence_query
 from registry.models import Base
-from registry.snapshot import presence_query
 from registry.trace_store import SqlTraceStore
 
 NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
