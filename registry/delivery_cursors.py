@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from gate.app.outbound import SavedCursor
 from registry.database import Database
 from registry.models import DeliveryCursor
 
@@ -15,6 +16,16 @@ class SqlCursorStore:
 
     def __init__(self, database: Database) -> None:
         self._database = database
+
+    def saved(self) -> list[SavedCursor]:
+        """Every relay's cursor."""
+        with self._database.session() as session:
+            rows = session.execute(
+                select(
+                    DeliveryCursor.name, DeliveryCursor.last_seq, DeliveryCursor.updated_at
+                ).order_by(DeliveryCursor.name)
+            ).all()
+        return [SavedCursor(name, seq, updated_at) for name, seq, updated_at in rows]
 
     def load(self, name: str) -> int | None:
         """The saved cursor of ``name``."""

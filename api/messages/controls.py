@@ -28,6 +28,7 @@ ZH: dict[str, str] = {
     "terminal.controls.watch": "未登记人员（证件首次出现时拦截）",
     "terminal.controls.cleared": "解除",
     "terminal.controls.ended": "解除（未登记人员）",
+    "terminal.upstream_late": "向区平台上传滞后：{count} 条未上传，最早 {since}",
 }
 
 EN: dict[str, str] = {
@@ -56,4 +57,5 @@ EN: dict[str, str] = {
     "terminal.controls.watch": "not registered here (stopped when the document is first seen)",
     "terminal.controls.cleared": "cleared",
     "terminal.controls.ended": "cleared (not registered here)",
+    "terminal.upstream_late": "Upload to the district hub is behind: {count} passages waiting, oldest {since}",
 }

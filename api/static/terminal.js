@@ -141,6 +141,7 @@
     q.classList.toggle("bad", h.quarantined_outside.length > 0);
     h.quarantined_outside.forEach((p) => q.append(el("span", "person", `${p.name} ${p.home || ""}`)));
     if (h.requests) syncRequests(h.requests);
+    const up = $("upstream"); up.hidden = !h.upstream; up.textContent = h.upstream ? h.upstream.text : "";
     const c = $("controls"); c.replaceChildren(el("span", null, h.controls_text));
     c.hidden = !(h.controls && h.controls.length);
     (h.controls || []).forEach((p) => {

@@ -33,6 +33,7 @@ from gate.app.pipeline import MAX_OVERRIDE_TEXT, OVERRIDE_REASONS
 from gate.app.search import search_persons
 from gate.app.staff import resolve_session
 from gate.app.staff_values import ActiveSession
+from gate.app.sync_status import relay_lags, upstream_lag
 from gate.app.visit_requests import decide_as_guard, pending_visits
 from gate.app.visitors import RegisterVisitor, register_visitor
 from gate.domain.device_ports import DeviceStatus
@@ -142,6 +143,23 @@ def _controls(request: Request, lang: str) -> list[dict[str, Any]]:
     return [_control_change(change, lang) for change in changes]
 
 
+def _upstream(request: Request, lang: str) -> dict[str, Any] | None:
+    """A warning when the hub has fallen behind by more than the threshold, else None."""
+    services = web(request).services
+    upstream = services.settings.upstream
+    if upstream.url is None:
+        return None
+    lag = upstream_lag(relay_lags(cursors=services.delivery_cursors, passages=services.passages))
+    moment = now()
+    if lag is None or lag.lag(moment) <= timedelta(seconds=upstream.lag_warning_seconds):
+        return None
+    since = lag.oldest_pending_at.astimezone(LOCAL_TZ) if lag.oldest_pending_at else moment
+    return {
+        "behind": lag.behind,
+        "text": t(lang, "terminal.upstream_late", count=lag.behind, since=f"{since:%m-%d %H:%M}"),
+    }
+
+
 def _header(station: Station, lang: str, request: Request) -> dict[str, Any]:
     controls = _controls(request, lang)
     silence = station.watch.silence_after.total_seconds()
@@ -158,6 +176,7 @@ def _header(station: Station, lang: str, request: Request) -> dict[str, Any]:
             lang, "terminal.quarantined_outside", count=len(counts.quarantined_outside)
         ),
         "requests": _requests(request, lang),
+        "upstream": _upstream(request, lang),
         "controls": controls[:CONTROL_LINES],
         "controls_text": t(
             lang,

@@ -44,6 +44,18 @@ class DeliveryFailed(Exception):
     """The sink took none of the batch (down, refused, timed out); the relay backs off."""
 
 
+class ResumeFrom(Exception):
+    """The receiver holds the log only up to ``seq``: send again from there.
+
+    A hub says so when a batch would leave a gap (the edge's cursor ran ahead of what the
+    hub kept, e.g. the hub was restored from a backup).
+    """
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(f"the receiver expects passages after seq {seq}")
+        self.seq = seq
+
+
 class OutboundSink(Protocol):
     """Where a relay delivers: ``api.outbound`` has MQTT and webhooks."""
 
@@ -65,8 +77,21 @@ class OutboundSink(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SavedCursor:
+    """A relay's cursor as kept, and when it last moved."""
+
+    name: str
+    seq: int
+    updated_at: datetime
+
+
 class CursorStore(Protocol):
     """Each relay's cursor: the last ``seq`` its sink acknowledged (``registry``)."""
+
+    def saved(self) -> Sequence[SavedCursor]:
+        """Every relay's cursor, by name."""
+        ...
 
     def load(self, name: str) -> int | None:
         """The cursor saved under ``name``; None before its first delivery."""
@@ -121,8 +146,9 @@ class RelayState:
 class OutboundRelay:
     """Delivers the log after its cursor to one sink (see the module docstring).
 
-    ``head`` gives the log's last ``seq``: a relay with no cursor yet starts there, so a
-    new subscriber gets what happens from now on, not years of history.
+    ``head`` gives where a relay with no cursor yet starts: the log's last ``seq`` for a
+    subscriber (what happens from now on, not years of history), the hub's own cursor
+    for store-and-forward (everything the hub does not have yet).
     """
 
     sink: OutboundSink
@@ -171,8 +197,15 @@ class OutboundRelay:
 
     # --- the relay's own thread -------------------------------------------------------
     def start(self) -> None:
-        """Run in a thread until ``stop``; a relay without a cursor starts at the log's end now."""
-        self._cursor()
+        """Run in a thread until ``stop``; a relay without a cursor starts at ``head()`` now.
+
+        If the start point cannot be had now (``head`` asks a hub that is down), the
+        thread keeps asking.
+        """
+        try:
+            self._cursor()
+        except DeliveryFailed as failure:
+            self._failed(str(failure))
         self._thread = threading.Thread(
             target=self.run, name=f"relay-{self.sink.name}", daemon=True
         )
@@ -233,7 +266,16 @@ class OutboundRelay:
             )
             if not page.items:
                 break
-            taken = self.sink.deliver(page.items)
+            try:
+                taken = self.sink.deliver(page.items)
+            except ResumeFrom as resume:
+                if resume.seq >= cursor:  # only ever backwards: never skip a passage
+                    raise DeliveryFailed(str(resume)) from None
+                logger.warning("relay %s: %s; resending", self.sink.name, resume)
+                cursor = resume.seq
+                self.cursors.save(self.sink.name, cursor)
+                self.state.cursor = cursor
+                continue
             if taken > 0:
                 cursor = int(page.items[taken - 1]["seq"])
                 self.cursors.save(self.sink.name, cursor)

@@ -16,10 +16,11 @@ from gate.app.actor import Actor
 from gate.app.admin_ports import TemplateWriter
 from gate.app.district_feed import FeedReader, Pseudonym
 from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
-from gate.app.outbound import OutboundRelay
+from gate.app.outbound import CursorStore, OutboundRelay
 from gate.app.pass_ports import PassSigner
 from gate.app.pipeline import PassagePipeline
 from gate.app.ports import PassageLogReader, UnitOfWorkFactory
+from gate.app.sync_status import LagWatch
 from gate.app.visit_requests import purge_old_requests
 from gate.domain.documents import normalize
 from gate.domain.errors import GateError
@@ -36,6 +37,7 @@ from recognition.passes.signer import KeyRingSigner
 from recognition.qr import build_decoder
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
+from registry.delivery_cursors import SqlCursorStore
 from registry.exporter import write_template
 from registry.feed_reader import SqlFeedReader
 from registry.passages import SqlPassageLog, SqlPassageReader
@@ -67,6 +69,7 @@ class Services:
     pass_verifier: PassVerifier
     feed: FeedReader
     pseudonym: Pseudonym
+    delivery_cursors: CursorStore
 
     def close(self) -> None:
         """Release connections."""
@@ -106,6 +109,7 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         pass_verifier=KeyRingVerifier(key_dir(settings.data_dir)),
         feed=SqlFeedReader(database),
         pseudonym=district_pseudonyms(cipher),
+        delivery_cursors=SqlCursorStore(database),
     )
 
 
@@ -185,6 +189,7 @@ class Station:
     housekeeping: Callable[[], None] | None = None  # retention purges, run every few hours
     housekeeping_seconds: float = 6 * 3600
     relays: list[OutboundRelay] = field(default_factory=list)  # events out (MQTT, webhooks)
+    lag_watch: LagWatch | None = None  # store-and-forward: warns when the hub falls behind
     _stop: threading.Event = field(default_factory=threading.Event)
     _upkeep: threading.Thread | None = None
 
@@ -218,6 +223,11 @@ class Station:
                 logger.exception("snapshot refresh failed")
             self.watch.probe()
             self.watch.check()
+            if self.lag_watch is not None:
+                try:
+                    self.lag_watch.check(utc_now())
+                except Exception:
+                    logger.exception("checking the hub's lag failed")
 
     def stop(self) -> None:
         """Stop everything and release the devices (relays fall back to their wired state)."""
@@ -302,4 +312,11 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
         poll_seconds=settings.gate.snapshot_poll_seconds,
         housekeeping=housekeeping,
         relays=relays,
+        lag_watch=LagWatch(
+            threshold=timedelta(seconds=settings.upstream.lag_warning_seconds),
+            cursors=services.delivery_cursors,
+            passages=services.passages,
+        )
+        if settings.upstream.url is not None
+        else None,
     )

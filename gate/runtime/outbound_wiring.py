@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from api.outbound.mqtt import MqttSink
+from api.outbound.upstream import UpstreamSink
 from api.outbound.webhook import WebhookSink
 from gate.app.district_feed import CompoundAddress
 from gate.app.outbound import Backoff, OutboundRelay, OutboundSink
 from gate.domain.errors import ConfigError
 from gate.runtime.settings import Settings
-from registry.delivery_cursors import SqlCursorStore
 
 if TYPE_CHECKING:  # the composition root imports this module
     from gate.runtime.bootstrap import Services
@@ -69,6 +69,19 @@ def configured_sinks(settings: Settings) -> list[OutboundSink]:
         sinks.append(
             WebhookSink(name=hook.name, url=hook.url, secret=secret, timeout=hook.timeout_seconds)
         )
+    upstream = settings.upstream
+    if upstream.url is not None:
+        if upstream.key_file is None:
+            raise ConfigError("a hub URL needs the file of its key", key="upstream.key_file")
+        key = _secret(upstream.key_file, "upstream.key_file").decode()
+        sinks.append(
+            UpstreamSink(
+                url=upstream.url,
+                key=key,
+                compound=settings.compound.code,
+                timeout=upstream.timeout_seconds,
+            )
+        )
     return sinks
 
 
@@ -81,25 +94,27 @@ def build_relays(
     """A relay per sink over the log (``sinks``: the configured ones unless given)."""
     settings = services.settings
     chosen = configured_sinks(settings) if sinks is None else sinks
-    cursors = SqlCursorStore(services.database)
+    cursors = services.delivery_cursors
     passages = services.passages
 
-    def head() -> int:
+    def log_head() -> int:
         last = passages.tail(1)
         return last[-1].seq if last else 0
 
-    return [
-        OutboundRelay(
+    def relay(sink: OutboundSink) -> OutboundRelay:
+        # A subscriber starts at the log's end; the hub is sent all it does not have.
+        upstream = isinstance(sink, UpstreamSink)
+        return OutboundRelay(
             sink=sink,
             reader=services.feed,
             cursors=cursors,
             compound=compound_address(settings),
             pseudonym=services.pseudonym,
-            head=head,
+            head=sink.hub_cursor if isinstance(sink, UpstreamSink) else log_head,
             clock=clock,
-            batch=settings.events.batch,
+            batch=settings.upstream.batch if upstream else settings.events.batch,
             poll_seconds=settings.events.poll_seconds,
             backoff=Backoff(cap=settings.events.max_backoff_seconds),
         )
-        for sink in chosen
-    ]
+
+    return [relay(sink) for sink in chosen]

@@ -75,6 +75,18 @@ class ApiSettings(_Section):
     )
 
 
+class HubSettings(_Section):
+    """Hub mode: this service takes the passages of a district's gates (``docs/hub.md``)."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Serve POST /api/v1/ingest and the district feed across compounds",
+    )
+    max_body_mb: float = Field(
+        default=16.0, gt=0, le=256, description="Largest push (5000 items are about 6 MB)"
+    )
+
+
 class ImportSettings(_Section):
     """Limits that keep a bad spreadsheet from exhausting the gate's memory."""
 
@@ -153,6 +165,22 @@ class EventsSettings(_Section):
     )
 
 
+class UpstreamSettings(_Section):
+    """Store-and-forward to the district hub (off unless ``url`` is set)."""
+
+    url: str | None = Field(default=None, pattern=r"^https?://", description="The hub's base URL")
+    key_file: Path | None = Field(
+        default=None, description="File holding this compound's hub API key (passages:push)"
+    )
+    batch: int = Field(default=1000, ge=1, le=5000, description="Passages per push")
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    lag_warning_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="The oldest passage not yet at the hub older than this: warn (log, terminal)",
+    )
+
+
 class Settings(BaseSettings):
     """The effective configuration of one gate service."""
 
@@ -173,9 +201,11 @@ class Settings(BaseSettings):
     imports: ImportSettings = ImportSettings()
     web: WebSettings = WebSettings()
     api: ApiSettings = ApiSettings()
+    hub: HubSettings = HubSettings()
     compound: CompoundSettings = CompoundSettings()
     gate: GateSettings = GateSettings()
     events: EventsSettings = EventsSettings()
+    upstream: UpstreamSettings = UpstreamSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -28,6 +28,7 @@ from gate.runtime.cli import (
     rules_cmd,
     serve_cmd,
     simulate_cmd,
+    sync_cmd,
     user_cmd,
 )
 from gate.runtime.cli.context import CliContext
@@ -54,6 +55,7 @@ app.add_typer(qr_cmd.app, name="qr")
 app.add_typer(pass_cmd.app, name="pass")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(apikey_cmd.app, name="apikey")
+app.add_typer(sync_cmd.app, name="sync")
 app.command("passage")(passage_cmd.passage)
 app.command("presence")(passage_cmd.presence)
 app.command("serve")(serve_cmd.serve)
