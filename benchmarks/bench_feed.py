@@ -12,6 +12,7 @@ district would, timing first byte to last. In the same run:
   where time goes;
 - the same with masked documents (a key with ``passages:read-masked-documents``: the
   documents joined), in-process and over HTTP;
+- each rate ``--repeat`` times, interleaved, and their medians (the machine is shared);
 - decision latency (card passages through the pipeline) idle, then while the feed is
   pulled at full speed; p50 and p99 and their ratio.
 
@@ -27,6 +28,7 @@ import os
 import secrets
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -130,10 +132,65 @@ def pull_ndjson(url: str, key: str, limit: int) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
+RATES = (
+    ("baseline", "baseline, sqlite3 fetch + stdlib json, in-process"),
+    ("in_process", "feed work in-process (fetch + encode, no HTTP)"),
+    ("in_process_masked", "  the same with masked documents"),
+    ("http", "NDJSON over HTTP, one request"),
+    ("http_masked", "  the same with masked documents"),
+)
+
+
+def measure_rounds(
+    rounds: int,
+    db_path: Path,
+    services: Services,
+    base: str,
+    key: str,
+    masked_key: str,
+    rows: int,
+) -> dict[str, list[float]]:
+    """Every rate, one after the other in each round (drifting load hits all alike)."""
+    rates: dict[str, list[float]] = {name: [] for name, _ in RATES}
+    for number in range(1, rounds + 1):
+        rates["baseline"].append(baseline_rows_per_second(db_path)[1])
+        rates["in_process"].append(in_process_rows_per_second(services, documents=False))
+        rates["in_process_masked"].append(in_process_rows_per_second(services, documents=True))
+        for name, text in (("http", key), ("http_masked", masked_key)):
+            count, seconds = pull_ndjson(base, text, rows)
+            assert count == rows, f"{count} rows of {rows}"
+            rates[name].append(count / seconds)
+        print(
+            f"round {number}: "
+            + ", ".join(f"{name} {values[-1]:,.0f}" for name, values in rates.items())
+            + " rows/s"
+        )
+    return rates
+
+
+def report_rates(rates: dict[str, list[float]]) -> None:
+    """Medians, each against the baseline's median and as the median of same-round ratios."""
+    baseline = statistics.median(rates["baseline"])
+    for name, label in RATES:
+        median = statistics.median(rates[name])
+        line = f"{label}: {median:,.0f} rows/s (median of {len(rates[name])})"
+        if name != "baseline":
+            same_round = statistics.median(
+                value / base for value, base in zip(rates[name], rates["baseline"], strict=True)
+            )
+            line += (
+                f", x{median / baseline:.2f} the baseline (same-round ratios: x{same_round:.2f})"
+            )
+        print(line)
+    seconds = 1_000_000 / statistics.median(rates["http"])
+    print(f"1M rows over HTTP at the median rate: {seconds:.1f} s (goal < 7 s, >= 150,000 rows/s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--passages", type=int, default=2_000, help="for the decision latency")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the rate figures")
     options = parser.parse_args()
     print(f"bench_feed {datetime.now(LOCAL_TZ):%Y-%m-%d %H:%M %Z}: {describe_machine()}")
     with tempfile.TemporaryDirectory(prefix="bench-feed-") as name:
@@ -152,14 +209,6 @@ def main() -> None:
         started = time.perf_counter()
         fill_log(db_path, options.rows)
         print(f"log: {options.rows:,} rows ({time.perf_counter() - started:.1f} s to copy)")
-
-        count, rate = baseline_rows_per_second(db_path)
-        print(f"baseline, sqlite3 fetch + stdlib json, in-process: {rate:,.0f} rows/s ({count:,})")
-
-        in_process = in_process_rows_per_second(services, documents=False)
-        print(f"feed work in-process (fetch + encode, no HTTP): {in_process:,.0f} rows/s")
-        masked_in_process = in_process_rows_per_second(services, documents=True)
-        print(f"  with masked documents: {masked_in_process:,.0f} rows/s")
 
         admin = Actor(name="bench", origin="bench", at=datetime.now(UTC))
         key = create_api_key(
@@ -201,16 +250,10 @@ def main() -> None:
                     raise SystemExit("the server did not start")
                 time.sleep(0.2)
             print(f"gate serve answered after {time.monotonic() - launched:.1f} s")
-            rows, seconds = pull_ndjson(base, key, options.rows)
-            print(
-                f"NDJSON over HTTP, one request: {rows:,} rows in {seconds:.2f} s = "
-                f"{rows / seconds:,.0f} rows/s (x{rows / seconds / rate:.2f} the baseline)"
+            rates = measure_rounds(
+                options.repeat, db_path, services, base, key, masked_key, options.rows
             )
-            rows, seconds = pull_ndjson(base, masked_key, options.rows)
-            print(
-                f"  with masked documents: {rows:,} rows in {seconds:.2f} s = "
-                f"{rows / seconds:,.0f} rows/s (x{rows / seconds / rate:.2f} the baseline)"
-            )
+            report_rates(rates)
             visits = draw_visits(registered, options.passages)
             idle = run_pipeline(gate.pipeline, visits)
             pulling = threading.Event()

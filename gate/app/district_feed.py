@@ -15,7 +15,15 @@ direction codes the smart-community platforms use, local time as ``YYYYMMDDHHMMS
 ISO-8601. ``viid``: GA/T 1400-style list objects (PascalCase, ``CommunityID``,
 ``DeviceID``, ``DataStatus``) with our reasons and rules under ``Extension``. People are
 pseudonyms, stable for this compound's key (never an internal id, never a document
-number, no face data).
+number, no face data). A caller with ``passages:read-masked-documents`` also gets the
+passage's document masked (last four; ``document_masked``, ``document_type``; in
+``viid`` under ``Extension``), null where it is on no list; others never see the fields.
+
+**The speed.** NDJSON carries up to a million rows in one request, so items are not
+dicts: ``gate.app.feed_encoder`` writes each line from cached fragments, the reader
+gives the driver's plain rows a page at a time, and the places and documents they refer
+to once per request (``FeedReader.pages_after``). ``read_page`` (items as dicts) is the
+same lines parsed back, for the CSV, tracing and the outbound relays.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ was most of the cost; here most of a line is text made once and reused:
   text, and in any hour where ``LOCAL_TZ`` keeps one whole-hour offset (Asia/Shanghai:
   every hour since 1991) the local time is that text with the hour's local prefix. An
   hour with a change of offset, or an offset that is not whole hours, takes the
-  ``datetime`` path for each of its rows, so the answer is right for any zone.
+  ``datetime`` path for each of its rows, so the answer is right for any zone
+  (``zone``: ``LOCAL_TZ`` but in tests).
 
 Only the values that differ per row (uuid, seq, minutes and seconds, the overridden
 row, the temperature) are formatted per row. Strings are escaped with ``json.dumps``
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Final, NamedTuple
 
 from gate.domain.documents import masked_number
@@ -99,6 +100,7 @@ class FeedEncoder:
         open_type: Mapping[Any, str],
         direction_code: Mapping[Any, str],
         documents: bool,
+        zone: tzinfo = LOCAL_TZ,
     ) -> None:
         self._code = compound_code
         self._house_code = house_code
@@ -109,6 +111,7 @@ class FeedEncoder:
         self._direction_code = direction_code
         self._viid = shape == "viid"
         self._documents = documents
+        self._zone = zone
         code = _text(compound_code).replace("%", "%%")
         template: str
         if self._viid:
@@ -222,11 +225,11 @@ class FeedEncoder:
         if len(self._hours) >= _CACHE_LIMIT:
             self._hours.clear()
         start = datetime.fromisoformat(key.decode() + ":00:00").replace(tzinfo=UTC)
-        offset = start.astimezone(LOCAL_TZ).utcoffset()
-        last = (start + _LAST_MICROSECOND).astimezone(LOCAL_TZ).utcoffset()
+        offset = start.astimezone(self._zone).utcoffset()
+        last = (start + _LAST_MICROSECOND).astimezone(self._zone).utcoffset()
         hour = (b"", b"", b"", b"")
         if offset is not None and offset == last and offset % _HOUR == timedelta(0):
-            local = start.astimezone(LOCAL_TZ)
+            local = start.astimezone(self._zone)
             local_iso = local.isoformat()  # YYYY-MM-DDTHH:00:00+08:00
             hour = (
                 start.isoformat()[:13].encode(),
@@ -239,7 +242,7 @@ class FeedEncoder:
 
     def _slow_time(self, at: bytes) -> tuple[bytes, bytes, bytes]:
         moment = datetime.fromisoformat(at.decode()).replace(tzinfo=UTC)
-        local = moment.astimezone(LOCAL_TZ)
+        local = moment.astimezone(self._zone)
         local_iso = local.isoformat()
         compact = (
             f"{local.year:04d}{local.month:02d}{local.day:02d}"
