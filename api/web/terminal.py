@@ -33,7 +33,7 @@ from gate.app.pipeline import MAX_OVERRIDE_TEXT, OVERRIDE_REASONS
 from gate.app.search import search_persons
 from gate.app.staff import resolve_session
 from gate.app.staff_values import ActiveSession
-from gate.app.sync_status import relay_lags, upstream_lag
+from gate.app.sync_status import UPSTREAM, relay_lags, upstream_lag
 from gate.app.visit_requests import decide_as_guard, pending_visits
 from gate.app.visitors import RegisterVisitor, register_visitor
 from gate.domain.device_ports import DeviceStatus
@@ -149,7 +149,10 @@ def _upstream(request: Request, lang: str) -> dict[str, Any] | None:
     upstream = services.settings.upstream
     if upstream.url is None:
         return None
-    lag = upstream_lag(relay_lags(cursors=services.delivery_cursors, passages=services.passages))
+    lags = relay_lags(
+        cursors=services.delivery_cursors, passages=services.passages, expected=[UPSTREAM]
+    )
+    lag = upstream_lag(lags)
     moment = now()
     if lag is None or lag.lag(moment) <= timedelta(seconds=upstream.lag_warning_seconds):
         return None

@@ -27,7 +27,7 @@ class RelayLag:
     cursor: int
     head: int
     oldest_pending_at: datetime | None  # the first passage it has not delivered
-    moved_at: datetime  # when its cursor last moved
+    moved_at: datetime | None  # when its cursor last moved; None: it never delivered
 
     @property
     def behind(self) -> int:
@@ -41,20 +41,31 @@ class RelayLag:
         return max(timedelta(0), now - self.oldest_pending_at)
 
 
-def relay_lags(*, cursors: CursorStore, passages: PassageLogReader) -> list[RelayLag]:
-    """Every relay that has delivered (or started), by name."""
+def relay_lags(
+    *, cursors: CursorStore, passages: PassageLogReader, expected: Sequence[str] = ()
+) -> list[RelayLag]:
+    """Every relay that has delivered (or started), by name.
+
+    A relay named in ``expected`` that never delivered anything (a hub that was never
+    reached) is behind by the whole log.
+    """
     last = passages.tail(1)
     head = last[-1].seq if last else 0
+    saved: dict[str, tuple[int, datetime | None]] = {
+        cursor.name: (cursor.seq, cursor.updated_at) for cursor in cursors.saved()
+    }
+    for name in expected:
+        saved.setdefault(name, (0, None))
     lags = []
-    for saved in cursors.saved():
-        pending = passages.since(saved.seq, limit=1) if saved.seq < head else []
+    for name, (seq, moved_at) in sorted(saved.items()):
+        pending = passages.since(seq, limit=1) if seq < head else []
         lags.append(
             RelayLag(
-                name=saved.name,
-                cursor=saved.seq,
+                name=name,
+                cursor=seq,
                 head=head,
                 oldest_pending_at=pending[0].entry.at if pending else None,
-                moved_at=saved.updated_at,
+                moved_at=moved_at,
             )
         )
     return lags
@@ -77,7 +88,8 @@ class LagWatch:
 
     def check(self, now: datetime) -> RelayLag | None:
         """The upstream lag now; a warning in the log when it first passes the threshold."""
-        lag = upstream_lag(relay_lags(cursors=self._cursors, passages=self._passages))
+        lags = relay_lags(cursors=self._cursors, passages=self._passages, expected=[UPSTREAM])
+        lag = upstream_lag(lags)
         late = lag is not None and lag.lag(now) > self.threshold
         if late and not self._warned and lag is not None:
             logger.warning(

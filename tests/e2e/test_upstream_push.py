@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,14 +24,19 @@ from typing import Any
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.outbound.upstream import UpstreamSink
 from gate.app.outbound import Backoff, OutboundRelay
 from gate.app.sync_status import LagWatch, relay_lags
-from gate.runtime.bootstrap import Gate, Services, build_gate
+from gate.domain.roles import Role
+from gate.runtime.bootstrap import Gate, Services, bootstrap, build_gate, build_station
+from gate.runtime.settings import Settings, load_settings
 from tests.e2e.conftest import populate
 from tests.e2e.test_cli_log import env_of
 from tests.e2e.test_events_out import compound, free_port, passages, wait_for
+from tests.gate.app.staff_builders import add_staff
 
 KEY = "gk_test_hub_key_for_this_compound"
 
@@ -159,6 +165,11 @@ def test_the_hub_down_while_passages_are_made_then_back_gets_all_once_in_order(
         wait_for(lambda: relay.state.failures >= 2)
         lags = relay_lags(cursors=services.delivery_cursors, passages=services.passages)
         assert [lag.name for lag in lags] == []  # never connected: no cursor yet
+        # ... which counts as the whole log behind where a hub is expected.
+        (never,) = relay_lags(
+            cursors=services.delivery_cursors, passages=services.passages, expected=["upstream"]
+        )
+        assert (never.cursor, never.behind, never.moved_at) == (0, len(made), None)
         with hub_running(state, port):
             wait_for(lambda: state.last_seq == made[-1], timeout=60)
             wait_for(lambda: relay.state.cursor == made[-1])
@@ -293,3 +304,32 @@ def test_the_edge_killed_mid_push_and_restarted_loses_nothing_and_doubles_nothin
     )
     (relay,) = json.loads(status.stdout)["relays"]
     assert (relay["name"], relay["cursor"], relay["behind"]) == ("upstream", made[-1], 0)
+
+
+def test_the_terminal_warns_when_the_hub_falls_behind(settings: Settings, tmp_path: Path) -> None:
+    key_file = tmp_path / "hub.key"
+    key_file.write_text(KEY)
+    configured = load_settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        secrets={"key_file": settings.secrets.key_file},
+        upstream={
+            "url": f"http://127.0.0.1:{free_port()}",  # nobody listens: the hub is down
+            "key_file": str(key_file),
+            "lag_warning_seconds": 0.5,
+        },
+    )
+    services = bootstrap(configured)
+    try:
+        populate(services)
+        add_staff(services, "guard1", Role.GUARD, "guard-password", name="王师傅", pin="1234")
+        with TestClient(create_app(services, build_station(services))) as client:
+            client.post("/login", data={"username": "guard1", "password": "guard-password"})
+            assert client.get("/terminal/state").json()["header"]["upstream"] is None
+            made = bulk_passages(build_gate(services), 3)
+            time.sleep(0.6)
+            header = client.get("/terminal/state").json()["header"]
+    finally:
+        services.close()
+    assert header["upstream"]["behind"] == len(made)
+    assert header["upstream"]["text"].startswith("向区平台上传滞后：3 条未上传")

@@ -36,7 +36,10 @@ def status(
     services = context.services()
     now = datetime.now(UTC)
     try:
-        lags = relay_lags(cursors=services.delivery_cursors, passages=services.passages)
+        expected = [UPSTREAM] if settings.upstream.url is not None else []
+        lags = relay_lags(
+            cursors=services.delivery_cursors, passages=services.passages, expected=expected
+        )
     finally:
         services.close()
     threshold = timedelta(seconds=settings.upstream.lag_warning_seconds)
