@@ -22,6 +22,7 @@ from api.web import auth, district, district_controls, office, phone, report, te
 from api.web.deps import TEMPLATES, WebContext
 from api.web.errors import install_page_errors
 from api.web.feed import RecentCards
+from api.web.hub import install_hub
 from api.web.limits import BodyLimit
 from api.web.machine_auth import install_api_errors, machine_or_staff
 from gate.app.actor import Actor
@@ -76,7 +77,10 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.web.max_body_kb * 1024,
-        upload_paths={"/office/import": int(settings.imports.max_file_mb * 1_000_000) + 65536},
+        upload_paths={
+            "/office/import": int(settings.imports.max_file_mb * 1_000_000) + 65536,
+            "/api/v1/ingest": int(settings.hub.max_body_mb * 1_000_000),
+        },
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
@@ -89,6 +93,8 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
     app.include_router(visit.router)
     app.include_router(district.router)
     app.include_router(district_controls.router)
+    if settings.hub.enabled:
+        install_hub(app)
     install_page_errors(app)
     install_api_errors(app)
     app.add_exception_handler(RegistryUnavailable, _unavailable)  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ def _on_file(row: ApiKey) -> ApiKeyOnFile:
         created_by=row.created_by,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        compounds=tuple(row.compounds or ()),
     )
 
 
@@ -35,7 +36,13 @@ class SqlApiKeyStore:
         self._session, self._actor = session, actor
 
     def add(
-        self, *, name: str, prefix: str, key_hash: str, scopes: Sequence[ApiScope]
+        self,
+        *,
+        name: str,
+        prefix: str,
+        key_hash: str,
+        scopes: Sequence[ApiScope],
+        compounds: Sequence[str] = (),
     ) -> ApiKeyOnFile:
         """Store a new key's hash."""
         row = ApiKey(
@@ -43,6 +50,7 @@ class SqlApiKeyStore:
             prefix=prefix,
             key_hash=key_hash,
             scopes=[scope.value for scope in scopes],
+            compounds=list(compounds),
             created_by=self._actor.name,
             created_at=self._actor.at,
         )

@@ -495,6 +495,8 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The compounds a hub key pushes for and reads; empty: a key of this gate's own.
+    compounds: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -548,3 +550,7 @@ class DeliveryCursor(Base):
     name: Mapped[str] = mapped_column(String(120), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# The hub's tables share the metadata (migrations, the models-and-migrations check).
+from registry import hub_models  # noqa: E402, F401

@@ -18,6 +18,7 @@ from registry.api_key_store import SqlApiKeyStore
 from registry.control_store import SqlControlStore
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
+from registry.hub_store import HubPartitions, SqlHubStore
 from registry.office_views import SqlOfficeViewStore
 from registry.pass_store import SqlPassStore
 from registry.people_store import SqlPersonRecordStore, SqlStatusStore
@@ -39,7 +40,13 @@ from registry.trace_store import SqlTraceStore
 class SqlUnitOfWork:
     """One transaction of one actor (see ``gate.app.ports``)."""
 
-    def __init__(self, database: Database, cipher: PersonalDataCipher, actor: Actor) -> None:
+    def __init__(
+        self,
+        database: Database,
+        cipher: PersonalDataCipher,
+        actor: Actor,
+        partitions: HubPartitions | None = None,
+    ) -> None:
         self._database = database
         self._cipher = cipher
         self.actor = actor
@@ -62,6 +69,7 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeyStore(self.session, actor)
         self.controls = SqlControlStore(self.session, cipher, actor)
         self.traces = SqlTraceStore(self.session)
+        self.hub = SqlHubStore(self.session, partitions or HubPartitions(database), actor.at)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self
@@ -111,6 +119,7 @@ class SqlUnits:
     def __init__(self, database: Database, cipher: PersonalDataCipher) -> None:
         self._database = database
         self._cipher = cipher
+        self._partitions = HubPartitions(database)  # known month partitions, per process
 
     def __call__(self, actor: Actor) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._database, self._cipher, actor)
+        return SqlUnitOfWork(self._database, self._cipher, actor, self._partitions)

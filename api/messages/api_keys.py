@@ -12,6 +12,14 @@ ZH: dict[str, str] = {
     "office.error.api_key_name_taken": "已有名为 {name} 的有效 API 密钥",
     "office.error.api_key_unknown": "没有名为 {name} 的有效 API 密钥",
     "office.error.api_rate_limited": "请求过于频繁，请 {seconds} 秒后再试",
+    "office.error.api_key_compound": "小区编号 {compound} 无效（小写字母、数字、_ 或 -，至多 32 个）",
+    "office.error.api_key_compounds_limit": "一个密钥至多绑定 {limit} 个小区",
+    "office.error.hub_compound_refused": "该密钥未绑定小区 {compound}",
+    "office.error.hub_body_invalid": "推送内容有误：{field}（{problem}）",
+    "office.error.hub_item_invalid": "第 {index} 条记录有误：{field}（{problem}）",
+    "office.error.hub_batch_too_large": "一次至多推送 {limit} 条记录",
+    "office.error.hub_gap": "记录不连续：中心只收到序号 {expected_after} 为止，请从其后重发",
+    "office.error.hub_profile": "中心只提供 standard 格式",
 }
 
 EN: dict[str, str] = {
@@ -28,4 +36,12 @@ EN: dict[str, str] = {
     "office.error.api_key_name_taken": "A live API key named {name} exists already",
     "office.error.api_key_unknown": "There is no live API key named {name}",
     "office.error.api_rate_limited": "Too many requests; try again in {seconds} s",
+    "office.error.api_key_compound": "Compound code {compound} is invalid (lower-case letters, digits, _ or -, at most 32)",
+    "office.error.api_key_compounds_limit": "A key is bound to at most {limit} compounds",
+    "office.error.hub_compound_refused": "This key is not bound to compound {compound}",
+    "office.error.hub_body_invalid": "The push is malformed: {field} ({problem})",
+    "office.error.hub_item_invalid": "Item {index} is malformed: {field} ({problem})",
+    "office.error.hub_batch_too_large": "At most {limit} items in one push",
+    "office.error.hub_gap": "A gap: the hub holds the compound up to seq {expected_after}; resend after it",
+    "office.error.hub_profile": "The hub serves the standard profile only",
 }

@@ -9,7 +9,9 @@ Every request needs a key with ``passages:read`` (or a staff session that may se
 shift report), and is audited with the caller's name by the key check. A key that also
 has ``passages:read-masked-documents`` (a staff role with the audit permission) gets
 ``document_masked`` and ``document_type`` in every item (null where the document is on
-no list); anyone else gets items without those fields.
+no list); anyone else gets items without those fields. In hub mode a key bound to
+compounds (and a staff session of the hub) reads what the edges pushed instead
+(``api.web.hub.hub_feed``; ``compound`` narrows it to one).
 
 The items are JSON text from ``gate.app.feed_encoder`` (no dict per row); NDJSON goes out
 a page (``MAX_PAGE`` rows, a few megabytes) per chunk.
@@ -29,6 +31,7 @@ from fastapi.responses import Response, StreamingResponse
 from api.deps import machine
 from api.i18n import refusal_text
 from api.web.deps import current_session, language, web
+from api.web.hub import hub_feed
 from api.web.machine_auth import machine_or_staff
 from gate.app.actor import Actor
 from gate.app.district_feed import (
@@ -85,7 +88,7 @@ def reads_documents(request: Request) -> bool:
             "content": {NDJSON: {}, "text/csv": {}},
         },
         401: {"description": "No key, or a revoked or unknown one"},
-        403: {"description": "The key lacks passages:read"},
+        403: {"description": "The key lacks passages:read, or may not read the compound"},
         422: {"description": "A malformed cursor or limit"},
         429: {"description": "Over the key's rate; see Retry-After"},
     },
@@ -98,9 +101,19 @@ def passages(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_STREAM)] = DEFAULT_PAGE,
     profile: FeedProfile = FeedProfile.STANDARD,
+    compound: Annotated[
+        str | None, Query(max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    ] = None,
 ) -> Response:
     """Passages after ``after`` (none: from the start), never a row twice or skipped."""
+    hub = hub_feed(request, after=after, limit=limit, compound=compound, profile=profile)
+    if hub is not None:
+        return hub
     services = web(request).services
+    if compound is not None and compound != services.settings.compound.code:
+        refused = ActionRefused("hub_compound_refused", compound=compound)
+        detail = {"detail": refusal_text(language(request), refused), "code": refused.code}
+        return Response(orjson.dumps(detail), status_code=403, media_type="application/json")
     accept = request.headers.get("accept", "")
     documents = reads_documents(request)
     if "text/csv" in accept and NDJSON not in accept:

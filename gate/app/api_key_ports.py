@@ -28,6 +28,7 @@ class ApiKeyOnFile:
     created_by: str
     last_used_at: datetime | None
     revoked_at: datetime | None
+    compounds: tuple[str, ...] = ()  # the compounds it pushes for and reads (hub); none: ours
 
     @property
     def revoked(self) -> bool:
@@ -39,9 +40,15 @@ class ApiKeyStore(Protocol):
     """API keys: one row per key; a rotation revokes one row and adds the next."""
 
     def add(
-        self, *, name: str, prefix: str, key_hash: str, scopes: Sequence[ApiScope]
+        self,
+        *,
+        name: str,
+        prefix: str,
+        key_hash: str,
+        scopes: Sequence[ApiScope],
+        compounds: Sequence[str] = (),
     ) -> ApiKeyOnFile:
-        """Store a new key (its hash), created by the actor, now."""
+        """Store a new key (its hash), bound to ``compounds``, created by the actor, now."""
         ...
 
     def active(self, name: str) -> ApiKeyOnFile | None:

@@ -10,6 +10,9 @@ revokes the key and adds a new one with the same name and scopes.
 one transaction that sets the key's last use and writes the call's audit row
 (``api.call``, the path as target) in the key's name. A key without the route's scope is
 refused (``ApiScopeMissing``) and that attempt audited as ``access.denied``.
+
+A key may be bound to compounds (a hub's key for the gates of a district): it pushes for
+and reads only those (``ApiCaller.compounds``); a key bound to none is this gate's own.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ MAX_NAME = 64
 MAX_KEY_TEXT = 128  # anything longer is not one of ours; refused before any query
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 _KEY = re.compile(r"^gk_[0-9a-f]{8}_[A-Za-z0-9_-]{20,100}$")
+COMPOUND_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")  # as ``[compound] code`` is
+MAX_COMPOUNDS = 1000
 
 
 class ApiKeyInvalid(ActionRefused):
@@ -59,10 +64,33 @@ class ApiScopeMissing(ActionRefused):
 
 @dataclass(frozen=True)
 class CreateApiKey:
-    """A new key for a machine: its name and the scopes it may use."""
+    """A new key for a machine: its name, the scopes it may use, the compounds it is for."""
 
     name: str
     scopes: tuple[str, ...]
+    compounds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """A key that passed ``authenticate``: its name and the compounds it is bound to."""
+
+    name: str
+    compounds: frozenset[str]
+
+
+def parse_compounds(texts: Sequence[str]) -> tuple[str, ...]:
+    """The compound codes named (deduplicated, in order); ``ActionRefused`` for a bad one."""
+    found: list[str] = []
+    for text in texts:
+        code = text.strip()
+        if not COMPOUND_CODE.match(code):
+            raise ActionRefused("api_key_compound", compound=code[:40])
+        if code not in found:
+            found.append(code)
+    if len(found) > MAX_COMPOUNDS:
+        raise ActionRefused("api_key_compounds_limit", limit=MAX_COMPOUNDS)
+    return tuple(found)
 
 
 @dataclass(frozen=True, repr=False)
@@ -94,16 +122,25 @@ def create_api_key(
     if not _NAME.match(name):
         raise ActionRefused("api_key_name", limit=MAX_NAME)
     scopes = parse_scopes(command.scopes)
+    compounds = parse_compounds(command.compounds)
     prefix, text = _new_key_text()
     with units(actor) as uow:
         if uow.api_keys.active(name) is not None:
             raise ActionRefused("api_key_name_taken", name=name)
-        key = uow.api_keys.add(name=name, prefix=prefix, key_hash=key_hash(text), scopes=scopes)
-        uow.audit(
-            "apikey.create",
-            f"apikey:{name}",
-            {"prefix": prefix, "scopes": [scope.value for scope in scopes]},
+        key = uow.api_keys.add(
+            name=name,
+            prefix=prefix,
+            key_hash=key_hash(text),
+            scopes=scopes,
+            compounds=compounds,
         )
+        detail: dict[str, object] = {
+            "prefix": prefix,
+            "scopes": [scope.value for scope in scopes],
+        }
+        if compounds:
+            detail["compounds"] = list(compounds)
+        uow.audit("apikey.create", f"apikey:{name}", detail)
         uow.commit()
     return IssuedApiKey(key, text)
 
@@ -115,7 +152,7 @@ def list_api_keys(*, actor: Actor, units: UnitOfWorkFactory) -> Sequence[ApiKeyO
 
 
 def rotate_api_key(name: str, *, actor: Actor, units: UnitOfWorkFactory) -> IssuedApiKey:
-    """Revoke the key ``name`` and make its successor (same name, same scopes); audited."""
+    """Revoke the key ``name`` and make its successor (same name, scopes, compounds); audited."""
     prefix, text = _new_key_text()
     with units(actor) as uow:
         old = uow.api_keys.active(name.strip())
@@ -123,7 +160,11 @@ def rotate_api_key(name: str, *, actor: Actor, units: UnitOfWorkFactory) -> Issu
             raise ActionRefused("api_key_unknown", name=name.strip()[:MAX_NAME])
         uow.api_keys.revoke(old.id)
         key = uow.api_keys.add(
-            name=old.name, prefix=prefix, key_hash=key_hash(text), scopes=old.scopes
+            name=old.name,
+            prefix=prefix,
+            key_hash=key_hash(text),
+            scopes=old.scopes,
+            compounds=old.compounds,
         )
         uow.audit("apikey.rotate", f"apikey:{old.name}", {"prefix": prefix, "replaced": old.prefix})
         uow.commit()
@@ -153,6 +194,25 @@ def authenticate(
 ) -> str:
     """The name of the key ``key_text`` if it is live and has ``scope``; the use audited.
 
+    ``authenticate_caller`` without its compounds.
+    """
+    caller = authenticate_caller(
+        key_text, scope, path=path, actor=actor, units=units, throttle=throttle
+    )
+    return caller.name
+
+
+def authenticate_caller(
+    key_text: str,
+    scope: ApiScope,
+    *,
+    path: str,
+    actor: Actor,
+    units: UnitOfWorkFactory,
+    throttle: SubmissionThrottle | None = None,
+) -> ApiCaller:
+    """The key ``key_text`` (name, compounds) if it is live and has ``scope``; audited.
+
     ``actor`` says where the request comes from (its name is replaced by the key's).
     ``ApiKeyInvalid`` for an unknown or revoked key; ``ApiRateLimited`` when the key has
     made its ``throttle``'s worth of requests (counted per key name, before anything is
@@ -179,4 +239,4 @@ def authenticate(
             raise ApiKeyInvalid
         uow.audit("api.call", target, {"key": key.prefix, "scope": scope.value})
         uow.commit()
-    return key.name
+    return ApiCaller(key.name, frozenset(key.compounds))

@@ -23,6 +23,7 @@ class ApiScope(StrEnum):
     TRACE_READ = "trace:read"  # a person's passages, who passed in a window
     REGISTRY_READ = "registry:read"  # registry counts
     DEVICES_READ = "devices:read"  # device health
+    PASSAGES_PUSH = "passages:push"  # a compound's gate pushing its passages to the hub
 
 
 # The staff permission that opens a scope's routes to a signed-in account.
@@ -34,6 +35,8 @@ STAFF_PERMISSION: dict[ApiScope, Permission] = {
     ApiScope.TRACE_READ: Permission.AUDIT,
     ApiScope.REGISTRY_READ: Permission.REGISTRY_IO,
     ApiScope.DEVICES_READ: Permission.TERMINAL,
+    # Pushing is a machine's job; a staff session may only look where an edge resumes.
+    ApiScope.PASSAGES_PUSH: Permission.REGISTRY_IO,
 }
 
 

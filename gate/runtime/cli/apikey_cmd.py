@@ -28,6 +28,8 @@ def _shown_once(issued: IssuedApiKey) -> None:
     key = issued.key
     scopes = " ".join(scope.value for scope in key.scopes)
     typer.echo(f"api key {key.name} ({key.prefix}) with scopes: {scopes}")
+    if key.compounds:
+        typer.echo(f"bound to compounds: {' '.join(key.compounds)}")
     typer.echo("the key is shown only now; the gate keeps only its hash. Send it as")
     typer.echo("'Authorization: Bearer KEY'. The key:")
     typer.echo(issued.text)
@@ -38,13 +40,20 @@ def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Option("--name", help="Who uses it, e.g. district-platform.")],
     scope: Annotated[list[str], typer.Option("--scope", help=f"Repeat for each scope: {_SCOPES}.")],
+    compound: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--compound",
+            help="Hub mode: a compound the key pushes for and reads; repeat for each. "
+            "None: a key of this gate's own.",
+        ),
+    ] = None,
 ) -> None:
     """Make a key and print it once (the last word of the last line)."""
     services = cli_context(ctx).services()
     try:
-        issued = create_api_key(
-            CreateApiKey(name=name, scopes=tuple(scope)), actor=actor(), units=services.units
-        )
+        command = CreateApiKey(name=name, scopes=tuple(scope), compounds=tuple(compound or ()))
+        issued = create_api_key(command, actor=actor(), units=services.units)
     finally:
         services.close()
     _shown_once(issued)
@@ -55,6 +64,7 @@ def _line(key: ApiKeyOnFile) -> dict[str, object]:
         "name": key.name,
         "prefix": key.prefix,
         "scopes": [scope.value for scope in key.scopes],
+        "compounds": list(key.compounds),
         "created_at": key.created_at.isoformat(),
         "created_by": key.created_by,
         "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
@@ -84,6 +94,8 @@ def list_command(
         used = line["last_used_at"] or "never used"
         state = f"revoked {line['revoked_at']}" if key.revoked else "live"
         scopes = ",".join(scope.value for scope in key.scopes)
+        if key.compounds:
+            scopes += f"  compounds {','.join(key.compounds)}"
         typer.echo(
             f"{key.name}  {key.prefix}  {scopes}  created {line['created_at']}  "
             f"last used {used}  {state}"

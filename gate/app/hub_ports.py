@@ -1,0 +1,65 @@
+"""What the hub's use cases need: the store of passages pushed by the compounds' gates.
+
+Reached through the unit of work (``uow.hub``), so an ingest, its cursor and its audit
+row commit together. Like every store it validates and audits nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class HubRow:
+    """One pushed passage as the hub keeps it: its keys and the item (hub's ``received_at``)."""
+
+    compound_id: str
+    seq: int
+    uuid: str
+    at: datetime  # aware UTC, the passage's time (the partition key)
+    replayed: bool
+    item: dict[str, Any]
+
+
+class HubStore(Protocol):
+    """Received passages (``hub_passages``) and how far each edge is (``hub_edges``)."""
+
+    def make_room(self, moments: Sequence[datetime]) -> None:
+        """Make sure rows at ``moments`` have a place (month partitions on PostgreSQL).
+
+        Runs in its own short transaction, before ``lock``; never fails an insert: a month
+        it cannot make a partition for goes to the default partition.
+        """
+        ...
+
+    def lock(self, compound_id: str, count: int) -> tuple[int, int]:
+        """Take the hub's feed lock until commit; reserve ``count`` hub sequence numbers.
+
+        Returns ``(last_seq, base)``: the last edge ``seq`` held for ``compound_id`` (0 if
+        none) and the hub_seq after which the reserved numbers start.
+        """
+        ...
+
+    def insert(self, rows: Sequence[HubRow], *, base: int, received_at: datetime) -> int:
+        """Store the rows not yet held (by ``uuid`` and ``at``) as ``base + 1 ...``; count them."""
+        ...
+
+    def advance(self, compound_id: str, seq: int) -> None:
+        """Record that the hub holds ``compound_id``'s passages up to ``seq`` (never back)."""
+        ...
+
+    def last_seq(self, compound_id: str) -> int:
+        """The last edge ``seq`` held for ``compound_id``; 0 if none."""
+        ...
+
+    def page_after(
+        self, hub_seq: int, limit: int, *, compounds: frozenset[str] | None
+    ) -> list[tuple[int, bytes]]:
+        """Committed rows after ``hub_seq`` in order, as ``(hub_seq, item JSON)``.
+
+        ``compounds`` None: every compound.
+        """
+        ...
