@@ -15,6 +15,8 @@
     │       ├── DeviceTimeout     no answer in time
     │       └── FrameError        bytes that break the protocol
     ├── DocumentInvalid           a document number fails validation; ``reason`` + ``params``
+    ├── FaceImageRejected         a face photo that cannot be used; ``reason`` + ``params``
+    │   └── NoSingleFace          a readable photo without exactly one face in it
     ├── RegistryError
     │   ├── RegistryUnavailable   the database cannot be reached
     │   ├── SchemaNotCurrent      the schema is missing, older or newer than this software
@@ -67,6 +69,26 @@ class DocumentInvalid(GateError, ValueError):
         self.reason = reason
         self.params: Mapping[str, Any] = params
         super().__init__(message)
+
+
+class FaceImageRejected(GateError, ValueError):
+    """A face photo that cannot be used: send another file.
+
+    ``reason``: unreadable, not_an_image, too_large (``bytes``, ``limit``), too_many_pixels
+    (``pixels``, ``limit``), alpha_channel (transparent pixels have no defined colour).
+    """
+
+    def __init__(self, reason: str, message: str, **params: str | int | float) -> None:
+        self.reason = reason
+        self.params: Mapping[str, str | int | float] = params
+        super().__init__(message)
+
+
+class NoSingleFace(FaceImageRejected):
+    """A readable photo with no face or several: take another photo of the one person.
+
+    ``reason``: no_face, or several_faces (``faces``: how many).
+    """
 
 
 class CredentialInvalid(GateError, ValueError):
