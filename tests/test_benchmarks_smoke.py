@@ -62,3 +62,15 @@ def test_bench_qr_passage_runs_on_sqlite() -> None:
 def test_bench_qr_passage_runs_on_postgresql(postgres_server: PostgresServer) -> None:
     engines = qr_passage_figures("--postgres", POSTGRES_URL)
     assert [figures["engine"] for figures in engines] == ["sqlite", "postgresql"]
+
+
+@pytest.mark.slow
+def test_bench_startup_runs_on_a_tiny_log() -> None:
+    done = run_benchmark(
+        "bench_startup.py", "--real", "60", "--sizes", "100,300", "--runs", "1",
+        "--serve-runs", "1",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # The load's presence is checked against the GROUP BY it replaced, inside the run.
+    assert done.stdout.count("gate serve until /healthz answers") == 2
+    assert "300 / 100 passages" in done.stdout
