@@ -1,9 +1,11 @@
 """Store-and-forward, the edge's side: passages pushed to a hub in order, once, whatever the outage.
 
-The hub here is a real HTTP server in a thread that keeps the hub protocol
-(``docs/hub.md``): items stored by ``uuid``, ``409 {"expected_after"}`` for a gap, and
-``GET /api/v1/ingest/cursor``. It can be "down" (connection refused: the server is not
-running) and come back on the same port with what it held.
+Most tests use a hub emulator, a real HTTP server in a thread that keeps the hub
+protocol (``docs/hub.md``): items stored by ``uuid``, ``409 {"expected_after"}`` for a
+gap, ``GET /api/v1/ingest/cursor``; it can be "down" (nobody listens on the port), lose
+rows, or refuse a post, which the real hub cannot be made to do on cue. One test pushes
+10,000 passages to the real hub (``gate serve`` in hub mode on a database of its own)
+that starts only after they were made.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,15 +32,19 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.outbound.upstream import UpstreamSink
+from gate.app.actor import Actor
+from gate.app.api_keys import CreateApiKey, create_api_key
 from gate.app.outbound import Backoff, OutboundRelay
 from gate.app.sync_status import LagWatch, relay_lags
 from gate.domain.roles import Role
 from gate.runtime.bootstrap import Gate, Services, bootstrap, build_gate, build_station
 from gate.runtime.settings import Settings, load_settings
+from registry.database import Database
 from tests.e2e.conftest import CHROMIUM, live_server, populate
 from tests.e2e.test_browser import SCREENSHOTS
 from tests.e2e.test_cli_log import env_of
 from tests.e2e.test_events_out import compound, free_port, passages, wait_for
+from tests.e2e.test_serve import _get_json, gate_env
 from tests.gate.app.staff_builders import add_staff
 
 KEY = "gk_test_hub_key_for_this_compound"
@@ -124,8 +132,15 @@ def hub_running(state: HubState, port: int) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def upstream_relay(services: Services, url: str, code: str, *, batch: int = 500) -> OutboundRelay:
-    sink = UpstreamSink(url=url, key=KEY, compound=code, timeout=5)
+def upstream_relay(
+    services: Services,
+    url: str,
+    code: str,
+    *,
+    batch: int = 500,
+    sink: UpstreamSink | None = None,
+) -> OutboundRelay:
+    sink = sink or UpstreamSink(url=url, key=KEY, compound=code, timeout=5)
     where = compound()
     return OutboundRelay(
         sink=sink,
@@ -374,3 +389,81 @@ def test_the_guard_sees_the_hub_warning_in_the_header(
     finally:
         services.close()
     assert text.startswith("向区平台上传滞后：4 条未上传")
+
+
+@dataclass(frozen=True)
+class RealHub:
+    """A hub database of its own, its keys, and the environment ``gate serve`` runs it with."""
+
+    url: str
+    push_key: str
+    read_key: str
+    env: dict[str, str]
+
+
+def real_hub(tmp_path: Path, key_file: Path, compound_id: str) -> RealHub:
+    """Migrate a hub database and make a push and a read key bound to ``compound_id``."""
+    database_url = f"sqlite:///{tmp_path / 'hub.db'}"
+    Database(database_url).upgrade()
+    hub = bootstrap(
+        load_settings(
+            data_dir=tmp_path / "hub", database_url=database_url, secrets={"key_file": key_file}
+        )
+    )
+    actor = Actor("operator", "cli@test", datetime.now(UTC))
+    try:
+        push = CreateApiKey("edge", ("passages:push",), compounds=(compound_id,))
+        read = CreateApiKey("district", ("passages:read",), compounds=(compound_id,))
+        push_key = create_api_key(push, actor=actor, units=hub.units).text
+        read_key = create_api_key(read, actor=actor, units=hub.units).text
+    finally:
+        hub.close()
+    env = gate_env(tmp_path / "hubroot", database_url)
+    env.update(
+        GATE_SECRETS__KEY_FILE=str(key_file),
+        GATE_HUB__ENABLED="true",
+        GATE_API__REQUESTS_PER_MINUTE="100000",
+    )
+    return RealHub(database_url, push_key, read_key, env)
+
+
+def hub_feed(url: str, key: str) -> list[dict[str, Any]]:
+    request = urllib.request.Request(  # noqa: S310 - localhost
+        f"{url}/api/v1/passages?limit=100000",
+        headers={"Authorization": f"Bearer {key}", "Accept": "application/x-ndjson"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 - localhost
+        return [orjson.loads(line) for line in answer.read().splitlines() if line]
+
+
+@pytest.mark.slow
+def test_the_real_hub_down_while_10000_passages_are_made_then_back_gets_all_once_in_order(
+    services: Services, gate: Gate, tmp_path: Path
+) -> None:
+    """The edge (either engine) pushing to ``gate serve`` in hub mode, which starts late."""
+    code = services.settings.compound.code
+    key_file = services.settings.secrets.key_file
+    assert key_file is not None
+    hub = real_hub(tmp_path, key_file, code)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    sink = UpstreamSink(url=url, key=hub.push_key, compound=code)
+    relay = upstream_relay(services, url, code, batch=1000, sink=sink)
+    gate.events.subscribe(relay.on_event)
+    relay.start()
+    try:
+        made = bulk_passages(gate, 10_000)  # the hub is down all along
+        assert relay.state.delivered == 0
+        server = serve(hub.env, port)
+        try:
+            _get_json(f"{url}/healthz", deadline=60)
+            wait_for(lambda: relay.state.cursor == made[-1], timeout=300)
+            items = hub_feed(url, hub.read_key)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        relay.stop()
+    assert [item["seq"] for item in items] == made  # every passage once, in order
+    assert len({item["uuid"] for item in items}) == len(made)
+    assert {item["compound_id"] for item in items} == {code}
