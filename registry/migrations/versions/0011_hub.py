@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -48,11 +47,7 @@ def upgrade() -> None:
         sa.Column("uuid", sa.String(length=36), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("replayed", sa.Boolean(), nullable=False),
-        sa.Column(
-            "item",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("item", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("hub_seq", "at", name=op.f("pk_hub_passages")),
         sa.UniqueConstraint("uuid", "at", name=op.f("uq_hub_passages_uuid_at")),
         postgresql_partition_by="RANGE (at)",
