@@ -74,8 +74,9 @@ class DocumentInvalid(GateError, ValueError):
 class FaceImageRejected(GateError, ValueError):
     """A face photo that cannot be used: send another file.
 
-    ``reason``: unreadable, not_an_image, too_large (``bytes``, ``limit``), too_many_pixels
-    (``pixels``, ``limit``), alpha_channel (transparent pixels have no defined colour).
+    ``reason``: not_an_image, damaged (truncated or corrupt data), too_large (``bytes``,
+    ``limit``), too_many_pixels (``pixels``, ``limit``), alpha_channel (transparent pixels
+    have no defined colour).
     """
 
     def __init__(self, reason: str, message: str, **params: str | int | float) -> None:

@@ -5,7 +5,7 @@ A template is a face's 128-d encoding as bytes: 128 float32, little-endian (512 
 that numpy stays inside ``recognition/`` and a template can be stored as it is.
 
 Errors (``gate.domain.errors``): ``FaceImageRejected`` for a photo that cannot be used
-(``reason``: unreadable, not_an_image, too_large, too_many_pixels, alpha_channel), its
+(``reason``: not_an_image, damaged, too_large, too_many_pixels, alpha_channel), its
 subclass ``NoSingleFace`` for a readable photo without exactly one face (no_face,
 several_faces); ``DriverNotAvailable`` when dlib or a model file is missing.
 """
