@@ -84,6 +84,16 @@ class FaceImageRejected(GateError, ValueError):
         self.params: Mapping[str, str | int | float] = params
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a face worker process and pickled back: keep reason and params.
+        return (_rebuild_face_error, (type(self), self.reason, str(self), dict(self.params)))
+
+
+def _rebuild_face_error(
+    cls: type[FaceImageRejected], reason: str, message: str, params: dict[str, str | int | float]
+) -> FaceImageRejected:
+    return cls(reason, message, **params)
+
 
 class NoSingleFace(FaceImageRejected):
     """A readable photo with no face or several: take another photo of the one person.

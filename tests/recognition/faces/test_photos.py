@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 
 import numpy as np
 import pytest
@@ -97,3 +98,10 @@ def test_the_exif_orientation_is_applied() -> None:
     out = io.BytesIO()
     turned.save(out, "JPEG", exif=exif)
     assert read_photo(out.getvalue()).shape[:2] == (upright.height, upright.width)
+
+
+def test_refusals_survive_the_trip_back_from_a_worker() -> None:
+    error = NoSingleFace("several_faces", "2 faces in the photo; one is needed", faces=2)
+    again = pickle.loads(pickle.dumps(error))  # noqa: S301  (our own bytes)
+    assert type(again) is NoSingleFace
+    assert (again.reason, again.params, str(again)) == (error.reason, {"faces": 2}, str(error))

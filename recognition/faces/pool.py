@@ -1,0 +1,203 @@
+"""Faces found in worker processes, never on the caller's thread or the event loop.
+
+dlib holds a core for a whole call (40-200 ms a frame), so frames go to a small
+``ProcessPoolExecutor`` (forkserver by default: workers start from a clean process, not a
+fork of a threaded one), each worker loading the models once. ``submit(frame)`` returns a
+``Future`` at once; at most one frame per worker is in flight, and at most ``queue_size``
+wait. A full queue drops its oldest frame (its future is cancelled): a gate wants the face
+in front of it now, not the backlog. ``asyncio.wrap_future`` turns the future into an
+awaitable for the web app.
+
+The pool keeps the IoU tracker (``recognition.faces.tracker``): before a frame goes out it
+names the boxes of tracks already encoded enough, and the worker detects those faces
+without encoding them again.
+
+    FacePool(workers=2, queue_size=2)
+      submit(frame) -> Future[FrameFaces]    (cancelled if dropped)
+      template_of(photo) -> bytes            (an enrolment photo, in a worker)
+      stats() -> PoolStats                   (submitted, dropped, processed, failed)
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol
+
+from gate.domain.device_ports import Frame
+from gate.domain.errors import DriverNotAvailable, GateError
+from gate.domain.faces import Box, FrameFaces
+from recognition.faces.engine import EngineSettings, FaceEngine
+from recognition.faces.tracker import IouTracker
+
+logger = logging.getLogger(__name__)
+
+
+class FrameWorker(Protocol):
+    """What runs inside a worker process (``FaceEngine``; tests give a recording one)."""
+
+    def frame_faces(
+        self, frame: Any, skip: Sequence[Box] = ()
+    ) -> tuple[list[tuple[Box, bytes | None]], float]:
+        """The faces in ``frame``, templates for those not in ``skip``, and the seconds."""
+        ...
+
+    def template_of(self, photo: bytes) -> bytes:
+        """The template of the one face in ``photo``."""
+        ...
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    """Counts since the pool started."""
+
+    submitted: int
+    dropped: int
+    processed: int
+    failed: int
+    waiting: int
+    in_flight: int
+
+
+_worker: FrameWorker | None = None
+
+
+def _start_worker(factory: Callable[[], FrameWorker]) -> None:
+    global _worker  # one engine per worker process, built once
+    _worker = factory()
+
+
+def _frame_job(image: Any, skip: Sequence[Box]) -> tuple[list[tuple[Box, bytes | None]], float]:
+    assert _worker is not None
+    return _worker.frame_faces(image, skip)
+
+
+def _photo_job(photo: bytes) -> bytes:
+    assert _worker is not None
+    return _worker.template_of(photo)
+
+
+class FacePool:
+    """Worker processes that find and encode faces (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        workers: int = 2,
+        queue_size: int = 2,
+        settings: EngineSettings | None = None,
+        worker: Callable[[], FrameWorker] | None = None,
+        tracker: IouTracker | None = None,
+        context: str = "forkserver",
+    ) -> None:
+        factory = worker or partial(FaceEngine, settings or EngineSettings())
+        self.workers = workers
+        self.queue_size = queue_size
+        self._tracker = tracker or IouTracker()
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context(context),
+            initializer=_start_worker,
+            initargs=(factory,),
+        )
+        self._waiting: deque[tuple[Frame, Future[FrameFaces]]] = deque()
+        self._in_flight = 0
+        self._lock = threading.RLock()  # a job's callback may run inside submit()
+        self._closed = False
+        self._submitted = self._dropped = self._processed = self._failed = 0
+
+    def submit(self, frame: Frame) -> Future[FrameFaces]:
+        """Queue ``frame`` and return at once; a full queue drops (cancels) the oldest."""
+        result: Future[FrameFaces] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the face pool is closed")
+            self._submitted += 1
+            self._waiting.append((frame, result))
+            while len(self._waiting) > self.queue_size:
+                _old, dropped = self._waiting.popleft()
+                dropped.cancel()
+                self._dropped += 1
+            self._dispatch()
+        return result
+
+    def template_of(self, photo: bytes) -> bytes:
+        """The template of an enrolment photo, computed in a worker; ``FaceImageRejected``."""
+        try:
+            return self._executor.submit(_photo_job, photo).result()
+        except BrokenProcessPool as exc:
+            raise DriverNotAvailable(f"a face worker died: {exc}") from exc
+
+    def stats(self) -> PoolStats:
+        """The pool's counts."""
+        with self._lock:
+            return PoolStats(
+                self._submitted,
+                self._dropped,
+                self._processed,
+                self._failed,
+                len(self._waiting),
+                self._in_flight,
+            )
+
+    def close(self) -> None:
+        """Cancel the waiting frames, let the ones in flight finish, stop the workers."""
+        with self._lock:
+            self._closed = True
+            while self._waiting:
+                self._waiting.popleft()[1].cancel()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> FacePool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _dispatch(self) -> None:
+        while self._in_flight < self.workers and self._waiting and not self._closed:
+            frame, result = self._waiting.popleft()
+            if not result.set_running_or_notify_cancel():
+                continue  # the caller cancelled it while it waited
+            skip = self._tracker.plan(frame.monotonic)
+            try:
+                job = self._executor.submit(_frame_job, frame.image, skip)
+            except (BrokenProcessPool, RuntimeError) as exc:
+                self._failed += 1
+                result.set_exception(DriverNotAvailable(f"the face workers stopped: {exc}"))
+                continue
+            self._in_flight += 1
+            job.add_done_callback(partial(self._finished, frame, result))
+
+    def _finished(
+        self,
+        frame: Frame,
+        result: Future[FrameFaces],
+        job: Future[tuple[list[tuple[Box, bytes | None]], float]],
+    ) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            try:
+                detections, seconds = job.result()
+            except GateError as exc:
+                self._failed += 1
+                result.set_exception(exc)
+            except BrokenProcessPool as exc:
+                self._failed += 1
+                result.set_exception(DriverNotAvailable(f"a face worker died: {exc}"))
+            except BaseException as exc:  # a frame the engine could not take
+                self._failed += 1
+                logger.warning("face frame failed", extra={"sequence": frame.sequence})
+                result.set_exception(exc)
+            else:
+                self._processed += 1
+                faces = self._tracker.update(frame.monotonic, detections)
+                result.set_result(FrameFaces(frame.sequence, tuple(faces), seconds))
+            self._dispatch()
