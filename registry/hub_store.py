@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import orjson
-from sqlalchemy import ColumnElement, Table, Text, cast, func, select, text, update
+from sqlalchemy import ColumnElement, Table, Text, case, cast, func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from gate.app.hub_ports import HubRow
+from gate.app.hub_ports import CompoundCount, HubRow
 from registry.database import Database
 from registry.hub_models import PARTITION_SCHEMA, HubEdge, HubHead, HubPassage
 
@@ -231,6 +231,24 @@ class SqlHubStore:
             query = query.where(_passages.c.compound_id.in_(sorted(compounds)))
         query = query.order_by(_passages.c.hub_seq).limit(limit)
         return [(int(number), item.encode()) for number, item in self._session.execute(query)]
+
+    def counts(
+        self, *, since: datetime, until: datetime, compounds: frozenset[str] | None
+    ) -> list[CompoundCount]:
+        """Passages per compound in the window (the partitions of its months only)."""
+        replayed = func.sum(case((_passages.c.replayed.is_(True), 1), else_=0))
+        query = (
+            select(_passages.c.compound_id, func.count(), replayed)
+            .where(_passages.c.at >= since, _passages.c.at < until)
+            .group_by(_passages.c.compound_id)
+            .order_by(_passages.c.compound_id)
+        )
+        if compounds is not None:
+            query = query.where(_passages.c.compound_id.in_(sorted(compounds)))
+        return [
+            CompoundCount(str(compound), int(count), int(late or 0))
+            for compound, count, late in self._session.execute(query)
+        ]
 
 
 def _greatest(column: ColumnElement[int], value: int, session: Session) -> ColumnElement[int]:

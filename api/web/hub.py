@@ -3,6 +3,7 @@
 ``POST /api/v1/ingest`` takes a batch of one compound's feed items (``gate.app.hub``:
 stored once by ``uuid``, all or nothing); ``GET /api/v1/ingest/cursor`` says where the
 compound's edge resumes. Both need ``passages:push`` and a key bound to the compound.
+``GET /api/v1/hub/daily?date=`` counts each readable compound's passages of a day.
 The routes exist only with ``[hub] enabled``. ``hub_feed`` answers ``GET
 /api/v1/passages`` (``api.web.district``) for a key bound to compounds and for staff of
 the hub: the stored items with ``hub_seq`` first, the cursor ``v1.<hub_seq>``.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Any
 
 import orjson
@@ -30,6 +32,7 @@ from gate.app.hub import (
     HubCompoundRefused,
     HubGap,
     HubItemInvalid,
+    daily_counts,
     edge_cursor,
     hub_lines,
     hub_pages,
@@ -42,6 +45,7 @@ from gate.domain.errors import ActionRefused
 router = APIRouter(prefix="/api/v1")
 NDJSON = "application/x-ndjson"
 PushCaller = Annotated[CompoundCaller, Depends(caller_with_compounds(ApiScope.PASSAGES_PUSH))]
+ReadCaller = Annotated[CompoundCaller, Depends(caller_with_compounds(ApiScope.PASSAGES_READ))]
 COMPOUND = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 
 _PUSH_BODY: dict[str, Any] = {
@@ -132,6 +136,33 @@ def cursor(
     except HubCompoundRefused as refused:
         return _refused(request, refused, 403)
     return JSONResponse({"compound_id": compound_id, "last_seq": last})
+
+
+@router.get(
+    "/hub/daily",
+    responses={
+        401: {"description": "No key, or a revoked or unknown one"},
+        403: {"description": "The key lacks passages:read"},
+    },
+)
+def daily(
+    request: Request,
+    caller: ReadCaller,
+    day: Annotated[date, Query(alias="date", description="A local (Asia/Shanghai) day")],
+) -> JSONResponse:
+    """Passages per compound on ``date`` for the compounds the caller reads."""
+    counts = daily_counts(
+        day, bound=caller.compounds, actor=caller.actor, units=web(request).services.units
+    )
+    return JSONResponse(
+        {
+            "date": day.isoformat(),
+            "compounds": [
+                {"compound_id": c.compound_id, "passages": c.passages, "replayed": c.replayed}
+                for c in counts
+            ],
+        }
+    )
 
 
 def hub_feed(

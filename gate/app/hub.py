@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from gate.app.actor import Actor
 from gate.app.api_keys import key_hash
 from gate.app.district_feed import MAX_PAGE, cursor_of, parse_cursor
-from gate.app.hub_ports import HubRow
+from gate.app.hub_ports import CompoundCount, HubRow
 from gate.app.ports import UnitOfWorkFactory
 from gate.domain.errors import ActionRefused
 from gate.domain.status import LOCAL_TZ
@@ -307,3 +307,15 @@ def key_compounds(key_text: str, *, actor: Actor, units: UnitOfWorkFactory) -> f
     if key is None or key.revoked:
         return frozenset()
     return frozenset(key.compounds)
+
+
+def daily_counts(
+    day: date, *, bound: frozenset[str] | None, actor: Actor, units: UnitOfWorkFactory
+) -> list[CompoundCount]:
+    """The passages of each compound the caller reads on ``day`` (Asia/Shanghai)."""
+    since = datetime.combine(day, time(), LOCAL_TZ)
+    until = datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ)
+    if bound is not None and not bound:
+        return []
+    with units(actor) as uow:
+        return uow.hub.counts(since=since, until=until, compounds=bound)

@@ -13,6 +13,15 @@ from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
+class CompoundCount:
+    """How many passages of one compound the hub holds in a window, and how many replayed."""
+
+    compound_id: str
+    passages: int
+    replayed: int
+
+
+@dataclass(frozen=True)
 class HubRow:
     """One pushed passage as the hub keeps it: its keys and the item (hub's ``received_at``)."""
 
@@ -62,4 +71,10 @@ class HubStore(Protocol):
 
         ``compounds`` None: every compound.
         """
+        ...
+
+    def counts(
+        self, *, since: datetime, until: datetime, compounds: frozenset[str] | None
+    ) -> list[CompoundCount]:
+        """Passages per compound with ``since <= at < until``, by compound id."""
         ...

@@ -254,3 +254,30 @@ def test_postgres_partitions_by_month_on_demand(
     # Sent again: duplicates, though the rows live in different partitions.
     again = push(client, key, {"compound_id": "ruyi", "items": items})
     assert again.json()["duplicates"] == 3
+
+
+def test_daily_counts_per_compound(hub: Services, client: TestClient) -> None:
+    key_a = key_for(hub, "edge-a", "compound-a")
+    key_b = key_for(hub, "edge-b", "compound-b")
+    day = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    late = feed_item("compound-a", 3, at=day + timedelta(hours=15), replayed=True)  # next day
+    body_a = {
+        "compound_id": "compound-a",
+        "items": [feed_item("compound-a", 1, at=day), feed_item("compound-a", 2, at=day), late],
+    }
+    assert push(client, key_a, body_a).status_code == 200
+    assert push(client, key_b, batch("compound-b", 1, 1, at=day, replayed=True)).status_code == 200
+    reader = key_for(hub, "district", "compound-a", "compound-b", scopes=("passages:read",))
+    counts = client.get("/api/v1/hub/daily", params={"date": "2026-11-29"}, headers=bearer(reader))
+    assert counts.json() == {
+        "date": "2026-11-29",
+        "compounds": [
+            {"compound_id": "compound-a", "passages": 2, "replayed": 0},
+            {"compound_id": "compound-b", "passages": 1, "replayed": 1},
+        ],
+    }
+    only_a = client.get(
+        "/api/v1/hub/daily", params={"date": "2026-11-30"}, headers=bearer(key_a)
+    ).json()
+    # The late passage is the next local day's; key A reads its own compound only.
+    assert only_a["compounds"] == [{"compound_id": "compound-a", "passages": 1, "replayed": 1}]
