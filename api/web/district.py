@@ -58,16 +58,7 @@ FeedCaller = Annotated[Actor, Depends(machine_or_staff(ApiScope.PASSAGES_READ))]
 
 def compound_address(request: Request) -> CompoundAddress:
     """The compound's address as the settings give it."""
-    compound = web(request).services.settings.compound
-    return CompoundAddress(
-        code=compound.code,
-        name=compound.name,
-        province=compound.province,
-        city=compound.city,
-        district=compound.district,
-        street=compound.street,
-        community=compound.community,
-    )
+    return web(request).services.compound
 
 
 def reads_documents(request: Request) -> bool:

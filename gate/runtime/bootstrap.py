@@ -14,7 +14,7 @@ from typing import Any
 from devices.drivers import open_driver
 from gate.app.actor import Actor
 from gate.app.admin_ports import TemplateWriter
-from gate.app.district_feed import FeedReader, Pseudonym
+from gate.app.district_feed import CompoundAddress, FeedReader, Pseudonym
 from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
 from gate.app.outbound import CursorStore, OutboundRelay
 from gate.app.pass_ports import PassSigner
@@ -70,6 +70,7 @@ class Services:
     feed: FeedReader
     pseudonym: Pseudonym
     delivery_cursors: CursorStore
+    compound: CompoundAddress  # this gate's compound as the feed and the hub name it
 
     def close(self) -> None:
         """Release connections."""
@@ -110,6 +111,21 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         feed=SqlFeedReader(database),
         pseudonym=district_pseudonyms(cipher),
         delivery_cursors=SqlCursorStore(database),
+        compound=compound_address(settings),
+    )
+
+
+def compound_address(settings: Settings) -> CompoundAddress:
+    """The compound's standard address as the settings give it (the feed's items carry it)."""
+    compound = settings.compound
+    return CompoundAddress(
+        code=compound.code,
+        name=compound.name,
+        province=compound.province,
+        city=compound.city,
+        district=compound.district,
+        street=compound.street,
+        community=compound.community,
     )
 
 

@@ -10,27 +10,12 @@ from typing import TYPE_CHECKING
 from api.outbound.mqtt import MqttSink
 from api.outbound.upstream import UpstreamSink
 from api.outbound.webhook import WebhookSink
-from gate.app.district_feed import CompoundAddress
 from gate.app.outbound import Backoff, OutboundRelay, OutboundSink
 from gate.domain.errors import ConfigError
 from gate.runtime.settings import Settings
 
 if TYPE_CHECKING:  # the composition root imports this module
     from gate.runtime.bootstrap import Services
-
-
-def compound_address(settings: Settings) -> CompoundAddress:
-    """The compound's standard address as the settings give it (the feed's items carry it)."""
-    compound = settings.compound
-    return CompoundAddress(
-        code=compound.code,
-        name=compound.name,
-        province=compound.province,
-        city=compound.city,
-        district=compound.district,
-        street=compound.street,
-        community=compound.community,
-    )
 
 
 def _secret(path: Path, key: str) -> bytes:
@@ -108,7 +93,7 @@ def build_relays(
             sink=sink,
             reader=services.feed,
             cursors=cursors,
-            compound=compound_address(settings),
+            compound=services.compound,
             pseudonym=services.pseudonym,
             head=sink.hub_cursor if isinstance(sink, UpstreamSink) else log_head,
             clock=clock,

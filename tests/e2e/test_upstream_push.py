@@ -41,7 +41,7 @@ from gate.runtime.bootstrap import Gate, Services, bootstrap, build_gate, build_
 from gate.runtime.settings import Settings, load_settings
 from registry.database import Database
 from tests.e2e.conftest import CHROMIUM, live_server, populate
-from tests.e2e.test_browser import SCREENSHOTS
+from tests.e2e.test_browser import SCREENSHOTS, LiveGate, signed_in_page
 from tests.e2e.test_cli_log import env_of
 from tests.e2e.test_events_out import compound, free_port, passages, wait_for
 from tests.e2e.test_serve import _get_json, gate_env
@@ -322,7 +322,9 @@ def test_the_edge_killed_mid_push_and_restarted_loses_nothing_and_doubles_nothin
     assert (relay["name"], relay["cursor"], relay["behind"]) == ("upstream", made[-1], 0)
 
 
-def test_the_terminal_warns_when_the_hub_falls_behind(settings: Settings, tmp_path: Path) -> None:
+@pytest.fixture
+def unreachable_hub(settings: Settings, tmp_path: Path) -> Iterator[Services]:
+    """A populated gate whose hub nobody answers for, warning after 0.5 s; guard ``guard1``."""
     key_file = tmp_path / "hub.key"
     key_file.write_text(KEY)
     configured = load_settings(
@@ -339,14 +341,19 @@ def test_the_terminal_warns_when_the_hub_falls_behind(settings: Settings, tmp_pa
     try:
         populate(services)
         add_staff(services, "guard1", Role.GUARD, "guard-password", name="王师傅", pin="1234")
-        with TestClient(create_app(services, build_station(services))) as client:
-            client.post("/login", data={"username": "guard1", "password": "guard-password"})
-            assert client.get("/terminal/state").json()["header"]["upstream"] is None
-            made = bulk_passages(build_gate(services), 3)
-            time.sleep(0.6)
-            header = client.get("/terminal/state").json()["header"]
+        yield services
     finally:
         services.close()
+
+
+def test_the_terminal_warns_when_the_hub_falls_behind(unreachable_hub: Services) -> None:
+    services = unreachable_hub
+    with TestClient(create_app(services, build_station(services))) as client:
+        client.post("/login", data={"username": "guard1", "password": "guard-password"})
+        assert client.get("/terminal/state").json()["header"]["upstream"] is None
+        made = bulk_passages(build_gate(services), 3)
+        time.sleep(0.6)
+        header = client.get("/terminal/state").json()["header"]
     assert header["upstream"]["behind"] == len(made)
     assert header["upstream"]["text"].startswith("向区平台上传滞后：3 条未上传")
 
@@ -354,40 +361,19 @@ def test_the_terminal_warns_when_the_hub_falls_behind(settings: Settings, tmp_pa
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_the_guard_sees_the_hub_warning_in_the_header(
-    browser: object, settings: Settings, tmp_path: Path
+    browser: object, unreachable_hub: Services
 ) -> None:
-    key_file = tmp_path / "hub.key"
-    key_file.write_text(KEY)
-    configured = load_settings(
-        data_dir=settings.data_dir,
-        database_url=settings.database_url,
-        secrets={"key_file": settings.secrets.key_file},
-        upstream={
-            "url": f"http://127.0.0.1:{free_port()}",
-            "key_file": str(key_file),
-            "lag_warning_seconds": 0.5,
-        },
-    )
-    services = bootstrap(configured)
-    try:
-        populate(services)
-        add_staff(services, "guard1", Role.GUARD, "guard-password", name="王师傅", pin="1234")
-        bulk_passages(build_gate(services), 4)
-        time.sleep(0.6)
-        with live_server(create_app(services, build_station(services)), "live-hub-warning") as url:
-            page = browser.new_page(viewport={"width": 1600, "height": 900})  # type: ignore[attr-defined]
-            page.goto(f"{url}/login")
-            page.fill("input[name=username]", "guard1")
-            page.fill("input[name=password]", "guard-password")
-            page.click("button[type=submit]")
-            page.wait_for_url("**/terminal")
-            page.wait_for_selector("#upstream:not([hidden])", timeout=10_000)
-            text = page.inner_text("#upstream")
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / "terminal-hub-late.png"))
-            page.close()
-    finally:
-        services.close()
+    services = unreachable_hub
+    bulk_passages(build_gate(services), 4)
+    time.sleep(0.6)
+    station = build_station(services)
+    with live_server(create_app(services, station), "live-hub-warning") as url:
+        page = signed_in_page(browser, LiveGate(url, services, station))
+        page.wait_for_selector("#upstream:not([hidden])", timeout=10_000)  # type: ignore[attr-defined]
+        text = page.inner_text("#upstream")  # type: ignore[attr-defined]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "terminal-hub-late.png"))  # type: ignore[attr-defined]
+        page.close()  # type: ignore[attr-defined]
     assert text.startswith("向区平台上传滞后：4 条未上传")
 
 
