@@ -1,6 +1,6 @@
 """``gate.app.hub_ports.HubStore`` on the registry database: the hub's received passages.
 
-On PostgreSQL ``hub_passages`` is partitioned by month on ``at``: ``make_room`` makes a
+On PostgreSQL ``hub_passages`` is partitioned by month on ``at``: ``stage`` makes a
 month's partition (``hub_partitions.hub_passages_YYYYMM``) the first time a batch holds a
 passage of it, in its own transaction under an advisory lock (so two processes never
 race to make the same one) and before the batch takes the feed lock. Months far from
@@ -130,10 +130,27 @@ class SqlHubStore:
 
     def __init__(self, session: Session, partitions: HubPartitions, now: datetime) -> None:
         self._session, self._partitions, self._now = session, partitions, now
+        self._rows: Sequence[HubRow] = ()
+        self._received = now
+        self._params: dict[str, object] | None = None
 
-    def make_room(self, moments: Sequence[datetime]) -> None:
-        """Month partitions for ``moments``, in their own transactions."""
-        self._partitions.make_room(moments, self._now)
+    def stage(self, rows: Sequence[HubRow], *, received_at: datetime) -> None:
+        """The rows' month partitions (own transactions), and the rows encoded for insert."""
+        self._rows, self._received = rows, received_at
+        self._params = None
+        if not rows:
+            return
+        self._partitions.make_room(sorted({row.at for row in rows}), self._now)
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._params = {
+                "compound": rows[0].compound_id,
+                "received": received_at,
+                "items": orjson.dumps([row.item for row in rows]).decode(),
+                "ats": ",".join([row.at.isoformat() for row in rows]),
+                "seqs": ",".join([str(row.seq) for row in rows]),
+                "uuids": ",".join([row.uuid for row in rows]),  # checked: no comma
+                "replayed": ",".join(["t" if row.replayed else "f" for row in rows]),
+            }
 
     def lock(self, compound_id: str, count: int) -> tuple[int, int]:
         """Lock the head (until commit), reserve ``count`` numbers; the compound's last seq."""
@@ -145,26 +162,15 @@ class SqlHubStore:
         ).scalar_one()
         return self.last_seq(compound_id), int(top) - count
 
-    def insert(self, rows: Sequence[HubRow], *, base: int, received_at: datetime) -> int:
-        """Store the rows not held yet; how many were stored."""
+    def insert(self, *, base: int) -> int:
+        """Store the staged rows not held yet; how many were stored."""
+        rows, received_at = self._rows, self._received
         if not rows:
             return 0
         compound = rows[0].compound_id
-        connection = self._session.connection()
-        if connection.dialect.name == "postgresql":
-            result = connection.exec_driver_sql(
-                _PG_INSERT,
-                {
-                    "base": base,
-                    "compound": compound,
-                    "received": received_at,
-                    "items": orjson.dumps([row.item for row in rows]).decode(),
-                    "ats": ",".join([row.at.isoformat() for row in rows]),
-                    "seqs": ",".join([str(row.seq) for row in rows]),
-                    "uuids": ",".join([row.uuid for row in rows]),  # checked: no comma
-                    "replayed": ",".join(["t" if row.replayed else "f" for row in rows]),
-                },
-            )
+        if self._params is not None:
+            connection = self._session.connection()
+            result = connection.exec_driver_sql(_PG_INSERT, {**self._params, "base": base})
             return int(result.rowcount)
         held = set(
             self._session.execute(

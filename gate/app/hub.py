@@ -17,6 +17,7 @@ compounds reads those; a staff session of the hub reads all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -69,6 +70,9 @@ OPTIONAL_FIELDS: Mapping[str, tuple[type, ...]] = {
 _KNOWN = {**ITEM_FIELDS, **OPTIONAL_FIELDS}
 _REQUIRED = frozenset(ITEM_FIELDS)
 _MAX_SEQ = 2**63 - 1
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
+)
 
 
 class HubCompoundRefused(ActionRefused):
@@ -150,7 +154,7 @@ def _check_item(index: int, item: Any, compound: str) -> None:
 
 def _row(index: int, item: dict[str, Any], compound: str, received: str) -> HubRow:
     uuid = item["uuid"]
-    if len(uuid) != 36 or uuid.count("-") != 4:
+    if not _UUID.match(uuid):
         raise HubItemInvalid("uuid", index, "format")
     seq = item["seq"]
     if not 1 <= seq <= _MAX_SEQ:
@@ -204,13 +208,13 @@ def ingest(
     compound = str(body["compound_id"])
     with units(actor) as uow:
         if rows:
-            uow.hub.make_room(sorted({row.at for row in rows}))
+            uow.hub.stage(rows, received_at=actor.at)
         last, base = uow.hub.lock(compound, len(rows))
         if not rows:
             return IngestResult(0, 0, last)
         if rows[0].seq > last + 1:
             raise HubGap(last)
-        accepted = uow.hub.insert(rows, base=base, received_at=actor.at)
+        accepted = uow.hub.insert(base=base)
         uow.hub.advance(compound, rows[-1].seq)
         uow.audit(
             "hub.ingest",

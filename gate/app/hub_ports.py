@@ -36,11 +36,12 @@ class HubRow:
 class HubStore(Protocol):
     """Received passages (``hub_passages``) and how far each edge is (``hub_edges``)."""
 
-    def make_room(self, moments: Sequence[datetime]) -> None:
-        """Make sure rows at ``moments`` have a place (month partitions on PostgreSQL).
+    def stage(self, rows: Sequence[HubRow], *, received_at: datetime) -> None:
+        """Get ``rows`` ready for ``insert``: encoded, and a place for each (a partition).
 
-        Runs in its own short transaction, before ``lock``; never fails an insert: a month
-        it cannot make a partition for goes to the default partition.
+        Called before ``lock``, so that the lock is held for the insert alone. The month
+        partitions (PostgreSQL) are made in short transactions of their own; a month it
+        cannot make a partition for goes to the default partition: an insert never fails.
         """
         ...
 
@@ -52,8 +53,8 @@ class HubStore(Protocol):
         """
         ...
 
-    def insert(self, rows: Sequence[HubRow], *, base: int, received_at: datetime) -> int:
-        """Store the rows not yet held (by ``uuid`` and ``at``) as ``base + 1 ...``; count them."""
+    def insert(self, *, base: int) -> int:
+        """Store the staged rows not held yet (by ``uuid``, ``at``) as ``base + 1 ...``; count."""
         ...
 
     def advance(self, compound_id: str, seq: int) -> None:

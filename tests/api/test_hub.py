@@ -185,6 +185,7 @@ def test_a_key_without_compounds_reads_this_gates_own_log(
         (lambda items: items[1].update(colour="red"), 1, "colour"),
         (lambda items: items[2].update(seq=1), 2, "seq"),  # out of order
         (lambda items: items[0].update(replayed=1), 0, "replayed"),
+        (lambda items: items[1].update(uuid="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeee,ee"), 1, "uuid"),
     ],
 )
 def test_a_malformed_item_is_422_naming_it_and_stores_nothing(
