@@ -49,6 +49,7 @@ class TemplateMatrix:
         self._rows: Vector = np.empty((capacity, DIMENSIONS), dtype=np.float32)
         self._norms: Vector = np.empty(capacity, dtype=np.float32)  # squared norms
         self._owner = np.empty(capacity, dtype=np.int64)  # person index per row
+        self._scratch: Vector = np.empty(capacity, dtype=np.float32)  # a query's distances
         self._ids: list[Hashable] = []  # template id per row
         self._row_of: dict[Hashable, int] = {}
         self._person_index: dict[str, int] = {}
@@ -124,7 +125,7 @@ class TemplateMatrix:
             count = len(self._ids)
             if count == 0:
                 return None
-            squared = self._rows[:count] @ query
+            squared = np.matmul(self._rows[:count], query, out=self._scratch[:count])
             squared *= -2
             squared += self._norms[:count]
             # |q|^2 is the same for every row: it does not change the order, so it is not added.
@@ -146,6 +147,7 @@ class TemplateMatrix:
         owner = np.empty(capacity, dtype=np.int64)
         owner[: self.capacity] = self._owner
         self._rows, self._norms, self._owner = rows, norms, owner
+        self._scratch = np.empty(capacity, dtype=np.float32)
 
     def _remove(self, template_id: Hashable) -> None:
         row = self._row_of.pop(template_id)

@@ -14,8 +14,9 @@ import pytest
 
 from gate.domain.device_ports import Frame
 from gate.domain.errors import NoSingleFace
-from gate.domain.faces import FrameFaces
+from gate.domain.faces import FaceFrames, FacePhotos, FaceTemplates, FrameFaces
 from recognition.faces.images import read_photo
+from recognition.faces.matcher import TemplateMatrix
 from recognition.faces.pool import FacePool
 from recognition.faces.tracker import IouTracker
 from tests.recognition.faces.conftest import AGEITGEY, photo
@@ -87,3 +88,18 @@ def test_a_track_is_encoded_a_few_times_not_every_frame() -> None:
     assert len({face.track for face in faces}) == 1
     encoded = [n for n, result in enumerate(results) if result.faces[0].template is not None]
     assert encoded == [0, 5]  # when it appeared, and again 0.5 s later; then enough
+
+
+def test_the_pool_engine_and_matrix_are_the_domains_ports(tmp_path: Path) -> None:
+    # mypy checks these assignments against the Protocols of gate.domain.faces.
+    (tmp_path / "open").touch()
+    with FacePool(workers=1, worker=partial(GatedWorker, str(tmp_path))) as pool:
+        frames: FaceFrames = pool
+        photos: FacePhotos = pool
+        assert frames.submit(frame(0)).result(timeout=60).sequence == 0
+        assert len(photos.template_of(b"any photo")) == 512
+    templates: FaceTemplates = TemplateMatrix()
+    templates.add("t", "p", bytes(512))
+    found = templates.match(bytes(512))
+    assert found is not None
+    assert found.best.distance == 0.0
