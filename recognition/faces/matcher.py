@@ -130,14 +130,16 @@ class TemplateMatrix:
             squared += self._norms[:count]
             # |q|^2 is the same for every row: it does not change the order, so it is not added.
             found: list[PersonDistance] = []
-            for _ in range(min(persons, len(self._rows_of_person))):
+            # One person more than asked: the expansion's error (about 1e-6 on a squared
+            # distance) could swap two persons that close; the exact sort puts them right.
+            for _ in range(min(persons + 1, len(self._rows_of_person))):
                 person = int(self._owner[int(np.argmin(squared))])
                 rows = np.fromiter(self._rows_of_person[person], dtype=np.int64)
                 exact = np.linalg.norm(self._rows[rows] - query, axis=1)
                 found.append(PersonDistance(self._persons[person], float(exact.min())))
                 squared[rows] = np.inf
             found.sort(key=lambda item: item.distance)
-            return FaceMatch(found[0], tuple(found[1:]))
+            return FaceMatch(found[0], tuple(found[1:persons]))
 
     def _grow(self, capacity: int) -> None:
         rows = np.empty((capacity, DIMENSIONS), dtype=np.float32)
