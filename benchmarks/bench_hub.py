@@ -82,6 +82,33 @@ def make_key(services: Services, name: str, compounds: tuple[str, ...], *scopes:
     return create_api_key(command, actor=operator(), units=services.units).text
 
 
+def _ticks(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(servers: list[int]) -> dict[str, float]:
+    """CPU seconds used so far by the servers, PostgreSQL's processes and this client."""
+    postgres = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if name.startswith("postgres"):
+                postgres += _ticks(int(entry.name))
+    usage = os.times()
+    return {
+        "hub servers": sum(_ticks(pid) for pid in servers),
+        "postgresql": postgres,
+        "bench client": usage.user + usage.system,
+    }
+
+
 def start_servers(
     env: dict[str, str], count: int
 ) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
@@ -159,6 +186,7 @@ def bench_ingest(
     }
     servers, urls = start_servers(env, args.servers)
     rates: list[float] = []
+    cpu: dict[str, list[float]] = {}
     try:
         next_seq = dict.fromkeys(compounds, 1)
         # One small warm-up push per edge: connections, the month's partition.
@@ -178,10 +206,14 @@ def bench_ingest(
                     next_seq[code] = first + args.batch
                     chunks.append(orjson.dumps({"compound_id": code, "items": items}))
                 bodies[code] = chunks
+            before = cpu_seconds([server.pid for server in servers])
             stored, took = ingest_round(urls, keys, bodies)
+            after = cpu_seconds([server.pid for server in servers])
             expected = args.edges * args.batches * args.batch
             assert stored == expected, (stored, expected)
             rates.append(stored / took)
+            for part in after:
+                cpu.setdefault(part, []).append((after[part] - before[part]) / stored * 1e6)
             print(
                 f"  ingest round: {stored} passages in {took:.2f} s = {stored / took:,.0f}/s",
                 file=sys.stderr,
@@ -199,6 +231,9 @@ def bench_ingest(
         "body_mb": round(body_size / 1e6, 2),
         "rates": [round(rate) for rate in rates],
         "median_per_s": round(median(rates)),
+        # CPU time each part spent per stored passage (microseconds): what the rate would
+        # be on cores of its own is about 1e6 / (the sum / cores).
+        "cpu_us_per_passage": {part: round(median(values), 1) for part, values in cpu.items()},
     }
 
 
