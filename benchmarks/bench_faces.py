@@ -36,7 +36,10 @@ install avoids. Hence the tracker: a track is encoded a few times, not every fra
 Matching is bound by memory bandwidth (1M templates are 512 MB read per query): the
 1M goal (<= 30 ms) is met, 50k (<= 1 ms) missed by a quarter under this load. With
 ``OPENBLAS_NUM_THREADS=1`` the same run gave 0.26 / 2.47 / 60.3 ms: steadier under load
-at 10k, too slow at 1M, so the matcher keeps numpy's threads. Adding is about 75,000
+at 10k, too slow at 1M, so the matcher keeps numpy's threads. Runs at a load of 4-5
+(after the matcher ranked one person more, one argmin pass) gave 0.27 / 2.90 / 64 ms with
+p99 up to 30 ms at 50k: BLAS's second thread waits for a core the others hold, which the
+face workers will do on a gate box too (see OPENBLAS_NUM_THREADS above). Adding is about 75,000
 templates a second (a Python call each), removing 5 us.
 """
 
