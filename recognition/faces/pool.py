@@ -15,7 +15,10 @@ without encoding them again.
     FacePool(workers=2, queue_size=2)
       submit(frame) -> Future[FrameFaces]    (cancelled if dropped)
       template_of(photo) -> bytes            (an enrolment photo, in a worker)
-      stats() -> PoolStats                   (submitted, dropped, processed, failed)
+      stats() -> PoolStats                   (submitted, dropped, processed, failed, restarts)
+
+A worker that dies (dlib crashing on a frame) fails the frames it held with
+``DriverNotAvailable`` and the workers are started again for the next frames.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class PoolStats:
     failed: int
     waiting: int
     in_flight: int
+    restarts: int  # the workers were started again after one died
 
 
 _worker: FrameWorker | None = None
@@ -101,12 +105,16 @@ class FacePool:
         self.workers = workers
         self.queue_size = queue_size
         self._tracker = tracker or IouTracker()
-        self._executor = ProcessPoolExecutor(
+        self._start = partial(
+            ProcessPoolExecutor,
             max_workers=workers,
             mp_context=multiprocessing.get_context(context),
             initializer=_start_worker,
             initargs=(factory,),
         )
+        self._executor = self._start()
+        self._broken: list[ProcessPoolExecutor] = []  # replaced, shut down at close
+        self._restarts = 0
         self._waiting: deque[tuple[Frame, Future[FrameFaces]]] = deque()
         self._in_flight = 0
         self._lock = threading.RLock()  # a job's callback may run inside submit()
@@ -130,9 +138,14 @@ class FacePool:
 
     def template_of(self, photo: bytes) -> bytes:
         """The template of an enrolment photo, computed in a worker; ``FaceImageRejected``."""
+        with self._lock:
+            executor = self._executor
+            job = executor.submit(_photo_job, photo)
         try:
-            return self._executor.submit(_photo_job, photo).result()
+            return job.result()
         except BrokenProcessPool as exc:
+            with self._lock:
+                self._replace(executor)
             raise DriverNotAvailable(f"a face worker died: {exc}") from exc
 
     def stats(self) -> PoolStats:
@@ -145,6 +158,7 @@ class FacePool:
                 self._failed,
                 len(self._waiting),
                 self._in_flight,
+                self._restarts,
             )
 
     def close(self) -> None:
@@ -154,6 +168,8 @@ class FacePool:
             while self._waiting:
                 self._waiting.popleft()[1].cancel()
         self._executor.shutdown(wait=True, cancel_futures=True)
+        for broken in self._broken:
+            broken.shutdown(wait=True)
 
     def __enter__(self) -> FacePool:
         return self
@@ -167,17 +183,30 @@ class FacePool:
             if not result.set_running_or_notify_cancel():
                 continue  # the caller cancelled it while it waited
             skip = self._tracker.plan(frame.monotonic)
+            executor = self._executor
             try:
-                job = self._executor.submit(_frame_job, frame.image, skip)
-            except (BrokenProcessPool, RuntimeError) as exc:
+                job = executor.submit(_frame_job, frame.image, skip)
+            except BrokenProcessPool as exc:
+                self._replace(executor)
                 self._failed += 1
-                result.set_exception(DriverNotAvailable(f"the face workers stopped: {exc}"))
+                result.set_exception(DriverNotAvailable(f"a face worker died: {exc}"))
                 continue
             self._in_flight += 1
-            job.add_done_callback(partial(self._finished, frame, result))
+            job.add_done_callback(partial(self._finished, executor, frame, result))
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Start new workers in place of a pool one of whose processes died (once per pool)."""
+        if broken is not self._executor or self._closed:
+            return
+        logger.warning("a face worker died; starting the workers again")
+        self._broken.append(broken)
+        broken.shutdown(wait=False, cancel_futures=True)
+        self._executor = self._start()
+        self._restarts += 1
 
     def _finished(
         self,
+        executor: ProcessPoolExecutor,
         frame: Frame,
         result: Future[FrameFaces],
         job: Future[tuple[list[tuple[Box, bytes | None]], float]],
@@ -192,6 +221,7 @@ class FacePool:
             except BrokenProcessPool as exc:
                 self._failed += 1
                 result.set_exception(DriverNotAvailable(f"a face worker died: {exc}"))
+                self._replace(executor)
             except BaseException as exc:  # a frame the engine could not take
                 self._failed += 1
                 logger.warning("face frame failed", extra={"sequence": frame.sequence})

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from gate.domain.device_ports import Frame
-from gate.domain.errors import NoSingleFace
+from gate.domain.errors import DriverNotAvailable, NoSingleFace
 from gate.domain.faces import FaceFrames, FacePhotos, FaceTemplates, FrameFaces
 from recognition.faces.images import read_photo
 from recognition.faces.matcher import TemplateMatrix
 from recognition.faces.pool import FacePool
 from recognition.faces.tracker import IouTracker
 from tests.recognition.faces.conftest import AGEITGEY, photo
-from tests.recognition.faces.workers import GatedWorker
+from tests.recognition.faces.workers import CrashingWorker, GatedWorker
 
 
 def frame(sequence: int, image: np.ndarray | None = None, at: float | None = None) -> Frame:
@@ -103,3 +103,13 @@ def test_the_pool_engine_and_matrix_are_the_domains_ports(tmp_path: Path) -> Non
     found = templates.match(bytes(512))
     assert found is not None
     assert found.best.distance == 0.0
+
+
+def test_a_dead_worker_fails_its_frame_and_the_workers_start_again(tmp_path: Path) -> None:
+    (tmp_path / "open").touch()
+    deadly = np.full((8, 8, 3), 255, np.uint8)
+    with FacePool(workers=1, worker=partial(CrashingWorker, str(tmp_path))) as pool:
+        with pytest.raises(DriverNotAvailable, match="worker died"):
+            pool.submit(frame(0, deadly)).result(timeout=60)
+        assert pool.submit(frame(1)).result(timeout=60).sequence == 1
+        assert (pool.stats().failed, pool.stats().restarts) == (1, 1)

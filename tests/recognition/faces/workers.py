@@ -34,3 +34,14 @@ class GatedWorker:
 
     def template_of(self, photo: bytes) -> bytes:
         return bytes(512)
+
+
+class CrashingWorker(GatedWorker):
+    """Dies, as a crash in dlib would, on a frame whose first pixel is 255."""
+
+    def frame_faces(
+        self, frame: Any, skip: Sequence[Box] = ()
+    ) -> tuple[list[tuple[Box, bytes | None]], float]:
+        if frame[0, 0, 0] == 255:
+            os._exit(3)
+        return super().frame_faces(frame, skip)
