@@ -453,3 +453,48 @@ def test_the_real_hub_down_while_10000_passages_are_made_then_back_gets_all_once
     assert [item["seq"] for item in items] == made  # every passage once, in order
     assert len({item["uuid"] for item in items}) == len(made)
     assert {item["compound_id"] for item in items} == {code}
+
+
+@pytest.mark.slow
+def test_the_edge_killed_mid_push_to_the_real_hub_loses_nothing_and_doubles_nothing(
+    services: Services, gate: Gate, tmp_path: Path
+) -> None:
+    """As above, with ``gate serve`` in hub mode as the hub: the hub's feed is the proof."""
+    made = bulk_passages(gate, 3000)
+    code = services.settings.compound.code
+    key_file = services.settings.secrets.key_file
+    assert key_file is not None
+    hub = real_hub(tmp_path, key_file, code)
+    hub_port = free_port()
+    hub_url = f"http://127.0.0.1:{hub_port}"
+    push_key_file = tmp_path / "push.key"
+    push_key_file.write_text(hub.push_key)
+    env = {
+        **env_of(services),
+        "GATE_UPSTREAM__URL": hub_url,
+        "GATE_UPSTREAM__KEY_FILE": str(push_key_file),
+        "GATE_UPSTREAM__BATCH": "100",
+    }
+    holds = UpstreamSink(url=hub_url, key=hub.push_key, compound=code).hub_cursor
+    server = serve(hub.env, hub_port)
+    try:
+        _get_json(f"{hub_url}/healthz", deadline=60)
+        edge = serve(env, free_port())
+        try:
+            wait_for(lambda: holds() >= 500, timeout=120)
+        finally:
+            edge.send_signal(signal.SIGKILL)
+            edge.wait(timeout=30)
+        assert holds() < made[-1]  # killed in the middle of the backlog
+        edge = serve(env, free_port())
+        try:
+            wait_for(lambda: holds() == made[-1], timeout=300)
+        finally:
+            edge.terminate()
+            edge.wait(timeout=30)
+        items = hub_feed(hub_url, hub.read_key)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert [item["seq"] for item in items] == made  # each once, in order
+    assert len({item["uuid"] for item in items}) == len(made)
