@@ -49,6 +49,7 @@ from gate.runtime.settings import load_settings  # noqa: E402
 
 logging.getLogger("httpx2").setLevel(logging.WARNING)  # no line per request
 from registry.database import Database  # noqa: E402
+from registry.hub_store import HubPartitions  # noqa: E402
 from tests.hub_items import feed_item  # noqa: E402
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -329,8 +330,7 @@ def bench_feed(args: argparse.Namespace, env: dict[str, str], services: Services
         connection.commit()
     # The year's month partitions, as ingests would have made them.
     now = datetime.now(UTC)
-    with services.units(operator()) as uow:
-        uow.hub.make_room([now - timedelta(days=day) for day in range(0, 370, 10)])
+    HubPartitions(database).make_room([now - timedelta(days=day) for day in range(0, 370, 10)], now)
     codes = tuple(f"c{number:03d}" for number in range(args.compounds))
     keys = {
         f"key of {args.compounds} compounds": make_key(
