@@ -74,3 +74,19 @@ def test_bench_startup_runs_on_a_tiny_log() -> None:
     # The load's presence is checked against the GROUP BY it replaced, inside the run.
     assert done.stdout.count("gate serve until /healthz answers") == 2
     assert "300 / 100 passages" in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_bench_hub_runs_on_postgresql(postgres_server: PostgresServer) -> None:
+    done = run_benchmark(
+        "bench_hub.py", "--admin-url", POSTGRES_URL, "--sizes", "20000", "--edges", "2",
+        "--batches", "1", "--batch", "200", "--repeat", "1", "--pages", "2",
+        "--compounds", "10", "--servers", "1", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["ingest"]["median_per_s"] > 0
+    loaded = report["feed"]["20,000"]
+    assert loaded["partitions"] >= 12  # a year of months
+    assert "500 rows, key of 1 compound (HTTP), end" in loaded["page_ms"]
