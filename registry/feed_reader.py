@@ -43,45 +43,6 @@ _documents: Table = Document.__table__  # type: ignore[assignment]
 _persons: Table = Person.__table__  # type: ignore[assignment]
 _visitors: Table = Visitor.__table__  # type: ignore[assignment]
 
-# The feed's columns, in ``FeedRow`` order. The time and the JSON columns are read as
-# the driver gives them (``type_coerce``: no per-value processing), ``_feed_row`` parses.
-FEED_SELECT = (
-    select(
-        _passages.c.seq,
-        _passages.c.uuid,
-        type_coerce(_passages.c.at, String),
-        _passages.c.lane,
-        _passages.c.direction,
-        _passages.c.credential_kind,
-        _passages.c.identity_kind,
-        _passages.c.person_ref,
-        _passages.c.household_ref,
-        _passages.c.outcome,
-        _passages.c.opens_barrier,
-        type_coerce(_passages.c.reasons, String),
-        type_coerce(_passages.c.rule_ids, String),
-        _passages.c.decided_by,
-        _passages.c.overrides_seq,
-        _passages.c.temperature,
-        _buildings.c.key,
-        _units.c.key,
-        _households.c.room,
-    )
-    .select_from(
-        _passages.outerjoin(_households, _households.c.ref == _passages.c.household_ref)
-        .outerjoin(_units, _units.c.id == _households.c.unit_id)
-        .outerjoin(_buildings, _buildings.c.id == _units.c.building_id)
-    )
-    .order_by(_passages.c.seq)
-)
-_PAGE = FEED_SELECT  # the name the tracing store imports
-
-
-def feed_rows(rows: Sequence[Any]) -> list[FeedRow]:
-    """``FeedRow`` values from rows of ``FEED_SELECT`` (with any ``where`` added)."""
-    return [_feed_row(row) for row in rows]
-
-
 # The columns of a page, in ``gate.app.feed_encoder.RAW_COLUMNS`` order (the last,
 # ``document``, is added by ``_page_select``).
 _PAGE_COLUMNS = (
@@ -102,6 +63,25 @@ _PAGE_COLUMNS = (
     _passages.c.overrides_seq,
     _passages.c.temperature,
 )
+# The tracing store's rows, in ``FeedRow`` order: a page's columns and the household's
+# place, joined (tracing reads few rows; the feed looks places up once per household).
+FEED_SELECT = (
+    select(*_PAGE_COLUMNS, _buildings.c.key, _units.c.key, _households.c.room)
+    .select_from(
+        _passages.outerjoin(_households, _households.c.ref == _passages.c.household_ref)
+        .outerjoin(_units, _units.c.id == _households.c.unit_id)
+        .outerjoin(_buildings, _buildings.c.id == _units.c.building_id)
+    )
+    .order_by(_passages.c.seq)
+)
+_PAGE = FEED_SELECT  # the name the tracing store imports
+
+
+def feed_rows(rows: Sequence[Any]) -> list[FeedRow]:
+    """``FeedRow`` values from rows of ``FEED_SELECT`` (with any ``where`` added)."""
+    return [_feed_row(row) for row in rows]
+
+
 _LOOKUP = 500  # refs or hashes per lookup query (well under every engine's parameter limit)
 
 
