@@ -19,18 +19,16 @@ a page (``MAX_PAGE`` rows, a few megabytes) per chunk.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from api.deps import machine
 from api.i18n import refusal_text
 from api.web.deps import current_session, language, web
+from api.web.feed_response import NDJSON, lines_response
 from api.web.hub import hub_feed
 from api.web.machine_auth import machine_or_staff
 from gate.app.actor import Actor
@@ -41,7 +39,6 @@ from gate.app.district_feed import (
     MAX_PAGE,
     CompoundAddress,
     FeedProfile,
-    csv_row,
     feed_encoder,
     read_lines,
     stream_lines,
@@ -52,7 +49,6 @@ from gate.domain.errors import ActionRefused
 
 router = APIRouter(prefix="/api/v1")
 MAX_STREAM = 1_000_000  # rows in one NDJSON response
-NDJSON = "application/x-ndjson"
 FeedCaller = Annotated[Actor, Depends(machine_or_staff(ApiScope.PASSAGES_READ))]
 
 
@@ -113,11 +109,11 @@ def passages(
 
     try:  # a bad cursor fails before streaming
         if NDJSON in accept:
-            pages = stream_lines(
+            answer: Any = stream_lines(
                 after, limit=limit, reader=services.feed, encoder=encoder, documents=documents
             )
         else:
-            first = read_lines(
+            answer = read_lines(
                 after,
                 limit=min(limit, MAX_PAGE),
                 reader=services.feed,
@@ -127,27 +123,9 @@ def passages(
     except ActionRefused as refused:
         detail = {"detail": refusal_text(language(request), refused), "code": refused.code}
         return Response(orjson.dumps(detail), status_code=422, media_type="application/json")
-    if NDJSON in accept:
-
-        def chunks() -> Iterator[bytes]:
-            for page in pages:
-                if page.lines:
-                    page.lines.append(b"")  # the last line's newline
-                    yield b"\n".join(page.lines)
-
-        return StreamingResponse(chunks(), media_type=NDJSON, headers={"Cache-Control": "no-store"})
-    headers = {"X-Next-Cursor": first.next_cursor, "Cache-Control": "no-store"}
-    if "text/csv" in accept:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        columns = CSV_COLUMNS + DOCUMENT_COLUMNS if documents else CSV_COLUMNS
-        writer.writerow(columns)
-        writer.writerows(csv_row(orjson.loads(line), columns) for line in first.lines)
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-    items = b",".join(first.lines)
-    cursor = orjson.dumps(first.next_cursor)
+    columns = CSV_COLUMNS + DOCUMENT_COLUMNS if documents else CSV_COLUMNS
     if profile is FeedProfile.VIID:
         body = b'{"AccessRecordListObject":{"AccessRecordObject":[%s]},"next_cursor":%s}'
     else:
         body = b'{"items":[%s],"next_cursor":%s}'
-    return Response(body % (items, cursor), media_type="application/json", headers=headers)
+    return lines_response(accept, answer, csv_columns=columns, json_body=body)

@@ -11,23 +11,21 @@ the hub: the stored items with ``hub_seq`` first, the cursor ``v1.<hub_seq>``.
 
 from __future__ import annotations
 
-import csv
 import gc
-import io
-from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import machine
 from api.i18n import refusal_text
 from api.web.deps import language, web
+from api.web.feed_response import NDJSON, lines_response
 from api.web.machine_auth import CompoundCaller, caller_with_compounds
-from gate.app.district_feed import CSV_COLUMNS, MAX_PAGE, FeedProfile, csv_row
+from gate.app.district_feed import CSV_COLUMNS, MAX_PAGE, FeedProfile
 from gate.app.hub import (
     HubBatchTooLarge,
     HubCompoundRefused,
@@ -44,7 +42,6 @@ from gate.domain.api_scopes import ApiScope
 from gate.domain.errors import ActionRefused
 
 router = APIRouter(prefix="/api/v1")
-NDJSON = "application/x-ndjson"
 PushCaller = Annotated[CompoundCaller, Depends(caller_with_compounds(ApiScope.PASSAGES_PUSH))]
 ReadCaller = Annotated[CompoundCaller, Depends(caller_with_compounds(ApiScope.PASSAGES_READ))]
 COMPOUND = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -195,7 +192,7 @@ def hub_feed(
     caller = machine(request)
     try:
         if NDJSON in accept:
-            pages = hub_pages(
+            answer: Any = hub_pages(
                 after,
                 limit=limit,
                 compound=compound,
@@ -204,7 +201,7 @@ def hub_feed(
                 units=services.units,
             )
         else:
-            first = hub_lines(
+            answer = hub_lines(
                 after,
                 limit=min(limit, MAX_PAGE),
                 compound=compound,
@@ -216,28 +213,7 @@ def hub_feed(
         return _refused(request, refused, 403)
     except ActionRefused as refused:
         return _refused(request, refused, 422)
-    if NDJSON in accept:
-
-        def chunks() -> Iterator[bytes]:
-            for page in pages:
-                if page.lines:
-                    page.lines.append(b"")
-                    yield b"\n".join(page.lines)
-
-        return StreamingResponse(chunks(), media_type=NDJSON, headers={"Cache-Control": "no-store"})
-    headers = {"X-Next-Cursor": first.next_cursor, "Cache-Control": "no-store"}
-    if "text/csv" in accept:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        columns = ("hub_seq", *CSV_COLUMNS)
-        writer.writerow(columns)
-        writer.writerows(csv_row(orjson.loads(line), columns) for line in first.lines)
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-    body = b'{"items":[%s],"next_cursor":%s}' % (
-        b",".join(first.lines),
-        orjson.dumps(first.next_cursor),
-    )
-    return Response(body, media_type="application/json", headers=headers)
+    return lines_response(accept, answer, csv_columns=("hub_seq", *CSV_COLUMNS))
 
 
 # A push of 5000 items is about 150,000 Python objects: with the default threshold (700
