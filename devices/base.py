@@ -29,6 +29,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+from gate.domain.backoff import Backoff
 from gate.domain.device_ports import DeviceHealth, DeviceState
 from gate.domain.errors import DeviceIOError
 
@@ -40,8 +41,7 @@ T = TypeVar("T")
 class DeviceDriver:
     """Base class of the drivers in ``devices/``."""
 
-    BACKOFF_START = 0.5
-    BACKOFF_MAX = 10.0
+    BACKOFF = Backoff(first=0.5, cap=10.0)  # before reopening a lost device
 
     def __init__(self, name: str, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.name = name
@@ -83,8 +83,7 @@ class DeviceDriver:
                 logger.error("%s: offline: %s", self.name, detail)
             self._state, self._detail = DeviceState.OFFLINE, detail
             self._failures += 1
-            delay = min(self.BACKOFF_START * 2 ** (self._failures - 1), self.BACKOFF_MAX)
-            self._retry_at = self._monotonic() + delay
+            self._retry_at = self._monotonic() + self.BACKOFF.delay(self._failures)
 
     def _mark_closed(self) -> None:
         """Mark the device closed on purpose: offline, without an error or a backoff."""

@@ -34,6 +34,7 @@ from gate.app.district_feed import (
     cursor_of,
     read_page,
 )
+from gate.domain.backoff import Backoff
 from gate.domain.device_ports import DeviceAlarm, DeviceStatus
 from gate.domain.events import GateEvent, PassageEvent
 
@@ -100,18 +101,6 @@ class CursorStore(Protocol):
     def save(self, name: str, seq: int) -> None:
         """Keep ``seq`` as the cursor of ``name``, durably."""
         ...
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Seconds to wait after the n-th failure in a row: doubling, capped."""
-
-    first: float = 0.5
-    cap: float = 60.0
-
-    def delay(self, failures: int) -> float:
-        """The wait after ``failures`` (>= 1) failures in a row."""
-        return float(min(self.cap, self.first * 2 ** min(failures - 1, 30)))
 
 
 def device_status_item(status: DeviceStatus, *, compound: str, silent: bool) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from api.outbound.mqtt import MqttSink
 from api.outbound.upstream import UpstreamSink
 from api.outbound.webhook import WebhookSink
-from gate.app.outbound import Backoff, OutboundRelay, OutboundSink
+from gate.app.outbound import OutboundRelay, OutboundSink
+from gate.domain.backoff import Backoff
 from gate.domain.errors import ConfigError
 from gate.runtime.settings import Settings
 

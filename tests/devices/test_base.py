@@ -8,6 +8,7 @@ import time
 import pytest
 
 from devices.base import ReadingDriver
+from gate.domain.backoff import Backoff
 from gate.domain.device_ports import DeviceState
 from gate.domain.errors import DeviceIOError
 
@@ -15,7 +16,7 @@ from gate.domain.errors import DeviceIOError
 class FakeDevice(ReadingDriver[str]):
     """A device whose connects and reads follow a script; it records what it was asked."""
 
-    BACKOFF_START = 0.2
+    BACKOFF = Backoff(first=0.2, cap=10.0)
 
     def __init__(self, *, connects: list[bool], readings: list[str | Exception | None]) -> None:
         super().__init__("fake")

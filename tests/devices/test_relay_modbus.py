@@ -234,7 +234,7 @@ def test_a_module_that_goes_away_is_offline_then_reconnected_after_backoff(
     with pytest.raises(DeviceIOError, match="next attempt"):
         relay.open("main", Direction.IN)  # within the backoff: not even tried, though it's back
 
-    time.sleep(DeviceDriver.BACKOFF_START)
+    time.sleep(DeviceDriver.BACKOFF.first)
     relay.open("main", Direction.IN)
 
     assert relay.health().state is DeviceState.OK

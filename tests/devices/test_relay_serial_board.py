@@ -115,7 +115,7 @@ def test_an_unplugged_board_is_offline_then_found_again_after_backoff(
     try:
         board_link.unlink()
         board_link.symlink_to(replugged.port)
-        time.sleep(DeviceDriver.BACKOFF_START)
+        time.sleep(DeviceDriver.BACKOFF.first)
 
         relay.open("main", Direction.IN)
 

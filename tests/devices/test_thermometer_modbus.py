@@ -133,7 +133,7 @@ def test_a_thermometer_that_goes_away_is_offline_then_read_again_after_backoff(
     emulator.start()
     with pytest.raises(DeviceIOError, match="next attempt"):
         thermometer.read_celsius(TIMEOUT)
-    time.sleep(DeviceDriver.BACKOFF_START)
+    time.sleep(DeviceDriver.BACKOFF.first)
 
     assert thermometer.read_celsius(TIMEOUT) == 36.6
     assert thermometer.health().state is DeviceState.OK
@@ -146,7 +146,7 @@ def test_a_server_that_never_answers_times_out() -> None:
         driver = make_thermometer(silent.getsockname()[1], timeout=LANE_TIMEOUT)
         try:
             assert driver.health().state is DeviceState.OFFLINE  # the probe at start timed out
-            time.sleep(DeviceDriver.BACKOFF_START)
+            time.sleep(DeviceDriver.BACKOFF.first)
             started = time.monotonic()
             with pytest.raises(DeviceTimeout):
                 driver.read_celsius(LANE_TIMEOUT)

@@ -29,7 +29,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from api.outbound.mqtt import MqttSink
 from api.outbound.webhook import SIGNATURE_HEADER, WebhookSink, signature, verify_signature
 from gate.app.district_feed import CompoundAddress, read_page
-from gate.app.outbound import Backoff, DeliveryFailed, OutboundRelay, OutboundSink
+from gate.app.outbound import DeliveryFailed, OutboundRelay, OutboundSink
+from gate.domain.backoff import Backoff
 from gate.domain.device_ports import DeviceHealth, DeviceState, DeviceStatus
 from gate.domain.documents import DocumentType
 from gate.domain.errors import ConfigError

@@ -34,8 +34,9 @@ from api.app import create_app
 from api.outbound.upstream import UpstreamSink
 from gate.app.actor import Actor
 from gate.app.api_keys import CreateApiKey, create_api_key
-from gate.app.outbound import Backoff, OutboundRelay
+from gate.app.outbound import OutboundRelay
 from gate.app.sync_status import LagWatch, relay_lags
+from gate.domain.backoff import Backoff
 from gate.domain.roles import Role
 from gate.runtime.bootstrap import Gate, Services, bootstrap, build_gate, build_station
 from gate.runtime.settings import Settings, load_settings
