@@ -43,11 +43,19 @@ class PersonalDataCipher:
 
     def encrypt(self, field: str, value: str) -> bytes:
         """Encrypt ``value`` for the column ``field``."""
-        nonce = os.urandom(_NONCE_BYTES)
-        return _VERSION + nonce + self._aead.encrypt(nonce, value.encode(), field.encode())
+        return self.encrypt_bytes(field, value.encode())
 
     def decrypt(self, field: str, blob: bytes) -> str:
         """Decrypt a value written by ``encrypt`` for the same ``field``."""
+        return self.decrypt_bytes(field, blob).decode()
+
+    def encrypt_bytes(self, field: str, value: bytes) -> bytes:
+        """Encrypt binary ``value`` (a face template, a photo) for the column ``field``."""
+        nonce = os.urandom(_NONCE_BYTES)
+        return _VERSION + nonce + self._aead.encrypt(nonce, value, field.encode())
+
+    def decrypt_bytes(self, field: str, blob: bytes) -> bytes:
+        """Decrypt a value written by ``encrypt_bytes`` (or ``encrypt``) for ``field``."""
         if blob[:1] != _VERSION:
             raise RegistryError(f"unknown ciphertext version in {field}")
         if len(blob) < 1 + _NONCE_BYTES + _TAG_BYTES:
@@ -55,7 +63,7 @@ class PersonalDataCipher:
             raise RegistryError(f"cannot decrypt {field}: the stored value is truncated")
         nonce, body = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
         try:
-            return self._aead.decrypt(nonce, body, field.encode()).decode()
+            return self._aead.decrypt(nonce, body, field.encode())
         except InvalidTag:
             raise RegistryError(
                 f"cannot decrypt {field}: wrong data key or damaged value"

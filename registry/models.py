@@ -552,5 +552,80 @@ class DeliveryCursor(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class FaceConsent(Base):
+    """A person's separate consent to face recognition (opt-in; never the only way in).
+
+    ``consented_by`` is who gave it: the person, or for a person under 14 their guardian
+    (``guardian`` true). ``notice_version`` is the privacy notice they were shown.
+    Withdrawal sets ``withdrawn_at`` and deletes every template of the person at once.
+    """
+
+    __tablename__ = "face_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    consented_by: Mapped[str] = mapped_column(String(100))
+    guardian: Mapped[bool] = mapped_column(default=False)
+    notice_version: Mapped[str] = mapped_column(String(32))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class FaceTemplate(Base):
+    """One enrolled face: the 128-d template and the enrolment photo, both AES-GCM.
+
+    Several a person. ``template_cipher`` decrypts to 512 bytes (``gate.domain.faces``);
+    ``photo_cipher`` to a small JPEG of the face for the guard's screen. Neither ever leaves
+    the gate: no export, feed or log carries them.
+    """
+
+    __tablename__ = "face_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    consent_id: Mapped[int] = mapped_column(
+        ForeignKey("face_consents.id", ondelete="CASCADE"), index=True
+    )
+    template_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    photo_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    source: Mapped[str] = mapped_column(String(16))  # upload, camera, cli
+    quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class FaceSnapshot(Base):
+    """The camera picture of a face passage, AES-GCM, found by ``ref`` (a passage's
+    ``snapshot_ref``). Deleted after ``keep_until`` by the retention job unless attached to
+    an incident (``incident`` true)."""
+
+    __tablename__ = "face_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(36), unique=True)
+    lane: Mapped[str] = mapped_column(String(32))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    band: Mapped[str] = mapped_column(String(16))
+    person_ref: Mapped[str | None] = mapped_column(String(36))
+    image_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    keep_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    incident: Mapped[bool] = mapped_column(default=False)
+
+
+class FaceCorrection(Base):
+    """A guard's "not this person" on a face passage: the candidate the camera proposed."""
+
+    __tablename__ = "face_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    passage_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    person_ref: Mapped[str] = mapped_column(String(36), index=True)
+    distance: Mapped[float | None]
+    guard: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # The hub's tables share the metadata (migrations, the models-and-migrations check).
 from registry import hub_models  # noqa: E402, F401

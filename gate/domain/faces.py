@@ -12,9 +12,11 @@ several_faces); ``DriverNotAvailable`` when dlib or a model file is missing.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from gate.domain.device_ports import Frame
@@ -71,6 +73,76 @@ class FaceMatch:
         return None if self.second is None else self.second.distance - self.best.distance
 
 
+class FaceBand(StrEnum):
+    """What a face match is worth: the open-set answer, never just "the nearest resident"."""
+
+    MATCH = "match"  # near one person and clearly nearer than anyone else
+    UNCERTAIN = "uncertain"  # near enough to show the guard a candidate, not to name them
+    UNKNOWN = "unknown"  # an outsider, as far as the gallery knows
+
+
+@dataclass(frozen=True)
+class FaceThresholds:
+    """The bands' limits (dlib distances: 0 is the same image, ~0.6 is face_recognition's
+    default tolerance). ``strict`` and ``margin`` make a ``match``; up to ``loose`` is
+    ``uncertain``. The chosen values and the measurements behind them: docs/faces.md."""
+
+    strict: float = 0.45
+    loose: float = 0.55
+    margin: float = 0.06
+
+    def __post_init__(self) -> None:
+        if not 0 < self.strict <= self.loose < 2:
+            raise ValueError("face thresholds need 0 < strict <= loose < 2")
+        if self.margin < 0:
+            raise ValueError("the face margin cannot be negative")
+
+
+@dataclass(frozen=True)
+class FaceVerdict:
+    """A face's band and, unless unknown, the candidate person and their distance."""
+
+    band: FaceBand
+    person_ref: str | None
+    distance: float | None
+    margin: float | None = None
+
+
+def band_of(match: FaceMatch | None, thresholds: FaceThresholds) -> FaceVerdict:
+    """The open-set band of one face's match (None: an empty gallery)."""
+    if match is None or match.best.distance > thresholds.loose:
+        distance = None if match is None else match.best.distance
+        return FaceVerdict(
+            FaceBand.UNKNOWN, None, distance, None if match is None else match.margin
+        )
+    best, margin = match.best, match.margin
+    clear = margin is None or margin >= thresholds.margin
+    band = FaceBand.MATCH if best.distance <= thresholds.strict and clear else FaceBand.UNCERTAIN
+    return FaceVerdict(band, best.person_ref, best.distance, margin)
+
+
+def vote(verdicts: Iterable[FaceVerdict]) -> FaceVerdict:
+    """One answer for a track from the verdicts of its frames.
+
+    A ``match`` needs a majority of the frames to name the same person and no frame to
+    name anyone else; frames that disagree make it ``uncertain`` (the nearest candidate
+    shown); a track where no frame came near anyone is ``unknown``.
+    """
+    verdicts = list(verdicts)
+    if not verdicts:
+        raise ValueError("a vote needs at least one verdict")
+    named = [v for v in verdicts if v.person_ref is not None]
+    if not named:
+        return min(verdicts, key=lambda v: v.distance if v.distance is not None else 9.0)
+    nearest = min(named, key=lambda v: v.distance or 0.0)
+    people = Counter(v.person_ref for v in named)
+    matches = [v for v in named if v.band is FaceBand.MATCH]
+    unanimous = len(people) == 1
+    if unanimous and 2 * len(matches) > len(verdicts):
+        return min(matches, key=lambda v: v.distance or 0.0)
+    return FaceVerdict(FaceBand.UNCERTAIN, nearest.person_ref, nearest.distance, nearest.margin)
+
+
 class FaceFrames(Protocol):
     """Finds and encodes faces in camera frames, off the caller's thread."""
 
@@ -107,6 +179,14 @@ class FaceTemplates(Protocol):
         """Remove a template; ``KeyError`` if there is none."""
         ...
 
+    def remove_person(self, person_ref: str) -> int:
+        """Remove every template of a person; how many there were."""
+        ...
+
+    def __len__(self) -> int:
+        """How many templates."""
+        ...
+
     def match(self, encoding: bytes, persons: int = 2) -> FaceMatch | None:
         """The nearest ``persons`` persons; None while there are no templates."""
         ...
@@ -115,11 +195,16 @@ class FaceTemplates(Protocol):
 __all__: Sequence[str] = (
     "TEMPLATE_BYTES",
     "Box",
+    "FaceBand",
     "FaceFrames",
     "FaceMatch",
     "FacePhotos",
     "FaceSeen",
     "FaceTemplates",
+    "FaceThresholds",
+    "FaceVerdict",
     "FrameFaces",
     "PersonDistance",
+    "band_of",
+    "vote",
 )

@@ -181,6 +181,40 @@ class UpstreamSettings(_Section):
     )
 
 
+class FaceSettings(_Section):
+    """Face recognition (opt-in per person; ``docs/faces.md``). Off: no workers, no models."""
+
+    enabled: bool = Field(default=False, description="Run the face workers on the lanes' cameras")
+    workers: int = Field(default=1, ge=1, le=8, description="Worker processes (one core each)")
+    strict: float = Field(default=0.45, gt=0, lt=2, description="A match is at most this far")
+    loose: float = Field(default=0.55, gt=0, lt=2, description="Up to this far: guard confirms")
+    margin: float = Field(
+        default=0.06, ge=0, lt=2, description="A match is this much nearer than the next person"
+    )
+    auto_open: bool = Field(
+        default=False,
+        description="A face match opens the barrier by itself; off: the guard confirms",
+    )
+    notice_version: str = Field(
+        default="2026-01", min_length=1, max_length=32, description="Privacy notice consented to"
+    )
+    min_face_px: int = Field(
+        default=100, ge=40, description="Enrolment: pixels between the temples at least"
+    )
+    min_sharpness: float = Field(
+        default=60.0, ge=0, description="Enrolment: variance of the Laplacian at least"
+    )
+    max_turn: float = Field(
+        default=0.35, gt=0, le=1, description="Enrolment: how far from frontal (0 frontal)"
+    )
+    unknown_snapshot_hours: float = Field(
+        default=72, gt=0, description="Pictures of unknown faces are deleted after this"
+    )
+    snapshot_days: float = Field(
+        default=30, gt=0, description="Pictures of known faces are deleted after this"
+    )
+
+
 class Settings(BaseSettings):
     """The effective configuration of one gate service."""
 
@@ -206,6 +240,7 @@ class Settings(BaseSettings):
     gate: GateSettings = GateSettings()
     events: EventsSettings = EventsSettings()
     upstream: UpstreamSettings = UpstreamSettings()
+    faces: FaceSettings = FaceSettings()
 
     @field_validator("database_url")
     @classmethod
