@@ -19,6 +19,7 @@ from gate.runtime.cli import (
     db_cmd,
     demo_cmd,
     devices_cmd,
+    face_cmd,
     id_cmd,
     pass_cmd,
     passage_cmd,
@@ -56,6 +57,7 @@ app.add_typer(pass_cmd.app, name="pass")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(apikey_cmd.app, name="apikey")
 app.add_typer(sync_cmd.app, name="sync")
+app.add_typer(face_cmd.app, name="face")
 app.command("passage")(passage_cmd.passage)
 app.command("presence")(passage_cmd.presence)
 app.command("serve")(serve_cmd.serve)
