@@ -18,6 +18,7 @@ from registry.api_key_store import SqlApiKeyStore
 from registry.control_store import SqlControlStore
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
+from registry.face_store import SqlFaceRecords
 from registry.hub_store import HubPartitions, SqlHubStore
 from registry.office_views import SqlOfficeViewStore
 from registry.pass_store import SqlPassStore
@@ -69,6 +70,7 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeyStore(self.session, actor)
         self.controls = SqlControlStore(self.session, cipher, actor)
         self.traces = SqlTraceStore(self.session)
+        self.faces = SqlFaceRecords(self.session, cipher, actor)
         self.hub = SqlHubStore(self.session, partitions or HubPartitions(database), actor.at)
 
     def __enter__(self) -> SqlUnitOfWork:

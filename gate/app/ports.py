@@ -17,6 +17,7 @@ from gate.app.actor import Actor, Scope
 from gate.app.admin_ports import RegistryStore, ReportStore, StaffStore
 from gate.app.api_key_ports import ApiKeyStore
 from gate.app.control_ports import ControlStore, TraceStore
+from gate.app.face_ports import FaceRecords
 from gate.app.hub_ports import HubStore
 from gate.app.office_ports import OfficeViewStore
 from gate.app.office_values import NeedOnFile, PersonEntry, PersonOnFile, PersonSaved, StatusOnFile
@@ -347,6 +348,11 @@ class UnitOfWork(Protocol):
     @property
     def hub(self) -> HubStore:
         """Passages pushed to this service in hub mode."""
+        ...
+
+    @property
+    def faces(self) -> FaceRecords:
+        """Face consents and templates (encrypted; never exported)."""
         ...
 
     def audit(self, action: str, target: str, detail: Mapping[str, Any] | None = None) -> None:

@@ -15,6 +15,7 @@ from devices.drivers import open_driver
 from gate.app.actor import Actor
 from gate.app.admin_ports import TemplateWriter
 from gate.app.district_feed import CompoundAddress, FeedReader, Pseudonym
+from gate.app.face_gallery import FaceGallery
 from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
 from gate.app.outbound import CursorStore, OutboundRelay
 from gate.app.pass_ports import PassSigner
@@ -25,12 +26,14 @@ from gate.app.visit_requests import purge_old_requests
 from gate.domain.documents import normalize
 from gate.domain.errors import GateError
 from gate.domain.events import EventBus
+from gate.domain.faces import FaceThresholds
 from gate.domain.model import Direction, DocumentRead
 from gate.domain.passes import PassVerifier
 from gate.domain.ports import Barrier
 from gate.runtime.keyfile import DataKey, load_data_key
 from gate.runtime.outbound_wiring import build_relays
 from gate.runtime.settings import Settings
+from recognition.faces import TemplateMatrix
 from recognition.passes import key_dir
 from recognition.passes.gate_verifier import KeyRingVerifier
 from recognition.passes.signer import KeyRingSigner
@@ -39,6 +42,7 @@ from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.delivery_cursors import SqlCursorStore
 from registry.exporter import write_template
+from registry.face_store import SqlFaceStore
 from registry.feed_reader import SqlFeedReader
 from registry.passages import SqlPassageLog, SqlPassageReader
 from registry.snapshot import SnapshotSource
@@ -71,6 +75,8 @@ class Services:
     pseudonym: Pseudonym
     delivery_cursors: CursorStore
     compound: CompoundAddress  # this gate's compound as the feed and the hub name it
+    face_store: SqlFaceStore  # consented templates and enrolment photos (registry.face_store)
+    face_gallery: FaceGallery  # every template in memory; loaded on first refresh_if_changed
 
     def close(self) -> None:
         """Release connections."""
@@ -98,6 +104,8 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         database.dispose()
         raise
     cipher = PersonalDataCipher(data_key.material)
+    face_store = SqlFaceStore(database, cipher)
+    faces = settings.faces
     return Services(
         settings=settings,
         database=database,
@@ -112,6 +120,10 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         pseudonym=district_pseudonyms(cipher),
         delivery_cursors=SqlCursorStore(database),
         compound=compound_address(settings),
+        face_store=face_store,
+        face_gallery=FaceGallery(
+            TemplateMatrix(), face_store, FaceThresholds(faces.strict, faces.loose, faces.margin)
+        ),
     )
 
 
