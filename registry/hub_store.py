@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, Table, Text, case, cast, func, select, text, update
@@ -254,6 +255,31 @@ class SqlHubStore:
         return [
             CompoundCount(str(compound), int(count), int(late or 0))
             for compound, count, late in self._session.execute(query)
+        ]
+
+    def passages_in(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        compounds: frozenset[str] | None,
+        person: str | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Items in the window (its months' partitions only), in time order."""
+        if compounds is not None and not compounds:
+            return []
+        query = select(_passages.c.hub_seq, cast(_passages.c.item, Text)).where(
+            _passages.c.at >= since, _passages.c.at < until
+        )
+        if compounds is not None:
+            query = query.where(_passages.c.compound_id.in_(sorted(compounds)))
+        if person is not None:
+            query = query.where(_passages.c.item["person"].as_string() == person)
+        query = query.order_by(_passages.c.at, _passages.c.hub_seq).limit(limit)
+        return [
+            {"hub_seq": int(number), **orjson.loads(item)}
+            for number, item in self._session.execute(query)
         ]
 
 

@@ -3,7 +3,10 @@
 ``PUT /api/v1/controls`` needs ``controls:write`` (or a staff session that may manage the
 rules) and answers a result per row (``gate.app.controls``); ``GET /api/v1/trace/person``
 and ``/trace/window`` need ``trace:read`` (or a staff session with the audit log) and a
-``purpose`` (``gate.app.tracing``). A refused request is 422 with its ``code``.
+``purpose`` (``gate.app.tracing``). A refused request is 422 with its ``code``. On a hub a
+key bound to compounds (and a staff session) traces the passages those compounds pushed
+(``HubTraces``; ``compound`` narrows it, 403 for one it may not read); anyone else traces
+this gate's own log (``GateTraces``).
 """
 
 from __future__ import annotations
@@ -17,10 +20,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.i18n import refusal_text
 from api.web.deps import language, web
 from api.web.district import compound_address
-from api.web.machine_auth import machine_or_staff
+from api.web.hub import hub_reach, not_this_compound, refused_compound
+from api.web.machine_auth import CompoundCaller, caller_with_compounds, machine_or_staff
 from gate.app.actor import Actor
 from gate.app.controls import MAX_ROWS, ApplyControls, ControlRow, apply_controls
-from gate.app.tracing import MAX_PURPOSE, TraceAnswer, TracePerson, TraceWindow
+from gate.app.hub import HubCompoundRefused, readable
+from gate.app.tracing import (
+    MAX_PSEUDONYM,
+    MAX_PURPOSE,
+    GateTraces,
+    HubTraces,
+    TraceAnswer,
+    TracePerson,
+    TraceReader,
+    TraceWindow,
+)
 from gate.app.tracing import trace_person as trace_person_use_case
 from gate.app.tracing import trace_window as trace_window_use_case
 from gate.domain.api_scopes import ApiScope
@@ -28,10 +42,10 @@ from gate.domain.errors import ActionRefused, DocumentInvalid, GateError
 
 router = APIRouter(prefix="/api/v1")
 ControlsCaller = Annotated[Actor, Depends(machine_or_staff(ApiScope.CONTROLS_WRITE))]
-TraceCaller = Annotated[Actor, Depends(machine_or_staff(ApiScope.TRACE_READ))]
+TraceCaller = Annotated[CompoundCaller, Depends(caller_with_compounds(ApiScope.TRACE_READ))]
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No key, or a revoked or unknown one"},
-    403: {"description": "The key lacks the scope"},
+    403: {"description": "The key lacks the scope, or may not read the compound"},
     422: {"description": "Refused: see `code`"},
     429: {"description": "Over the key's rate; see Retry-After"},
 }
@@ -139,25 +153,56 @@ _PURPOSE: dict[str, Any] = {
 Moment = Annotated[str | None, Query(max_length=40, examples=["2026-11-30"])]
 
 
+Compound = Annotated[
+    str | None,
+    Query(
+        max_length=32,
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
+        description="Hub mode: only this compound (one the key is bound to)",
+    ),
+]
+
+
+def _reader(request: Request, caller: CompoundCaller, compound: str | None) -> TraceReader:
+    """The hub's passages of the caller's compounds, or this gate's own log.
+
+    ``HubCompoundRefused`` for a ``compound`` the caller does not read.
+    """
+    reach = hub_reach(request, caller.compounds)
+    if reach is not None:
+        return HubTraces(readable(compound, reach.compounds))
+    if not_this_compound(request, compound) is not None:
+        raise HubCompoundRefused(compound or "")
+    return GateTraces(compound_address(request), web(request).services.pseudonym)
+
+
 @router.get("/trace/person", responses=_REFUSALS, openapi_extra=_PURPOSE)
 def trace_person(
     request: Request,
     caller: TraceCaller,
-    document: Annotated[str, Query(max_length=40)],
+    document: Annotated[
+        str | None, Query(max_length=40, description="At a gate: the document number")
+    ] = None,
     document_type: Annotated[str | None, Query(max_length=32)] = None,
     since: Annotated[Moment, Query(alias="from")] = None,
     until: Annotated[Moment, Query(alias="to")] = None,
+    person: Annotated[
+        str | None,
+        Query(max_length=MAX_PSEUDONYM, description="On a hub: the person's pseudonym"),
+    ] = None,
+    compound: Compound = None,
 ) -> Any:
-    """A document's passages in a window (at most 31 days; a purpose is required)."""
-    services = web(request).services
+    """A person's passages in a window (at most 31 days; a purpose is required)."""
+    command = TracePerson(
+        document, request.query_params.get("purpose"), document_type, since, until, person
+    )
     try:
+        reader = _reader(request, caller, compound)
         answer = trace_person_use_case(
-            TracePerson(document, request.query_params.get("purpose"), document_type, since, until),
-            actor=caller,
-            units=services.units,
-            compound=compound_address(request),
-            pseudonym=services.pseudonym,
+            command, actor=caller.actor, units=web(request).services.units, reader=reader
         )
+    except HubCompoundRefused as refused:
+        return refused_compound(request, refused)
     except (ActionRefused, DocumentInvalid) as refused:
         return _refused(request, refused)
     return _answer(answer)
@@ -169,17 +214,19 @@ def trace_window(
     caller: TraceCaller,
     since: Annotated[Moment, Query(alias="from")] = None,
     until: Annotated[Moment, Query(alias="to")] = None,
+    compound: Compound = None,
 ) -> Any:
     """Every passage in a window of at most 31 days (a purpose is required)."""
-    services = web(request).services
     try:
+        reader = _reader(request, caller, compound)
         answer = trace_window_use_case(
             TraceWindow(since, until, request.query_params.get("purpose")),
-            actor=caller,
-            units=services.units,
-            compound=compound_address(request),
-            pseudonym=services.pseudonym,
+            actor=caller.actor,
+            units=web(request).services.units,
+            reader=reader,
         )
+    except HubCompoundRefused as refused:
+        return refused_compound(request, refused)
     except ActionRefused as refused:
         return _refused(request, refused)
     return _answer(answer)

@@ -12,6 +12,7 @@ the hub: the stored items with ``hub_seq`` first, the cursor ``v1.<hub_seq>``.
 from __future__ import annotations
 
 import gc
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -42,6 +43,15 @@ from gate.domain.api_scopes import ApiScope
 from gate.domain.errors import ActionRefused
 
 router = APIRouter(prefix="/api/v1")
+
+
+@dataclass(frozen=True)
+class HubReach:
+    """The hub's compounds a caller reads (None: every compound)."""
+
+    compounds: frozenset[str] | None
+
+
 PushCaller = Annotated[CompoundCaller, Depends(caller_with_compounds(ApiScope.PASSAGES_PUSH))]
 ReadCaller = Annotated[CompoundCaller, Depends(caller_with_compounds(ApiScope.PASSAGES_READ))]
 COMPOUND = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -161,6 +171,31 @@ def daily(
             ],
         }
     )
+
+
+def hub_reach(request: Request, bound: frozenset[str] | None) -> HubReach | None:
+    """The compounds a caller reads on the hub; None: this gate's own log answers.
+
+    ``bound`` is the caller's key's compounds (None: a staff session, which reads every
+    compound of a hub). Outside hub mode, and for a key bound to none, the gate's own.
+    """
+    if not web(request).services.settings.hub.enabled:
+        return None
+    if bound is not None and not bound:
+        return None
+    return HubReach(bound)
+
+
+def refused_compound(request: Request, refused: HubCompoundRefused) -> Response:
+    """403 ``hub_compound_refused``: the caller may not read that compound."""
+    return _refused(request, refused, 403)
+
+
+def not_this_compound(request: Request, compound: str | None) -> Response | None:
+    """At a gate (its own log): 403 for a ``compound`` other than its own, else None."""
+    if compound is None or compound == web(request).services.settings.compound.code:
+        return None
+    return _refused(request, HubCompoundRefused(compound), 403)
 
 
 def hub_feed(

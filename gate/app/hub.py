@@ -239,7 +239,11 @@ def edge_cursor(
         return uow.hub.last_seq(compound)
 
 
-def _readable(compound: str | None, bound: frozenset[str] | None) -> frozenset[str] | None:
+def readable(compound: str | None, bound: frozenset[str] | None) -> frozenset[str] | None:
+    """The compounds a read covers: ``bound`` (None: all), or ``compound`` if bound to it.
+
+    ``HubCompoundRefused`` for a compound the caller is not bound to.
+    """
     if compound is None:
         return bound
     _refuse_unbound(compound, bound)
@@ -263,7 +267,7 @@ def hub_pages(
     after = parse_cursor(cursor)
     if limit < 1:
         raise ActionRefused("feed_limit", max=MAX_PAGE)
-    compounds = _readable(compound, bound)
+    compounds = readable(compound, bound)
     return _pages(after, limit, compounds, actor, units)
 
 

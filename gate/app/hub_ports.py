@@ -79,3 +79,19 @@ class HubStore(Protocol):
     ) -> list[CompoundCount]:
         """Passages per compound with ``since <= at < until``, by compound id."""
         ...
+
+    def passages_in(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        compounds: frozenset[str] | None,
+        person: str | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Items with ``since <= at < until`` in time order (then ``hub_seq``), at most ``limit``.
+
+        Each item as stored, with ``hub_seq`` first; ``person`` narrows them to the items
+        of that pseudonym; ``compounds`` None: every compound (an empty set: none).
+        """
+        ...
