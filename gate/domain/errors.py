@@ -16,7 +16,8 @@
     │       └── FrameError        bytes that break the protocol
     ├── DocumentInvalid           a document number fails validation; ``reason`` + ``params``
     ├── FaceImageRejected         a face photo that cannot be used; ``reason`` + ``params``
-    │   └── NoSingleFace          a readable photo without exactly one face in it
+    │   ├── NoSingleFace          a readable photo without exactly one face in it
+    │   └── FaceQualityRefused    one face, but too small, blurred or turned for enrolment
     ├── RegistryError
     │   ├── RegistryUnavailable   the database cannot be reached
     │   ├── SchemaNotCurrent      the schema is missing, older or newer than this software
@@ -99,6 +100,16 @@ class NoSingleFace(FaceImageRejected):
     """A readable photo with no face or several: take another photo of the one person.
 
     ``reason``: no_face, or several_faces (``faces``: how many).
+    """
+
+
+class FaceQualityRefused(FaceImageRejected):
+    """One face, but not good enough to enrol: take a sharper, nearer, frontal photo.
+
+    ``reason``: face_too_small (``face_px``, ``limit``: pixels between the outer eye
+    corners), blurred (``sharpness``, ``limit``: variance of the Laplacian of the face),
+    not_frontal (``turn``, ``limit``: the nose's offset from the eyes' midline over the
+    eye distance).
     """
 
 

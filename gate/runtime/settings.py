@@ -199,13 +199,13 @@ class FaceSettings(_Section):
         default="2026-01", min_length=1, max_length=32, description="Privacy notice consented to"
     )
     min_face_px: int = Field(
-        default=100, ge=40, description="Enrolment: pixels between the temples at least"
+        default=60, ge=20, description="Enrolment: pixels between the outer eye corners at least"
     )
     min_sharpness: float = Field(
-        default=60.0, ge=0, description="Enrolment: variance of the Laplacian at least"
+        default=25.0, ge=0, description="Enrolment: variance of the face's Laplacian at least"
     )
     max_turn: float = Field(
-        default=0.35, gt=0, le=1, description="Enrolment: how far from frontal (0 frontal)"
+        default=0.25, gt=0, le=1, description="Enrolment: how far from frontal (0 frontal)"
     )
     unknown_snapshot_hours: float = Field(
         default=72, gt=0, description="Pictures of unknown faces are deleted after this"

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from gate.app.face_ports import EnrolmentFace
 from gate.domain.errors import NoSingleFace
 from gate.domain.faces import Box
 from recognition.faces.images import read_photo
 from recognition.faces.models import FaceModels, load_models
+from recognition.faces.quality import QualityLimits, check, measure, thumbnail
 from recognition.faces.tracker import iou
 
 Image = npt.NDArray[np.uint8]
@@ -46,6 +48,9 @@ class EngineSettings:
     small_photo_width: int = 640  # a photo narrower than this is searched upsampled once
     jitters: int = 1  # 1 = no re-sampling (face_recognition's default); n costs n times
     skip_iou: float = 0.3  # a detection this close to a box not due for encoding is not encoded
+    enrol_jitters: int = 5  # enrolment only: 5 re-sampled encodings averaged (~5x the cost)
+    # what an enrolment photo's face must reach
+    quality: QualityLimits = field(default_factory=QualityLimits)
 
 
 class FaceEngine:
@@ -135,6 +140,32 @@ class FaceEngine:
     def template_of(self, photo: bytes) -> bytes:
         """The template of the one face in an enrolment photo; ``FaceImageRejected``."""
         rgb = read_photo(photo)
+        box = self._one_face(rgb)
+        return self.encode(rgb, [box])[0].astype("<f4").tobytes()
+
+    def enrolment_face(self, photo: bytes) -> EnrolmentFace:
+        """The one face of an enrolment photo through the quality gate, encoded with
+        ``enrol_jitters``; ``FaceImageRejected`` (``NoSingleFace``, ``FaceQualityRefused``)."""
+        rgb = read_photo(photo)
+        box = self._one_face(rgb)
+        shape, points = self.landmarks(rgb, box)
+        quality = measure(rgb, box, points)
+        check(quality, self.settings.quality)
+        descriptor = self._models.encoder.compute_face_descriptor(
+            rgb, shape, self.settings.enrol_jitters
+        )
+        template = np.asarray(descriptor, dtype="<f4").tobytes()
+        return EnrolmentFace(template, thumbnail(rgb, box), quality.as_dict())
+
+    def landmarks(self, rgb: Image, box: Box) -> tuple[Any, list[tuple[float, float]]]:
+        """The 5-point landmarks of the face in ``box``: dlib's shape and its points."""
+        import dlib
+
+        top, right, bottom, left = box
+        shape = self._models.landmarks(rgb, dlib.rectangle(left, top, right, bottom))
+        return shape, [(float(shape.part(i).x), float(shape.part(i).y)) for i in range(5)]
+
+    def _one_face(self, rgb: Image) -> Box:
         boxes = self.photo_faces(rgb)
         if not boxes:
             raise NoSingleFace("no_face", "no face found in the photo")
@@ -142,7 +173,7 @@ class FaceEngine:
             raise NoSingleFace(
                 "several_faces", f"{len(boxes)} faces in the photo; one is needed", faces=len(boxes)
             )
-        return self.encode(rgb, boxes)[0].astype("<f4").tobytes()
+        return boxes[0]
 
 
 def as_rgb(frame: Any) -> Image:

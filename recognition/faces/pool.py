@@ -32,8 +32,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
+from gate.app.face_ports import EnrolmentFace
 from gate.domain.device_ports import Frame
 from gate.domain.errors import DriverNotAvailable, GateError
 from gate.domain.faces import Box, FrameFaces
@@ -41,6 +42,7 @@ from recognition.faces.engine import EngineSettings, FaceEngine
 from recognition.faces.tracker import IouTracker
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class FrameWorker(Protocol):
@@ -54,6 +56,14 @@ class FrameWorker(Protocol):
 
     def template_of(self, photo: bytes) -> bytes:
         """The template of the one face in ``photo``."""
+        ...
+
+
+class EnrolmentWorker(FrameWorker, Protocol):
+    """A worker that also runs the enrolment path (``FaceEngine``)."""
+
+    def enrolment_face(self, photo: bytes) -> EnrolmentFace:
+        """The one face of ``photo`` through the quality gate."""
         ...
 
 
@@ -86,6 +96,11 @@ def _frame_job(image: Any, skip: Sequence[Box]) -> tuple[list[tuple[Box, bytes |
 def _photo_job(photo: bytes) -> bytes:
     assert _worker is not None
     return _worker.template_of(photo)
+
+
+def _enrolment_job(photo: bytes) -> EnrolmentFace:
+    assert _worker is not None
+    return cast(EnrolmentWorker, _worker).enrolment_face(photo)
 
 
 class FacePool:
@@ -138,9 +153,16 @@ class FacePool:
 
     def template_of(self, photo: bytes) -> bytes:
         """The template of an enrolment photo, computed in a worker; ``FaceImageRejected``."""
+        return self._photo(_photo_job, photo)
+
+    def enrolment_face(self, photo: bytes) -> EnrolmentFace:
+        """An enrolment photo through the quality gate, in a worker; ``FaceImageRejected``."""
+        return self._photo(_enrolment_job, photo)
+
+    def _photo(self, job_function: Callable[[bytes], _T], photo: bytes) -> _T:
         with self._lock:
             executor = self._executor
-            job = executor.submit(_photo_job, photo)
+            job = executor.submit(job_function, photo)
         try:
             return job.result()
         except BrokenProcessPool as exc:
