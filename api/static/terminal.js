@@ -1,5 +1,6 @@
 // The guard terminal: live feed over server-sent events, alerts that sound until handled,
-// one-key decisions (A admit, D deny, V register visitor), search. No build step.
+// one-key decisions (A admit, D deny, V register visitor, N "not this person" on a face),
+// search. No build step.
 "use strict";
 (() => {
   const I18N = window.GATE_I18N;
@@ -7,7 +8,7 @@
   const $ = (id) => document.getElementById(id);
   const feed = $("feed"), alertsList = $("alerts");
   const alerts = new Map();          // seq -> item waiting for a decision; "v:<ref>" -> visit request
-  let lastSeq = 0, selected = null, pendingOutcome = null;
+  let lastSeq = 0, selected = null, pendingOutcome = null, pendingReason = null;
 
   // --- alarm: a beep every 1.5 s while anything waits -------------------------------
   const alarm = { context: null, timer: null, beeps: 0 };
@@ -49,9 +50,29 @@
     const reasons = el("ul", "reasons");
     item.reasons.forEach((r) => reasons.append(el("li", null, r)));
     li.append(head, who, reasons);
+    if (item.face) li.append(faceRow(item.face));
     if (item.rule_ids.length) li.append(el("div", "rules", item.rule_ids.join(", ")));
     if (item.overrides_seq) li.append(el("div", "rules", `#${item.overrides_seq} · ${item.decided_by}`));
     return li;
+  }
+  function picture(url, caption) {
+    const fig = el("figure", "face-picture");
+    if (url) {
+      const img = el("img"); img.src = url; img.alt = caption; img.loading = "lazy";
+      img.onerror = () => { img.replaceWith(el("span", "no-photo", I18N.faceNoPhoto)); };
+      fig.append(img);
+    } else fig.append(el("span", "no-photo", I18N.faceNoPhoto));
+    fig.append(el("figcaption", null, caption));
+    return fig;
+  }
+  function faceRow(face) {
+    // The camera's picture beside the candidate's enrolment photo: the guard compares them.
+    const box = el("div", `face face-${face.band}`);
+    box.append(picture(face.snapshot_url, I18N.faceSnapshot), picture(face.photo_url, I18N.faceEnrolled));
+    const facts = el("div", "face-facts", face.band_text + (face.distance != null ? ` · ${face.distance}` : ""));
+    box.append(facts);
+    if (face.corrections_text) box.append(el("div", "face-corrections", face.corrections_text));
+    return box;
   }
   function addToFeed(item) {
     const empty = feed.querySelector(".empty"); if (empty) empty.remove();
@@ -112,6 +133,11 @@
       const admit = el("button", "admit", I18N.admit); admit.onclick = () => openOverride(seq, "allow");
       const deny = el("button", "deny", I18N.deny); deny.onclick = () => openOverride(seq, "deny");
       actions.append(admit, deny);
+      if (item.face && item.face.photo_url) {
+        const wrong = el("button", "not-this-person", `${I18N.notThisPerson} (N)`);
+        wrong.onclick = () => openOverride(seq, "deny", "not_this_person");
+        actions.append(wrong);
+      }
       if (item.identity_kind === "outsider") {
         const visitor = el("button", "visitor", I18N.register); visitor.onclick = () => openVisitor(seq);
         actions.append(visitor);
@@ -151,22 +177,24 @@
   }
 
   // --- decisions -------------------------------------------------------------------
-  function openOverride(seq, outcome) {
+  function openOverride(seq, outcome, fixedReason) {
     const item = alerts.get(seq); if (!item) return;
-    selected = seq; pendingOutcome = outcome;
-    $("override-seq").textContent = `#${seq} → ${outcome === "allow" ? I18N.admit : I18N.deny}`;
+    selected = seq; pendingOutcome = outcome; pendingReason = fixedReason || null;
+    const verb = fixedReason ? I18N.notThisPerson : (outcome === "allow" ? I18N.admit : I18N.deny);
+    $("override-seq").textContent = `#${seq} → ${verb}`;
     $("override-summary").textContent = `${item.name || item.identity_text} · ${item.reasons.join("；")}`;
     const codes = [...document.querySelectorAll('#override-form input[name="reason_code"]')];
     const preferred = outcome === "deny" ? "refused" : "identity_confirmed";
     codes.forEach((c) => { c.checked = c.value === preferred; });
-    $("override-text").value = ""; $("override-error").hidden = true;
+    $("override-reasons").hidden = Boolean(fixedReason);
+    $("override-text").value = fixedReason ? I18N.notThisPerson : ""; $("override-error").hidden = true;
     $("override-dialog").showModal(); $("override-text").focus();
   }
   async function submitOverride(event) {
     event.preventDefault();
     const text = $("override-text").value.trim();
     if (!text) { $("override-error").textContent = I18N.textRequired; $("override-error").hidden = false; return; }
-    const code = document.querySelector('#override-form input[name="reason_code"]:checked').value;
+    const code = pendingReason || document.querySelector('#override-form input[name="reason_code"]:checked').value;
     const response = await fetch(`/terminal/passages/${selected}/override`, {
       method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify({ outcome: pendingOutcome, reason_code: code, text }),
@@ -218,6 +246,7 @@
     if (key === "a") { e.preventDefault(); openOverride(selected, "allow"); }
     if (key === "d") { e.preventDefault(); openOverride(selected, "deny"); }
     if (key === "v" && alerts.get(selected)?.identity_kind === "outsider") { e.preventDefault(); openVisitor(selected); }
+    if (key === "n" && alerts.get(selected)?.face?.photo_url) { e.preventDefault(); openOverride(selected, "deny", "not_this_person"); }
   });
   $("override-form").addEventListener("submit", submitOverride);
   $("visitor-form").addEventListener("submit", submitVisitor);

@@ -16,7 +16,7 @@ from typing import Any
 from api.i18n import reason_text, t
 from gate.domain.documents import mask
 from gate.domain.events import GateEvent, PassageEvent
-from gate.domain.model import DocumentRead, Outcome, PassageRecord
+from gate.domain.model import CredentialKind, DocumentRead, Outcome, PassageRecord
 from gate.domain.people import mask_name
 from gate.domain.snapshot import RegistrySnapshot
 from gate.domain.status import LOCAL_TZ
@@ -55,8 +55,14 @@ def feed_item(
     snapshot: RegistrySnapshot | None,
     handled: bool = False,
     card: DocumentRead | None = None,
+    corrections: int = 0,
 ) -> dict[str, Any]:
-    """One passage for the terminal (masked name, home, outcome, reasons in words)."""
+    """One passage for the terminal (masked name, home, outcome, reasons in words).
+
+    A face passage carries ``face``: its band, distance, the camera snapshot's and the
+    candidate's enrolment photo's addresses (staff-only routes), and how often guards
+    said "not this person" to this candidate before (``corrections``).
+    """
     entry = record.entry
     decision = entry.decision
     person = snapshot.persons.get(entry.person_ref) if snapshot and entry.person_ref else None
@@ -96,4 +102,25 @@ def feed_item(
         "card": {"masked": mask(card.number), "name": card.name, "doc_type": card.doc_type.value}
         if card
         else None,
+        "face": _face(record, lang, corrections)
+        if entry.credential_kind is CredentialKind.FACE
+        else None,
+    }
+
+
+def _face(record: PassageRecord, lang: str, corrections: int) -> dict[str, Any]:
+    entry = record.entry
+    found = next((r for r in entry.decision.reasons if r.code.startswith("face_")), None)
+    params = dict(found.params) if found is not None else {}
+    band = str(params.get("band", "unknown"))
+    return {
+        "band": band,
+        "band_text": t(lang, f"face.band.{band}"),
+        "distance": params.get("distance"),
+        "snapshot_url": f"/terminal/face-snapshots/{entry.snapshot_ref}"
+        if entry.snapshot_ref
+        else None,
+        "photo_url": f"/terminal/face-photos/{entry.person_ref}" if entry.person_ref else None,
+        "corrections": corrections,
+        "corrections_text": t(lang, "face.corrections", count=corrections) if corrections else "",
     }

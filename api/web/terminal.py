@@ -29,7 +29,7 @@ from api.web.feed import feed_item
 from gate.app.control_ports import CLEARED, ControlChange
 from gate.app.controls import recent_control_changes
 from gate.app.passages import OverridePassage, override_passage
-from gate.app.pipeline import MAX_OVERRIDE_TEXT, OVERRIDE_REASONS
+from gate.app.pipeline import MAX_OVERRIDE_TEXT, NOT_THIS_PERSON, OVERRIDE_REASONS
 from gate.app.search import search_persons
 from gate.app.staff import resolve_session
 from gate.app.staff_values import ActiveSession
@@ -39,7 +39,7 @@ from gate.app.visitors import RegisterVisitor, register_visitor
 from gate.domain.device_ports import DeviceStatus
 from gate.domain.documents import DocumentType
 from gate.domain.errors import GateError, NotFound, OverrideRefused
-from gate.domain.model import Outcome, PassageRecord
+from gate.domain.model import CredentialKind, Outcome, PassageRecord
 from gate.domain.people import mask_name
 from gate.domain.presence import occupancy
 from gate.domain.roles import Permission
@@ -71,7 +71,8 @@ def terminal_page(request: Request, user: Guard) -> Response:
         request,
         "terminal.html",
         user,
-        override_reasons=sorted(OVERRIDE_REASONS),
+        # "Not this person" has its own key (N) on a face passage, not a line in the dialog.
+        override_reasons=sorted(OVERRIDE_REASONS - {NOT_THIS_PERSON}),
         doc_types=[d.value for d in DocumentType],
     )
 
@@ -195,6 +196,12 @@ def _items(
     lang = language(request)
     snapshot = station.gate.snapshots.current()
     cards = request.app.state.recent_cards
+    candidates = [
+        r.entry.person_ref
+        for r in records
+        if r.entry.credential_kind is CredentialKind.FACE and r.entry.person_ref
+    ]
+    corrections = web(request).services.face_passages.corrections_of(candidates)
     return [
         feed_item(
             record,
@@ -202,6 +209,7 @@ def _items(
             snapshot=snapshot,
             handled=record.seq in handled,
             card=cards.get(record.seq, now=now()),
+            corrections=corrections.get(record.entry.person_ref or "", 0),
         )
         for record in records
     ]
@@ -298,11 +306,33 @@ def override(
             actor=actor(request, user),
             units=web(request).services.units,
             pipeline=station.gate.pipeline,
+            faces=web(request).services.face_passages,
         )
     except (OverrideRefused, NotFound) as refused:
         return JSONResponse({"detail": refusal_text(language(request), refused)}, 409)
     assert result.record is not None
     return JSONResponse(_items(request, station, [result.record], handled=set())[0])
+
+
+PICTURE_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
+
+@router.get("/face-snapshots/{ref}")
+def face_snapshot(request: Request, ref: str, user: Guard) -> Response:
+    """The camera picture of a face passage (kept 72 hours for an unknown face)."""
+    image = web(request).services.face_passages.image(ref[:36])
+    if image is None:
+        raise HTTPException(404, "no such snapshot (deleted after its retention?)")
+    return Response(image, media_type="image/jpeg", headers=PICTURE_HEADERS)
+
+
+@router.get("/face-photos/{ref}")
+def face_photo(request: Request, ref: str, user: Guard) -> Response:
+    """The enrolment photo of a face passage's candidate (a person ref), beside the camera's."""
+    image = web(request).services.face_store.photo_of_person(ref[:36])
+    if image is None:
+        raise HTTPException(404, "no enrolment photo for this person")
+    return Response(image, media_type="image/jpeg", headers=PICTURE_HEADERS)
 
 
 @router.get("/place-codes")

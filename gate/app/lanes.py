@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from gate.app.face_camera import FaceCamera
 from gate.domain.device_ports import (
     BarrierRelay,
     Camera,
@@ -138,6 +139,7 @@ class LaneRunner:
         decoder: QrFrameDecoder | None = None,
         thermometer: TemperatureSource | None = None,
         recent_codes: RecentCodes | None = None,
+        faces: FaceCamera | None = None,
     ) -> None:
         self.lane = lane
         self.direction = direction
@@ -148,6 +150,7 @@ class LaneRunner:
         self._decoder = decoder
         self._thermometer = thermometer
         self._recent = recent_codes or RecentCodes()
+        self._faces = faces
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -159,6 +162,8 @@ class LaneRunner:
             self._spawn(f"lane-{self.lane}-scanner", self._read_codes)
         if self._camera is not None and self._decoder is not None:
             self._spawn(f"lane-{self.lane}-camera-qr", self._read_frame_codes)
+        if self._camera is not None and self._faces is not None:
+            self._spawn(f"lane-{self.lane}-camera-faces", self._watch_faces)
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -209,6 +214,11 @@ class LaneRunner:
             last_sequence = frame.sequence
             for decoded in self._decoder.decode(frame.image):
                 self._present_code(decoded.text)
+
+    def _watch_faces(self) -> None:
+        assert self._camera is not None
+        assert self._faces is not None
+        self._faces.run(self._camera, self._stop, lambda seen: self._run(seen.credential))
 
     def _present_code(self, text: str) -> None:
         if not self._recent.first_showing(text):

@@ -25,6 +25,7 @@ from gate.domain.errors import (
     StaleSnapshot,
 )
 from gate.domain.events import EVENT_FOR_OUTCOME, EventBus, EventType, PassageEvent
+from gate.domain.face_policy import with_face
 from gate.domain.model import (
     AlertLevel,
     Credential,
@@ -54,6 +55,7 @@ from gate.domain.watch import with_watch
 
 logger = logging.getLogger(__name__)
 
+NOT_THIS_PERSON = "not_this_person"  # the face override that also stores a correction
 # Reasons a guard may give for overriding a decision (the terminal shows them in Chinese).
 OVERRIDE_REASONS = frozenset(
     {
@@ -64,6 +66,7 @@ OVERRIDE_REASONS = frozenset(
         "visitor_registered",
         "delivery",
         "staff_duty",
+        NOT_THIS_PERSON,  # a face passage: the camera named the wrong person
         "refused",
         "other",
     }
@@ -133,8 +136,10 @@ class PassagePipeline:
         lanes: frozenset[str],
         clock: Callable[[], datetime],
         passes: PassVerifier | None = None,
+        face_auto_open: bool = False,
     ) -> None:
         self._snapshots = snapshots
+        self._face_auto_open = face_auto_open
         self._passes = passes
         self._log = log
         self._barrier = barrier
@@ -178,6 +183,7 @@ class PassagePipeline:
                 else None,
                 decision=decision,
                 temperature=temperature,
+                snapshot_ref=credential.snapshot_ref,
             )
             try:
                 # Re-deciding on a fresh snapshot once is enough; after that, log what we have.
@@ -230,6 +236,8 @@ class PassagePipeline:
                 decision = with_watch(decision, watch, direction)
             if pass_reason is not None:
                 decision = _with_reason(decision, pass_reason)
+            if credential.kind is CredentialKind.FACE:
+                decision = with_face(decision, credential, auto_open=self._face_auto_open)
             return identity, decision, document_hash
         except CredentialInvalid as exc:
             logger.warning("passage refused at lane %s: %s", lane, exc.reason)
@@ -346,6 +354,10 @@ class PassagePipeline:
         """Decide from a fresh snapshot now (after a change this process made itself)."""
         self._snapshots.reload()
 
+    def passage(self, seq: int) -> PassageRecord:
+        """The logged passage ``seq``; ``NotFound`` if there is none."""
+        return self._log.get(seq)
+
     def override(
         self, seq: int, *, outcome: Outcome, reason_code: str, text: str, guard: str
     ) -> PassageResult:
@@ -365,6 +377,13 @@ class PassagePipeline:
             raise OverrideRefused("override_allowed", seq=seq)
         if self._log.overridden(seq):
             raise OverrideRefused("override_handled", seq=seq)
+        corrected = reason_code == NOT_THIS_PERSON
+        if corrected and (
+            original.entry.credential_kind is not CredentialKind.FACE
+            or original.entry.person_ref is None
+            or outcome is not Outcome.DENY
+        ):
+            raise OverrideRefused("override_not_face", seq=seq)
         decision = Decision(
             outcome=outcome,
             reasons=(
@@ -382,27 +401,30 @@ class PassagePipeline:
             opens_barrier=outcome is Outcome.ALLOW,
         )
         previous = original.entry
+        # "Not this person": the row the guard adds names nobody, so tracing and presence
+        # never count the wrong candidate; the face row it corrects stays as it was.
         entry = PassageEntry(
             uuid=str(uuid.uuid4()),
             at=self._clock(),
             lane=previous.lane,
             direction=previous.direction,
             credential_kind=previous.credential_kind,
-            identity_kind=previous.identity_kind,
-            person_ref=previous.person_ref,
-            household_ref=previous.household_ref,
+            identity_kind=IdentityKind.OUTSIDER if corrected else previous.identity_kind,
+            person_ref=None if corrected else previous.person_ref,
+            household_ref=None if corrected else previous.household_ref,
             document_hash=previous.document_hash,
             decision=decision,
             decided_by=f"guard:{guard.strip()}",
             overrides_seq=seq,
             temperature=previous.temperature,
+            snapshot_ref=previous.snapshot_ref,
         )
         record = self._log.append(entry)
         snapshot = self._snapshots.current()
         identity = Identity(
-            kind=previous.identity_kind,
-            person_ref=previous.person_ref,
-            household_ref=previous.household_ref,
+            kind=entry.identity_kind,
+            person_ref=entry.person_ref,
+            household_ref=entry.household_ref,
         )
         return self._carry_out(record, identity, snapshot)
 

@@ -17,9 +17,10 @@ from collections.abc import Hashable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from gate.domain.device_ports import Frame
+if TYPE_CHECKING:  # device_ports -> cards -> model imports this module's FaceBand
+    from gate.domain.device_ports import Frame
 
 Box = tuple[int, int, int, int]
 TEMPLATE_BYTES = 512

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from gate.domain.documents import DocumentType, mask
+from gate.domain.faces import FaceBand
 from gate.domain.people import HealthStatus, PersonKind, Sex
 
 ParamValue = str | int | float | bool | None
@@ -101,9 +102,12 @@ class Credential:
 
     kind: CredentialKind
     document: DocumentRead | None = None
-    person_ref: str | None = None  # face match
+    person_ref: str | None = None  # a face: the candidate (None: an unknown face)
     face_distance: float | None = None
     code: str | None = field(default=None, repr=False)  # a QR pass: the scanned text
+    face_band: FaceBand | None = None  # a face: match, uncertain or unknown
+    face_margin: float | None = None  # a face: how much nearer than the next person
+    snapshot_ref: str | None = None  # a face: the camera picture kept for the passage
 
 
 @dataclass(frozen=True)

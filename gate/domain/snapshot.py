@@ -128,6 +128,8 @@ class RegistrySnapshot:
                 )
             return Identity(kind=IdentityKind.OUTSIDER, document=document)
         if credential.person_ref is None:
+            if credential.kind is CredentialKind.FACE:  # a face the gallery does not know
+                return Identity(kind=IdentityKind.OUTSIDER, certainty=Certainty.FACE)
             raise CredentialInvalid("malformed_credential", "no person in the credential")
         facts = self.persons.get(credential.person_ref)
         if facts is None:

@@ -15,6 +15,7 @@ from devices.drivers import open_driver
 from gate.app.actor import Actor
 from gate.app.admin_ports import TemplateWriter
 from gate.app.district_feed import CompoundAddress, FeedReader, Pseudonym
+from gate.app.face_camera import FaceCamera, FaceRetention
 from gate.app.face_gallery import FaceGallery
 from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
 from gate.app.outbound import CursorStore, OutboundRelay
@@ -23,6 +24,7 @@ from gate.app.pipeline import PassagePipeline
 from gate.app.ports import PassageLogReader, UnitOfWorkFactory
 from gate.app.sync_status import LagWatch
 from gate.app.visit_requests import purge_old_requests
+from gate.domain.device_ports import Camera
 from gate.domain.documents import normalize
 from gate.domain.errors import GateError
 from gate.domain.events import EventBus
@@ -33,7 +35,9 @@ from gate.domain.ports import Barrier
 from gate.runtime.keyfile import DataKey, load_data_key
 from gate.runtime.outbound_wiring import build_relays
 from gate.runtime.settings import Settings
-from recognition.faces import TemplateMatrix
+from recognition.faces import FacePool, TemplateMatrix
+from recognition.faces.enrolment import PhotoEnroller
+from recognition.faces.quality import QualityLimits
 from recognition.passes import key_dir
 from recognition.passes.gate_verifier import KeyRingVerifier
 from recognition.passes.signer import KeyRingSigner
@@ -42,6 +46,7 @@ from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.delivery_cursors import SqlCursorStore
 from registry.exporter import write_template
+from registry.face_snapshots import SqlFacePassageStore
 from registry.face_store import SqlFaceStore
 from registry.feed_reader import SqlFeedReader
 from registry.passages import SqlPassageLog, SqlPassageReader
@@ -77,6 +82,8 @@ class Services:
     compound: CompoundAddress  # this gate's compound as the feed and the hub name it
     face_store: SqlFaceStore  # consented templates and enrolment photos (registry.face_store)
     face_gallery: FaceGallery  # every template in memory; loaded on first refresh_if_changed
+    face_enroller: PhotoEnroller  # enrolment photos through the quality gate, in a worker
+    face_passages: SqlFacePassageStore  # face passages' snapshots and guards' corrections
 
     def close(self) -> None:
         """Release connections."""
@@ -124,6 +131,10 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         face_gallery=FaceGallery(
             TemplateMatrix(), face_store, FaceThresholds(faces.strict, faces.loose, faces.margin)
         ),
+        face_enroller=PhotoEnroller(
+            QualityLimits(faces.min_face_px, faces.min_sharpness, faces.max_turn)
+        ),
+        face_passages=SqlFacePassageStore(database, cipher),
     )
 
 
@@ -201,6 +212,7 @@ def build_gate(
         lanes=services.settings.gate.lane_ids,
         clock=clock,
         passes=services.pass_verifier,
+        face_auto_open=services.settings.faces.auto_open,
     )
     return Gate(pipeline, snapshots, log, events, chosen_barrier)
 
@@ -218,6 +230,8 @@ class Station:
     housekeeping_seconds: float = 6 * 3600
     relays: list[OutboundRelay] = field(default_factory=list)  # events out (MQTT, webhooks)
     lag_watch: LagWatch | None = None  # store-and-forward: warns when the hub falls behind
+    cameras: dict[str, Camera] = field(default_factory=dict)  # by lane: enrolment captures
+    face_gallery: FaceGallery | None = None  # kept in step with enrolments in other processes
     _stop: threading.Event = field(default_factory=threading.Event)
     _upkeep: threading.Thread | None = None
 
@@ -249,6 +263,11 @@ class Station:
                 logger.error("snapshot refresh failed: %s", exc)
             except Exception:
                 logger.exception("snapshot refresh failed")
+            if self.face_gallery is not None:
+                try:
+                    self.face_gallery.refresh_if_changed()
+                except Exception:
+                    logger.exception("reloading the face gallery failed")
             self.watch.probe()
             self.watch.check()
             if self.lag_watch is not None:
@@ -299,6 +318,8 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
     gate = build_gate(services, barrier=barriers, clock=clock)
     # One decoder for every camera lane: the QR libraries are imported only if one exists.
     decoder = build_decoder() if any(kind == "camera" for _, kind in opened) else None
+    camera_lanes = [lane for lane, kind in opened if kind == "camera"]
+    face_cameras = face_cameras_of(services, camera_lanes, clock=clock)
     runners = [
         LaneRunner(
             lane.id,
@@ -309,6 +330,7 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
             camera=opened.get((lane.id, "camera")),
             decoder=decoder if (lane.id, "camera") in opened else None,
             thermometer=opened.get((lane.id, "thermometer")),
+            faces=face_cameras.get(lane.id),
         )
         for lane in settings.gate.lanes
     ]
@@ -331,15 +353,21 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
         purged = purge_old_requests(actor=upkeep, units=services.units)
         if purged:
             logger.info("deleted %d phone-registered visits past their retention", purged)
+        pictures = services.face_passages.purge_expired(clock())
+        if pictures:
+            logger.info("deleted %d face snapshots past their retention", pictures)
 
+    pools = [camera.frames for camera in face_cameras.values()]
     return Station(
         gate=gate,
         runners=runners,
         watch=watch,
-        drivers=list(opened.values()),
+        drivers=[*opened.values(), *pools],
+        face_gallery=services.face_gallery if face_cameras else None,
         poll_seconds=settings.gate.snapshot_poll_seconds,
         housekeeping=housekeeping,
         relays=relays,
+        cameras={lane: dev for (lane, kind), dev in opened.items() if kind == "camera"},
         lag_watch=LagWatch(
             threshold=timedelta(seconds=settings.upstream.lag_warning_seconds),
             cursors=services.delivery_cursors,
@@ -348,3 +376,33 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
         if settings.upstream.url is not None
         else None,
     )
+
+
+def face_cameras_of(
+    services: Services, camera_lanes: list[str], *, clock: Callable[[], datetime] = utc_now
+) -> dict[str, FaceCamera]:
+    """The face path of each camera lane, when ``[faces] enabled`` (else none at all).
+
+    Each camera lane gets its own worker pool (its own tracker: tracks never mix
+    cameras), ``[faces] workers`` processes each. The gallery is loaded here, once.
+    """
+    faces = services.settings.faces
+    if not faces.enabled or not camera_lanes:
+        return {}
+    services.face_gallery.load()
+    retention = FaceRetention(
+        unknown=timedelta(hours=faces.unknown_snapshot_hours),
+        known=timedelta(days=faces.snapshot_days),
+    )
+    return {
+        lane: FaceCamera(
+            lane,
+            frames=FacePool(workers=faces.workers, queue_size=1),
+            gallery=services.face_gallery,
+            store=services.face_passages,
+            clock=clock,
+            retention=retention,
+            auto_open=faces.auto_open,
+        )
+        for lane in camera_lanes
+    }

@@ -65,6 +65,8 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/terminal/visitors"): Permission.REGISTER_VISITOR,
     ("POST", "/terminal/visit-requests/{ref}"): Permission.REGISTER_VISITOR,
     ("GET", "/terminal/place-codes"): Permission.TERMINAL,
+    ("GET", "/terminal/face-snapshots/{ref}"): Permission.TERMINAL,
+    ("GET", "/terminal/face-photos/{ref}"): Permission.TERMINAL,
     ("GET", "/terminal/search"): Permission.SEARCH_PERSONS,
     ("GET", "/office"): Permission.OFFICE,
     ("GET", "/office/buildings/{key}"): Permission.OFFICE,
