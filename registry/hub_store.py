@@ -15,17 +15,29 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Table, Text, case, cast, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    Text,
+    case,
+    cast,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from gate.app.hub_ports import CompoundCount, HubRow
+from gate.app.hub_ports import CompoundCount, HubRow, PassageGroup
 from registry.database import Database
 from registry.hub_models import PARTITION_SCHEMA, HubEdge, HubHead, HubPassage
 
@@ -38,6 +50,23 @@ _edges: Table = HubEdge.__table__  # type: ignore[assignment]
 # Month partitions are made for passages from this many months back to this many ahead.
 MONTHS_BACK, MONTHS_AHEAD = 36, 2
 _PARTITION_LOCK = 0x6875625F  # the advisory lock id of partition making ("hub_")
+
+# The daily report's groups on PostgreSQL: each item (JSON text, not JSONB) is parsed once
+# (json_to_record), not once per field extracted: a day of 300,000 rows of 500 compounds
+# took 1.4 s instead of 5.9 s.
+_PG_DAY_GROUPS = """
+SELECT compound_id, CAST(extract(hour FROM at AT TIME ZONE 'UTC') AS integer),
+       r.direction, r.outcome, r.identity_kind, r.credential_kind,
+       CASE WHEN r.outcome = 'deny' THEN r.reasons ->> 0 END,
+       CASE WHEN r.identity_kind = 'visitor' THEN r.person END,
+       r.overrides_seq IS NOT NULL, replayed, count(*)
+FROM hub_passages,
+     json_to_record(item) AS r(direction text, outcome text, identity_kind text,
+                               credential_kind text, reasons json, person text,
+                               overrides_seq bigint)
+WHERE at >= %%(since)s AND at < %%(until)s %s
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+"""
 
 # The batch goes as a few text parameters: the items as one JSON array, the key columns
 # as comma-joined lists. The driver adapts a text at C speed (an array parameter was
@@ -281,6 +310,81 @@ class SqlHubStore:
             {"hub_seq": int(number), **orjson.loads(item)}
             for number, item in self._session.execute(query)
         ]
+
+    def day_groups(
+        self, *, since: datetime, until: datetime, compounds: frozenset[str] | None
+    ) -> list[PassageGroup]:
+        """The window's passages grouped (the partitions of its months only)."""
+        if compounds is not None and not compounds:
+            return []
+        if self._session.get_bind().dialect.name == "postgresql":
+            params: dict[str, object] = {"since": since, "until": until}
+            where = ""
+            if compounds is not None:
+                where, params["compounds"] = (
+                    "AND compound_id = ANY(%(compounds)s)",
+                    sorted(compounds),
+                )
+            found: Iterable[Any] = self._session.connection().exec_driver_sql(
+                _PG_DAY_GROUPS % where, params
+            )
+        else:
+            found = self._session.execute(_day_groups(since, until, compounds))
+        return [
+            PassageGroup(
+                str(compound),
+                int(hour),
+                str(direction),
+                str(outcome),
+                str(kind),
+                str(credential),
+                refusal,
+                visitor,
+                bool(override),
+                bool(replayed),
+                int(count),
+            )
+            for (
+                compound,
+                hour,
+                direction,
+                outcome,
+                kind,
+                credential,
+                refusal,
+                visitor,
+                override,
+                replayed,
+                count,
+            ) in found
+        ]
+
+
+def _day_groups(since: datetime, until: datetime, compounds: frozenset[str] | None) -> Select[Any]:
+    """The daily report's groups on SQLite (which parses an item once per row anyway)."""
+    item = _passages.c.item
+    outcome = item["outcome"].as_string()
+    kind = item["identity_kind"].as_string()
+    columns = (
+        _passages.c.compound_id,
+        cast(func.strftime("%H", _passages.c.at), Integer),  # SQLite keeps UTC, naive
+        item["direction"].as_string(),
+        outcome,
+        kind,
+        item["credential_kind"].as_string(),
+        case((outcome == "deny", item[("reasons", 0)].as_string()), else_=None),
+        case((kind == "visitor", item["person"].as_string()), else_=None),
+        item["overrides_seq"].as_string().is_not(None),
+        _passages.c.replayed,
+    )
+    query = (
+        select(*columns, func.count())
+        .where(_passages.c.at >= since, _passages.c.at < until)
+        .group_by(*columns)
+    )
+    if compounds is not None:
+        query = query.where(_passages.c.compound_id.in_(sorted(compounds)))
+    return query
 
 
 def _greatest(column: ColumnElement[int], value: int, session: Session) -> ColumnElement[int]:

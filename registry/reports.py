@@ -22,20 +22,18 @@ from gate.app.report_values import (
     AuditLine,
     AuditPage,
     BuildingPresence,
-    CrowdCounts,
     DailyReport,
     DayOccupancy,
     GuardDecision,
     HostVisitors,
-    HourCounts,
     LaneCounts,
-    OutcomeCounts,
     OverrideLine,
     QuarantinedDay,
     QuarantineExit,
     ShiftReport,
     Who,
 )
+from gate.app.reports import DayTally
 from gate.domain.model import Direction, IdentityKind, Outcome, Reason
 from gate.domain.people import HealthStatus, mask_name
 from gate.domain.places import building_label, natural_key, unit_label
@@ -281,19 +279,10 @@ def _quarantine_exit(
     )
 
 
-_OUTCOMES = (Outcome.ALLOW.value, Outcome.REVIEW.value, Outcome.DENY.value)
-
-
 def daily_report(session: Session, *, day: date) -> DailyReport:
     """The report of the local day ``day``, 00:00-24:00 Asia/Shanghai."""
     start, end = start_of_local_day(day), end_of_local_day(day)
-    hours = {hour: {"in": 0, "out": 0} for hour in range(24)}
-    outcomes = {outcome: {"in": 0, "out": 0} for outcome in _OUTCOMES}
-    crowds: dict[str, dict[str, int]] = {
-        kind: {"in": 0, "out": 0} for kind in (IdentityKind.OUTSIDER, IdentityKind.VISITOR)
-    }
-    outsiders: set[str] = set()
-    visits: dict[str, dict[str, int]] = defaultdict(lambda: {"in": 0, "out": 0})
+    tally = DayTally()
     for at, direction, outcome, kind, document_hash, person_ref in session.execute(
         select(
             Passage.at,
@@ -304,14 +293,13 @@ def daily_report(session: Session, *, day: date) -> DailyReport:
             Passage.person_ref,
         ).where(_in_window(start, end), Passage.overrides_seq.is_(None))
     ):
-        hours[at.astimezone(LOCAL_TZ).hour][direction] += 1
-        outcomes.setdefault(outcome, {"in": 0, "out": 0})[direction] += 1
-        if kind in crowds:
-            crowds[kind][direction] += 1
-        if kind == IdentityKind.OUTSIDER and document_hash:
-            outsiders.add(document_hash)
-        if kind == IdentityKind.VISITOR and person_ref:
-            visits[person_ref][direction] += 1
+        tally.passage(
+            hour=at.astimezone(LOCAL_TZ).hour,
+            direction=direction,
+            outcome=outcome,
+            identity_kind=kind,
+            who=document_hash if kind == IdentityKind.OUTSIDER else person_ref,
+        )
     override_rows, originals = _override_rows(session, start, end)
     quarantined, attempt_rows = _quarantined_of_day(session, start, end)
     people = _people(session, [*override_rows, *attempt_rows])
@@ -319,17 +307,11 @@ def daily_report(session: Session, *, day: date) -> DailyReport:
         day=day,
         start=start,
         end=end,
-        hours=tuple(HourCounts(h, c["in"], c["out"]) for h, c in hours.items()),
-        outcomes=tuple(OutcomeCounts(o, c["in"], c["out"]) for o, c in outcomes.items()),
-        outsiders=CrowdCounts(
-            crowds[IdentityKind.OUTSIDER]["in"],
-            crowds[IdentityKind.OUTSIDER]["out"],
-            len(outsiders),
-        ),
-        visitors=CrowdCounts(
-            crowds[IdentityKind.VISITOR]["in"], crowds[IdentityKind.VISITOR]["out"], len(visits)
-        ),
-        visitors_by_host=_visitors_by_host(session, visits),
+        hours=tally.hour_counts(),
+        outcomes=tally.outcome_counts(),
+        outsiders=tally.outsider_counts(),
+        visitors=tally.visitor_counts(),
+        visitors_by_host=_visitors_by_host(session, tally.visits),
         quarantined=tuple(
             QuarantinedDay(
                 who=who,

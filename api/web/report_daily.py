@@ -10,6 +10,7 @@ refused in the use case's words (422).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -19,7 +20,8 @@ from fastapi.responses import PlainTextResponse, Response
 
 from api.i18n import refusal_text
 from api.web.deps import actor, language, now, render, require, web
-from api.web.machine_auth import machine_or_staff
+from api.web.hub import hub_reach, not_this_compound, refused_compound
+from api.web.machine_auth import CompoundCaller, caller_with_compounds
 from api.web.report_text import LONG, ReportText, local
 from api.web.report_xlsx import (
     daily_export_name,
@@ -27,8 +29,16 @@ from api.web.report_xlsx import (
     workbook_writer,
     xlsx_download,
 )
-from gate.app.actor import Actor
-from gate.app.report_values import DailyReport, GuardDecision, Who
+from gate.app.hub import HubCompoundRefused, readable
+from gate.app.hub_reports import CompoundDay, HubDailyReport, hub_daily_report
+from gate.app.report_values import (
+    CrowdCounts,
+    DailyReport,
+    GuardDecision,
+    HourCounts,
+    OutcomeCounts,
+    Who,
+)
 from gate.app.reports import daily_report, export_daily_report, today
 from gate.app.staff_values import ActiveSession
 from gate.domain.api_scopes import ApiScope
@@ -39,7 +49,7 @@ from gate.domain.roles import Permission
 
 router = APIRouter()
 Reader = Annotated[ActiveSession, Depends(require(Permission.SHIFT_REPORT))]
-ReportCaller = Annotated[Actor, Depends(machine_or_staff(ApiScope.REPORTS_READ))]
+ReportCaller = Annotated[CompoundCaller, Depends(caller_with_compounds(ApiScope.REPORTS_READ))]
 DayQuery = Annotated[
     str | None, Query(max_length=40, description="A local day, YYYY-MM-DD; none: today")
 ]
@@ -125,7 +135,7 @@ def daily_xlsx(request: Request, user: Reader, date: DayQuery = None) -> Respons
             "content": {"application/json": {}},
         },
         401: {"description": "No key, or a revoked or unknown one"},
-        403: {"description": "The key lacks reports:read"},
+        403: {"description": "The key lacks reports:read, or may not read the compound"},
         422: {"description": "A malformed day, or one that has not begun"},
         429: {"description": "Over the key's rate; see Retry-After"},
     },
@@ -136,19 +146,40 @@ def daily_api(
     date: Annotated[
         str | None, Query(max_length=40, examples=["2026-11-29"], description="YYYY-MM-DD")
     ] = None,
+    compound: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
+            description="Hub mode: only this compound (one the key is bound to)",
+        ),
+    ] = None,
 ) -> Response:
-    """The daily report as JSON: by hour, by outcome, visitors, quarantine, occupancy."""
+    """The daily report as JSON: by hour, by outcome, visitors, quarantine, occupancy.
+
+    On a hub, for a key bound to compounds (a staff session: all), the report of the
+    passages those compounds pushed, per compound (``hub_daily_json``).
+    """
+    units = web(request).services.units
+    day = date or today(caller.actor.at)
+    reach = hub_reach(request, caller.compounds)
     try:
-        report = daily_report(
-            date or today(caller.at), actor=caller, units=web(request).services.units
-        )
+        if reach is not None:
+            compounds = readable(compound, reach.compounds)
+            hub_report = hub_daily_report(day, compounds=compounds, actor=caller.actor, units=units)
+            body = hub_daily_json(hub_report)
+        else:
+            other = not_this_compound(request, compound)
+            if other is not None:
+                return other
+            body = daily_json(daily_report(day, actor=caller.actor, units=units))
+    except HubCompoundRefused as refused:
+        return refused_compound(request, refused)
     except ActionRefused as refused:
         detail = {"detail": refusal_text(language(request), refused), "code": refused.code}
         return Response(orjson.dumps(detail), status_code=422, media_type="application/json")
     return Response(
-        orjson.dumps(daily_json(report)),
-        media_type="application/json",
-        headers={"Cache-Control": "no-store"},
+        orjson.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"}
     )
 
 
@@ -173,36 +204,43 @@ def _decision(decision: GuardDecision | None) -> dict[str, Any] | None:
     }
 
 
+def _counts(
+    totals: OutcomeCounts,
+    hours: Iterable[HourCounts],
+    outcomes: Iterable[OutcomeCounts],
+    guard: tuple[int, int],
+) -> dict[str, Any]:
+    """The counts a gate's and the hub's daily reports share."""
+    return {
+        "passages": {"in": totals.inbound, "out": totals.outbound, "total": totals.total},
+        "by_hour": [
+            {"hour": row.hour, "in": row.inbound, "out": row.outbound, "total": row.total}
+            for row in hours
+        ],
+        "by_outcome": {
+            row.outcome: {"in": row.inbound, "out": row.outbound, "total": row.total}
+            for row in outcomes
+        },
+        "guard_decisions": {"allow": guard[0], "deny": guard[1]},
+    }
+
+
+def _crowd(crowd: CrowdCounts, persons: int | None) -> dict[str, Any]:
+    return {"in": crowd.inbound, "out": crowd.outbound, "persons": persons}
+
+
 def daily_json(report: DailyReport) -> dict[str, Any]:
     """The report as plain JSON values; times local with ``+08:00``, names masked."""
-    totals = report.totals
     occupancy = report.occupancy
+    guard = (report.guard_decisions(Outcome.ALLOW), report.guard_decisions(Outcome.DENY))
     return {
         "date": report.day.isoformat(),
         "start": _time(report.start),
         "end": _time(report.end),
-        "passages": {"in": totals.inbound, "out": totals.outbound, "total": totals.total},
-        "by_hour": [
-            {"hour": row.hour, "in": row.inbound, "out": row.outbound, "total": row.total}
-            for row in report.hours
-        ],
-        "by_outcome": {
-            row.outcome: {"in": row.inbound, "out": row.outbound, "total": row.total}
-            for row in report.outcomes
-        },
-        "guard_decisions": {
-            "allow": report.guard_decisions(Outcome.ALLOW),
-            "deny": report.guard_decisions(Outcome.DENY),
-        },
-        "outsiders": {
-            "in": report.outsiders.inbound,
-            "out": report.outsiders.outbound,
-            "persons": report.outsiders.persons,
-        },
+        **_counts(report.totals, report.hours, report.outcomes, guard),
+        "outsiders": _crowd(report.outsiders, report.outsiders.persons),
         "visitors": {
-            "in": report.visitors.inbound,
-            "out": report.visitors.outbound,
-            "persons": report.visitors.persons,
+            **_crowd(report.visitors, report.visitors.persons),
             "by_host": [
                 {
                     "home": host.home,
@@ -263,4 +301,30 @@ def daily_json(report: DailyReport) -> dict[str, Any]:
                 for row in occupancy.buildings
             ],
         },
+    }
+
+
+def _compound_day(day: CompoundDay) -> dict[str, Any]:
+    return {
+        **({"compound_id": day.compound_id} if day.compound_id is not None else {}),
+        **_counts(day.totals, day.hours, day.outcomes, (day.guard_allow, day.guard_deny)),
+        "replayed": day.replayed,
+        "by_credential_kind": {
+            kind: {"in": inbound, "out": outbound, "total": inbound + outbound}
+            for kind, inbound, outbound in day.credentials
+        },
+        "refusals_by_reason": dict(day.refusals),
+        "outsiders": _crowd(day.outsiders, None),  # the hub cannot tell outsiders apart
+        "visitors": _crowd(day.visitors, day.visitors.persons),
+    }
+
+
+def hub_daily_json(report: HubDailyReport) -> dict[str, Any]:
+    """The hub's report as plain JSON values: each compound's day, then all together."""
+    return {
+        "date": report.day.isoformat(),
+        "start": _time(report.start),
+        "end": _time(report.end),
+        "compounds": [_compound_day(day) for day in report.compounds],
+        "all": _compound_day(report.together),
     }

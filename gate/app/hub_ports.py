@@ -22,6 +22,27 @@ class CompoundCount:
 
 
 @dataclass(frozen=True)
+class PassageGroup:
+    """Alike passages of one compound in one UTC hour: the daily report's unit of count.
+
+    ``refusal`` is the first reason of a denial (None otherwise), ``visitor`` a visitor's
+    pseudonym (None otherwise), ``override`` a guard's decision row.
+    """
+
+    compound_id: str
+    utc_hour: int
+    direction: str
+    outcome: str
+    identity_kind: str
+    credential_kind: str
+    refusal: str | None
+    visitor: str | None
+    override: bool
+    replayed: bool
+    count: int
+
+
+@dataclass(frozen=True)
 class HubRow:
     """One pushed passage as the hub keeps it: its keys and the item (hub's ``received_at``)."""
 
@@ -94,4 +115,10 @@ class HubStore(Protocol):
         Each item as stored, with ``hub_seq`` first; ``person`` narrows them to the items
         of that pseudonym; ``compounds`` None: every compound (an empty set: none).
         """
+        ...
+
+    def day_groups(
+        self, *, since: datetime, until: datetime, compounds: frozenset[str] | None
+    ) -> list[PassageGroup]:
+        """The passages with ``since <= at < until``, counted in ``PassageGroup`` s."""
         ...

@@ -8,22 +8,121 @@ reads); an export writes its audit row before anything is handed out.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
 from gate.app.actor import Actor
 from gate.app.ports import UnitOfWorkFactory
-from gate.app.report_values import AuditFilter, AuditLine, AuditPage, DailyReport, ShiftReport
+from gate.app.report_values import (
+    AuditFilter,
+    AuditLine,
+    AuditPage,
+    CrowdCounts,
+    DailyReport,
+    HourCounts,
+    OutcomeCounts,
+    ShiftReport,
+)
 from gate.domain.errors import ActionRefused
-from gate.domain.model import Outcome
+from gate.domain.model import IdentityKind, Outcome
 from gate.domain.status import LOCAL_TZ, start_of_local_day
 
+OUTCOMES = (Outcome.ALLOW.value, Outcome.REVIEW.value, Outcome.DENY.value)
 SHIFT_STARTS = (time(8), time(20))  # local: the day shift and the night shift
 SHIFT_LENGTH = timedelta(hours=12)
 MAX_REPORT_SPAN = timedelta(days=31)
 AUDIT_PAGE_SIZE = 50
 T = TypeVar("T")
+
+
+def _both() -> dict[str, int]:
+    return {"in": 0, "out": 0}
+
+
+@dataclass
+class DayTally:
+    """The daily report's counts, one passage (or a group of alike ones) at a time.
+
+    The gate's decisions by local hour, by outcome and by credential kind (override rows
+    are not passages: ``guard_decision``), the denials by their deciding reason, and the
+    outsiders' and visitors' passages with who they were (``who``: an outsider's document
+    hash, a visitor's visit; None: not known). The gate's daily report and the hub's, per
+    compound, count with it.
+    """
+
+    hours: dict[int, dict[str, int]] = field(
+        default_factory=lambda: {hour: _both() for hour in range(24)}
+    )
+    outcomes: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {outcome: _both() for outcome in OUTCOMES}
+    )
+    credentials: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(_both))
+    refusals: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    guard: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    crowds: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {IdentityKind.OUTSIDER: _both(), IdentityKind.VISITOR: _both()}
+    )
+    outsiders: set[str] = field(default_factory=set)
+    visits: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(_both))
+
+    def passage(
+        self,
+        *,
+        hour: int,
+        direction: str,
+        outcome: str,
+        identity_kind: str,
+        credential_kind: str | None = None,
+        reason: str | None = None,
+        who: str | None = None,
+        count: int = 1,
+    ) -> None:
+        """Count ``count`` passages alike; ``reason``: the first one (of a denial)."""
+        self.hours[hour][direction] += count
+        self.outcomes.setdefault(outcome, _both())[direction] += count
+        if credential_kind is not None:
+            self.credentials[credential_kind][direction] += count
+        if outcome == Outcome.DENY and reason is not None:
+            self.refusals[reason] += count
+        if identity_kind in self.crowds:
+            self.crowds[identity_kind][direction] += count
+        if identity_kind == IdentityKind.OUTSIDER and who:
+            self.outsiders.add(who)
+        if identity_kind == IdentityKind.VISITOR and who:
+            self.visits[who][direction] += count
+
+    def guard_decision(self, outcome: str, count: int = 1) -> None:
+        """Count ``count`` guard decisions (override rows) with ``outcome``."""
+        self.guard[outcome] += count
+
+    def hour_counts(self) -> tuple[HourCounts, ...]:
+        """The 24 local hours, hour 0 first."""
+        return tuple(HourCounts(h, c["in"], c["out"]) for h, c in self.hours.items())
+
+    def outcome_counts(self) -> tuple[OutcomeCounts, ...]:
+        """Allow, review, deny (always all three), then any other outcome seen."""
+        return tuple(OutcomeCounts(o, c["in"], c["out"]) for o, c in self.outcomes.items())
+
+    def credential_counts(self) -> tuple[tuple[str, int, int], ...]:
+        """``(kind, in, out)`` of each credential kind seen, by kind."""
+        return tuple((k, c["in"], c["out"]) for k, c in sorted(self.credentials.items()))
+
+    def refusal_counts(self) -> tuple[tuple[str, int], ...]:
+        """``(reason, denials)``, the most frequent first."""
+        return tuple(sorted(self.refusals.items(), key=lambda item: (-item[1], item[0])))
+
+    def outsider_counts(self) -> CrowdCounts:
+        """Outsiders' passages and how many documents (0 where ``who`` is not known)."""
+        crowd = self.crowds[IdentityKind.OUTSIDER]
+        return CrowdCounts(crowd["in"], crowd["out"], len(self.outsiders))
+
+    def visitor_counts(self) -> CrowdCounts:
+        """Visitors' passages and how many visits."""
+        crowd = self.crowds[IdentityKind.VISITOR]
+        return CrowdCounts(crowd["in"], crowd["out"], len(self.visits))
 
 
 def shift_containing(moment: datetime) -> tuple[datetime, datetime]:
