@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,10 @@ class FaceEnroller(Protocol):
         Raises ``FaceImageRejected``: ``NoSingleFace`` (no_face, several_faces),
         ``FaceQualityRefused`` (face_too_small, blurred, not_frontal).
         """
+        ...
+
+    def enrolment_frame(self, image: Any) -> EnrolmentFace:
+        """The same for a camera frame's image (BGR) instead of a file."""
         ...
 
 

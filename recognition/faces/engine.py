@@ -146,7 +146,13 @@ class FaceEngine:
     def enrolment_face(self, photo: bytes) -> EnrolmentFace:
         """The one face of an enrolment photo through the quality gate, encoded with
         ``enrol_jitters``; ``FaceImageRejected`` (``NoSingleFace``, ``FaceQualityRefused``)."""
-        rgb = read_photo(photo)
+        return self._enrolment(read_photo(photo))
+
+    def enrolment_frame(self, frame: Any) -> EnrolmentFace:
+        """``enrolment_face`` for a camera frame (BGR, BGRA or grey) instead of a file."""
+        return self._enrolment(as_rgb(frame))
+
+    def _enrolment(self, rgb: Image) -> EnrolmentFace:
         box = self._one_face(rgb)
         shape, points = self.landmarks(rgb, box)
         quality = measure(rgb, box, points)

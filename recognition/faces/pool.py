@@ -66,6 +66,10 @@ class EnrolmentWorker(FrameWorker, Protocol):
         """The one face of ``photo`` through the quality gate."""
         ...
 
+    def enrolment_frame(self, frame: Any) -> EnrolmentFace:
+        """The one face of a camera frame through the quality gate."""
+        ...
+
 
 @dataclass(frozen=True)
 class PoolStats:
@@ -101,6 +105,11 @@ def _photo_job(photo: bytes) -> bytes:
 def _enrolment_job(photo: bytes) -> EnrolmentFace:
     assert _worker is not None
     return cast(EnrolmentWorker, _worker).enrolment_face(photo)
+
+
+def _enrolment_frame_job(image: Any) -> EnrolmentFace:
+    assert _worker is not None
+    return cast(EnrolmentWorker, _worker).enrolment_frame(image)
 
 
 class FacePool:
@@ -159,7 +168,11 @@ class FacePool:
         """An enrolment photo through the quality gate, in a worker; ``FaceImageRejected``."""
         return self._photo(_enrolment_job, photo)
 
-    def _photo(self, job_function: Callable[[bytes], _T], photo: bytes) -> _T:
+    def enrolment_frame(self, image: Any) -> EnrolmentFace:
+        """A camera frame through the enrolment quality gate, in a worker."""
+        return self._photo(_enrolment_frame_job, image)
+
+    def _photo(self, job_function: Callable[[Any], _T], photo: Any) -> _T:
         with self._lock:
             executor = self._executor
             job = executor.submit(job_function, photo)

@@ -11,6 +11,7 @@ import pytest
 
 from gate.domain.errors import FaceQualityRefused, NoSingleFace
 from recognition.faces.engine import EngineSettings, FaceEngine
+from recognition.faces.enrolment import PhotoEnroller
 from recognition.faces.images import read_photo
 from recognition.faces.quality import FaceQuality, QualityLimits, check, measure
 from tests.recognition.faces.conftest import AGEITGEY, DEEPFACE, photo
@@ -117,3 +118,16 @@ def test_size_is_checked_before_blur_and_errors_survive_a_worker() -> None:
 def test_the_gate_comes_after_the_face_count(face_engine: FaceEngine) -> None:
     with pytest.raises(NoSingleFace):
         face_engine.enrolment_face(photo(f"{AGEITGEY}/examples/two_people.jpg").read_bytes())
+
+
+@pytest.mark.parametrize("in_process", [False, True])
+def test_the_enroller_in_a_worker_or_in_process(in_process: bool) -> None:
+    enroller = PhotoEnroller(QualityLimits(), in_process=in_process)
+    data = photo(OBAMA).read_bytes()
+    face = enroller.enrolment_face(data)
+    assert len(face.template) == 512
+    frame = cv2.cvtColor(read_photo(data), cv2.COLOR_RGB2BGR)
+    assert enroller.enrolment_frame(frame).quality == face.quality
+    with pytest.raises(FaceQualityRefused) as caught:  # typed across the process boundary
+        enroller.enrolment_face(jpeg(cv2.GaussianBlur(read_photo(data), (0, 0), 8)))
+    assert caught.value.reason == "blurred"
