@@ -88,9 +88,9 @@ class FaceThresholds:
     default tolerance). ``strict`` and ``margin`` make a ``match``; up to ``loose`` is
     ``uncertain``. The chosen values and the measurements behind them: docs/faces.md."""
 
-    strict: float = 0.45
-    loose: float = 0.55
-    margin: float = 0.06
+    strict: float = 0.54
+    loose: float = 0.60
+    margin: float = 0.08
 
     def __post_init__(self) -> None:
         if not 0 < self.strict <= self.loose < 2:

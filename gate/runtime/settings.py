@@ -186,10 +186,10 @@ class FaceSettings(_Section):
 
     enabled: bool = Field(default=False, description="Run the face workers on the lanes' cameras")
     workers: int = Field(default=1, ge=1, le=8, description="Worker processes (one core each)")
-    strict: float = Field(default=0.45, gt=0, lt=2, description="A match is at most this far")
-    loose: float = Field(default=0.55, gt=0, lt=2, description="Up to this far: guard confirms")
+    strict: float = Field(default=0.54, gt=0, lt=2, description="A match is at most this far")
+    loose: float = Field(default=0.60, gt=0, lt=2, description="Up to this far: guard confirms")
     margin: float = Field(
-        default=0.06, ge=0, lt=2, description="A match is this much nearer than the next person"
+        default=0.08, ge=0, lt=2, description="A match is this much nearer than the next person"
     )
     auto_open: bool = Field(
         default=False,
