@@ -71,6 +71,7 @@ class IouTracker:
         A track due for an encoding is counted as encoded now (the frame is on its way),
         so that the frames in flight meanwhile do not encode it again.
         """
+        self._expire(at)  # a face gone this long is not the one now in its place
         skip = []
         for track in self._tracks.values():
             due = track.encodings < self.encodings_per_track and (
@@ -87,6 +88,7 @@ class IouTracker:
         """Assign each detection of the frame taken at ``at`` to a track (new ones opened)."""
         newest = at >= self._newest
         self._newest = max(self._newest, at)
+        self._expire(self._newest)
         pairs = sorted(
             (
                 (iou(track.box, box), track.id, index)
@@ -117,7 +119,14 @@ class IouTracker:
                 if newest:
                     track.box, track.seen_at = box, at
             seen.append(FaceSeen(box, track.id, template))
-        for track in list(self._tracks.values()):
-            if self._newest - track.seen_at > self.max_age:
-                del self._tracks[track.id]
         return seen
+
+    def _expire(self, at: float) -> None:
+        """Drop the tracks not seen for ``max_age`` before ``at``.
+
+        Before association too: a person who left and another who stepped into the same
+        spot seconds later overlap, and must not share the first one's (encoded) track.
+        """
+        for track in list(self._tracks.values()):
+            if at - track.seen_at > self.max_age:
+                del self._tracks[track.id]

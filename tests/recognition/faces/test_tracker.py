@@ -34,7 +34,7 @@ def test_two_faces_keep_their_tracks_and_are_encoded_when_due() -> None:
         assert [face.track for face in seen] == tracks
     assert tracker.plan(0.5) == []  # both due for their second encoding
     assert len(tracker.plan(0.6)) == 2  # planned already: not again
-    assert len(tracker.plan(1.5)) == 2  # two encodings each: enough
+    assert len(tracker.plan(1.3)) == 2  # two encodings each: enough (seen 0.9 s ago)
 
 
 def test_an_older_frame_does_not_move_a_track_and_lost_faces_age_out() -> None:
@@ -48,3 +48,17 @@ def test_an_older_frame_does_not_move_a_track_and_lost_faces_age_out() -> None:
     assert tracker.tracks == []
     again = tracker.update(1.6, [(a, T)])
     assert again[0].track != late[0].track  # a new track for a face seen anew
+
+
+def test_a_face_in_the_place_of_one_long_gone_is_a_new_track_and_encoded() -> None:
+    # Found by benchmarks/bench_face_lane.py: the next person stepping into the spot where
+    # the last one stood seconds ago shared their finished track and was never encoded.
+    tracker = IouTracker(encodings_per_track=1, max_age=1.0)
+    spot = (100, 300, 300, 100)
+    assert tracker.plan(0.0) == []
+    first = tracker.update(0.0, [(spot, T)])
+    assert tracker.plan(0.5) == [spot]  # the same face, encoded enough
+    tracker.update(0.5, [(spot, None)])
+    assert tracker.plan(5.0) == []  # gone for 4.5 s: whoever is there now is encoded
+    later = tracker.update(5.0, [(spot, T)])
+    assert later[0].track != first[0].track
