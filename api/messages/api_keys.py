@@ -19,7 +19,6 @@ ZH: dict[str, str] = {
     "office.error.hub_item_invalid": "第 {index} 条记录有误：{field}（{problem}）",
     "office.error.hub_batch_too_large": "一次至多推送 {limit} 条记录",
     "office.error.hub_gap": "记录不连续：中心只收到序号 {expected_after} 为止，请从其后重发",
-    "office.error.hub_profile": "中心只提供 standard 格式",
 }
 
 EN: dict[str, str] = {
@@ -43,5 +42,4 @@ EN: dict[str, str] = {
     "office.error.hub_item_invalid": "Item {index} is malformed: {field} ({problem})",
     "office.error.hub_batch_too_large": "At most {limit} items in one push",
     "office.error.hub_gap": "A gap: the hub holds the compound up to seq {expected_after}; resend after it",
-    "office.error.hub_profile": "The hub serves the standard profile only",
 }

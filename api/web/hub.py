@@ -221,9 +221,9 @@ def hub_feed(
         bound = key_compounds(key_text, actor=machine(request), units=services.units)
         if not bound:
             return None
-    if profile is not FeedProfile.STANDARD:
-        return _refused(request, ActionRefused("hub_profile"), 422)
     accept = request.headers.get("accept", "")
+    if "text/csv" in accept and NDJSON not in accept:
+        profile = FeedProfile.STANDARD  # the CSV columns are the standard fields
     caller = machine(request)
     try:
         if NDJSON in accept:
@@ -234,6 +234,7 @@ def hub_feed(
                 bound=bound,
                 actor=caller,
                 units=services.units,
+                profile=profile,
             )
         else:
             answer = hub_lines(
@@ -243,12 +244,17 @@ def hub_feed(
                 bound=bound,
                 actor=caller,
                 units=services.units,
+                profile=profile,
             )
     except HubCompoundRefused as refused:
         return _refused(request, refused, 403)
     except ActionRefused as refused:
         return _refused(request, refused, 422)
-    return lines_response(accept, answer, csv_columns=("hub_seq", *CSV_COLUMNS))
+    if profile is FeedProfile.VIID:
+        body = b'{"AccessRecordListObject":{"AccessRecordObject":[%s]},"next_cursor":%s}'
+    else:
+        body = b'{"items":[%s],"next_cursor":%s}'
+    return lines_response(accept, answer, csv_columns=("hub_seq", *CSV_COLUMNS), json_body=body)
 
 
 # A push of 5000 items is about 150,000 Python objects: with the default threshold (700

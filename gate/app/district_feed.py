@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -328,6 +328,53 @@ def viid_item(row: FeedRow, compound: CompoundAddress, pseudonym: Pseudonym) -> 
     line = feed_encoder(compound, pseudonym, FeedProfile.VIID, False).lines(_batch(row))
     item: dict[str, Any] = json.loads(line[0])
     return item
+
+
+_VIID_PLACE = (
+    ("HouseID", "house_code"),
+    ("BuildingNo", "building"),
+    ("UnitNo", "unit"),
+    ("FloorNo", "floor"),
+    ("RoomNo", "room"),
+)
+
+
+def viid_of_standard(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A standard item as the GA/T 1400-style object the encoder makes of its passage.
+
+    For items that are all there is (the hub's, pushed by the compounds' gates):
+    ``CommunityID`` and ``DeviceID`` name the item's compound, ``OpenResult`` is its
+    ``outcome`` being ``allow`` (the barrier was to open), and the masked document fields
+    go under ``Extension`` when the item has them. Keys in the encoder's order.
+    """
+    place = item["address"] or {}
+    compound = item["compound_id"]
+    extension: dict[str, Any] = {
+        "Outcome": item["outcome"],
+        "Reasons": item["reasons"],
+        "RuleIDs": item["rule_ids"],
+        "DecidedBy": item["decided_by"],
+        "OverridesSerialNo": item["overrides_seq"],
+        "IdentityKind": item["identity_kind"],
+        "Temperature": item["temperature"],
+    }
+    if "document_masked" in item or "document_type" in item:
+        extension["DocumentMasked"] = item.get("document_masked")
+        extension["DocumentType"] = item.get("document_type")
+    return {
+        "RecordID": item["uuid"],
+        "CommunityID": compound,
+        "DeviceID": f"{compound}-{item['lane']}",
+        "Direction": item["direction_code"],
+        "OpenType": item["open_type"],
+        "OpenTime": item["local_time"],
+        "OpenResult": "1" if item["outcome"] == "allow" else "0",
+        "PersonID": item["person"],
+        **{name: place.get(field) for name, field in _VIID_PLACE},
+        "SerialNo": item["seq"],
+        "DataStatus": "1",
+        "Extension": extension,
+    }
 
 
 CSV_COLUMNS = (

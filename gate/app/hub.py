@@ -17,15 +17,22 @@ compounds reads those; a staff session of the hub reads all.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from gate.app.actor import Actor
 from gate.app.api_keys import key_hash
-from gate.app.district_feed import MAX_PAGE, cursor_of, parse_cursor
+from gate.app.district_feed import (
+    MAX_PAGE,
+    FeedProfile,
+    cursor_of,
+    parse_cursor,
+    viid_of_standard,
+)
 from gate.app.hub_ports import CompoundCount, HubRow
 from gate.app.ports import UnitOfWorkFactory
 from gate.domain.errors import ActionRefused
@@ -70,6 +77,7 @@ OPTIONAL_FIELDS: Mapping[str, tuple[type, ...]] = {
 _KNOWN = {**ITEM_FIELDS, **OPTIONAL_FIELDS}
 _REQUIRED = frozenset(ITEM_FIELDS)
 _MAX_SEQ = 2**63 - 1
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _UUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 )
@@ -89,7 +97,8 @@ class HubItemInvalid(ActionRefused):
         super().__init__(
             "hub_item_invalid" if index is not None else "hub_body_invalid",
             index=index if index is not None else "",
-            field=field,
+            # An unknown key is the sender's text: no braces into the message's template.
+            field=_UNSAFE.sub("?", field),
             problem=problem,
         )
         self.index, self.field, self.problem = index, field, problem
@@ -258,17 +267,32 @@ def hub_pages(
     bound: frozenset[str] | None,
     actor: Actor,
     units: UnitOfWorkFactory,
+    profile: FeedProfile = FeedProfile.STANDARD,
 ) -> Iterator[HubLines]:
     """Up to ``limit`` rows after ``cursor``, a page (``MAX_PAGE``) at a time.
 
     The cursor and the compound are checked at once (``ActionRefused``); at least one
-    page comes, empty at the end of the feed. ``bound`` None: every compound.
+    page comes, empty at the end of the feed. ``bound`` None: every compound. ``viid``:
+    each item as the edge's VIID object (``viid_line``).
     """
     after = parse_cursor(cursor)
     if limit < 1:
         raise ActionRefused("feed_limit", max=MAX_PAGE)
     compounds = readable(compound, bound)
-    return _pages(after, limit, compounds, actor, units)
+    line = viid_line if profile is FeedProfile.VIID else standard_line
+    return _pages(after, limit, compounds, actor, units, line)
+
+
+def standard_line(hub_seq: int, item: bytes) -> bytes:
+    """The stored item with ``hub_seq`` first."""
+    return b'{"hub_seq":%d,%s' % (hub_seq, item[1:])
+
+
+def viid_line(hub_seq: int, item: bytes) -> bytes:
+    """The stored item as the edge's VIID object, ``Extension.HubSerialNo`` its ``hub_seq``."""
+    viid = viid_of_standard(json.loads(item))
+    viid["Extension"]["HubSerialNo"] = hub_seq
+    return json.dumps(viid, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _pages(
@@ -277,6 +301,7 @@ def _pages(
     compounds: frozenset[str] | None,
     actor: Actor,
     units: UnitOfWorkFactory,
+    line: Callable[[int, bytes], bytes],
 ) -> Iterator[HubLines]:
     left = limit
     while True:
@@ -285,7 +310,7 @@ def _pages(
             rows = uow.hub.page_after(after, size, compounds=compounds)
         if rows:
             after = rows[-1][0]
-        lines = [b'{"hub_seq":%d,%s' % (hub_seq, item[1:]) for hub_seq, item in rows]
+        lines = [line(hub_seq, item) for hub_seq, item in rows]
         yield HubLines(lines, cursor_of(after), len(rows))
         left -= len(rows)
         if len(rows) < size or left <= 0:
@@ -300,11 +325,20 @@ def hub_lines(
     bound: frozenset[str] | None,
     actor: Actor,
     units: UnitOfWorkFactory,
+    profile: FeedProfile = FeedProfile.STANDARD,
 ) -> HubLines:
     """One page (at most ``MAX_PAGE``) of the hub feed after ``cursor``."""
     if not 1 <= limit <= MAX_PAGE:
         raise ActionRefused("feed_limit", max=MAX_PAGE)
-    pages = hub_pages(cursor, limit=limit, compound=compound, bound=bound, actor=actor, units=units)
+    pages = hub_pages(
+        cursor,
+        limit=limit,
+        compound=compound,
+        bound=bound,
+        actor=actor,
+        units=units,
+        profile=profile,
+    )
     return next(pages)
 
 

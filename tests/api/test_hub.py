@@ -282,3 +282,16 @@ def test_daily_counts_per_compound(hub: Services, client: TestClient) -> None:
     ).json()
     # The late passage is the next local day's; key A reads its own compound only.
     assert only_a["compounds"] == [{"compound_id": "compound-a", "passages": 1, "replayed": 1}]
+
+
+def test_an_unknown_key_with_braces_is_a_plain_422(hub: Services, client: TestClient) -> None:
+    """Found by schemathesis: the key's name went into the message template (500)."""
+    key = key_for(hub, "edge-ruyi", "ruyi")
+    body = batch("ruyi", 1, 1)
+    body["{"] = 1
+    refused = push(client, key, body)
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "{"
+    item = batch("ruyi", 1, 1)
+    item["items"][0]["a{b}"] = 1
+    assert push(client, key, item).json()["field"] == "a{b}"
