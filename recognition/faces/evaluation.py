@@ -5,12 +5,14 @@ Labels come from one of three layouts:
     folders   DIR/<identity>/<photo>: the photo's folder names the person
     names     DIR/<identity>_0001.jpg, obama2.jpg: a photo directly in DIR is named by its
               file name without the trailing digits and ``_``/``-`` before them
-    pairs     a CSV of ``file_x,file_y,Decision`` (Yes/No) over the photos in DIR: an
-              identity is a connected component of the Yes pairs (deepface's master.csv)
+    pairs     a CSV of ``file_x,file_y,Decision`` (Yes/No), given instead of DIR, over the
+              photos beside it: an identity is a connected component of the Yes pairs
 
-One photo per identity is enrolled (the first, by name, that gives a face); every third
-identity (``strangers``, a fraction) is left out of the gallery entirely and its photos are
-probes of strangers. Every other photo is identified against the gallery with ``band_of``,
+Several sources are pooled, each identity named by its source too. One photo per identity
+is enrolled (the first, by name, that gives a face; one encoding, where the office's
+enrolment averages 5 jitters); every third identity (``strangers``, a fraction; ``offset``
+picks which third) is left out of the gallery entirely and its photos are probes of
+strangers. Every other photo is identified against the gallery with ``band_of``,
 by its largest face. A photo that cannot be read or has no face is named in the report with
 its reason, never dropped silently.
 
