@@ -90,3 +90,17 @@ def test_bench_hub_runs_on_postgresql(postgres_server: PostgresServer) -> None:
     loaded = report["feed"]["20,000"]
     assert loaded["partitions"] >= 12  # a year of months
     assert "500 rows, key of 1 compound (HTTP), end" in loaded["page_ms"]
+
+
+@pytest.mark.slow
+def test_bench_face_lane_runs_the_real_face_path() -> None:
+    done = run_benchmark(
+        "bench_face_lane.py", "--cards", "40", "--gallery", "200", "--repeat", "1",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "frame -> logged decision" in done.stdout
+    assert "busy / idle p50" in done.stdout
+    # The enrolled residents' other photos come back as themselves.
+    lines = [line for line in done.stdout.splitlines() if line.strip().startswith("640x480")]
+    assert len(lines) == 1
+    assert "right person 0" not in lines[0]
