@@ -18,7 +18,17 @@ from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from api.deps import get_services, machine
 from api.schemas import DevicePublic, Health, RegistryStatsPublic
-from api.web import auth, district, district_controls, office, phone, report, terminal, visit
+from api.web import (
+    auth,
+    district,
+    district_controls,
+    office,
+    office_faces,
+    phone,
+    report,
+    terminal,
+    visit,
+)
 from api.web.deps import TEMPLATES, WebContext
 from api.web.errors import install_page_errors
 from api.web.feed import RecentCards
@@ -80,6 +90,7 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
         upload_paths={
             "/office/import": int(settings.imports.max_file_mb * 1_000_000) + 65536,
             "/api/v1/ingest": int(settings.hub.max_body_mb * 1_000_000),
+            office_faces.PHOTO_PATH: office_faces.UPLOAD_BODY_LIMIT,
         },
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

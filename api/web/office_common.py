@@ -51,6 +51,9 @@ DONE = frozenset(
         "exemption_added",
         "exemption_revoked",
         "rule_saved",
+        "face_consented",
+        "face_enrolled",
+        "face_withdrawn",
     }
 )
 

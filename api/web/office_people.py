@@ -25,6 +25,7 @@ from api.web.office_common import (
     scope_of,
 )
 from gate.app.actor import Actor
+from gate.app.faces import face_panel
 from gate.app.forms import parse_day
 from gate.app.office_views import building_view, household_view, office_buildings, person_view
 from gate.app.people import (
@@ -244,10 +245,12 @@ def _person_page(
     error: str | None = None,
     enrollment: EnrollmentCode | None = None,
     pass_notice: str | None = None,
+    face_error: str | None = None,
 ) -> Response:
     who = _actor(request, user)
     person = person_view(ref, actor=who, units=_units(request))
     passes = passes_of(person.line.ref, actor=who, units=_units(request))
+    context = web(request)
     today = local_date(who.at)
     response = page(
         request,
@@ -267,12 +270,19 @@ def _person_page(
         enrollment=enrollment,
         enrollment_link=_enrollment_link(request, enrollment) if enrollment else None,
         pass_notice=pass_notice,
+        face=face_panel(person.line.ref, actor=who, units=_units(request)),
+        face_error=face_error,
+        face_notice_version=context.services.settings.faces.notice_version,
+        face_lanes=sorted(context.station.cameras) if context.station is not None else [],
         **CHOICES,
     )
     if enrollment is not None:
         # The one-time code is on this page only: keep it out of every cache.
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+person_page_response = _person_page  # the face section's forms come back to this page
 
 
 def _enrollment_link(request: Request, enrollment: EnrollmentCode) -> str:

@@ -169,7 +169,10 @@ def record_face_consent(
 def photo_refusal(problem: FaceImageRejected) -> ActionRefused:
     """A photo the engine could not use, as the code screens translate (``face_<reason>``)."""
     reason = problem.reason.removeprefix("face_")
-    return ActionRefused(f"face_{reason}", **dict(problem.params))
+    params = dict(problem.params)
+    if reason == "too_large":
+        params["limit_mb"] = int(params.get("limit", 0)) // (1024 * 1024)
+    return ActionRefused(f"face_{reason}", **params)
 
 
 def enrol_face(

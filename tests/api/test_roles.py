@@ -81,6 +81,11 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/office/persons/{ref}/passes/{pass_id}/enrollment"): Permission.OFFICE,
     ("POST", "/office/persons/{ref}/passes/{pass_id}/revoke"): Permission.OFFICE,
     ("POST", "/office/persons/{ref}/paper-pass"): Permission.OFFICE,
+    ("POST", "/office/persons/{ref}/faces/consent"): Permission.OFFICE,
+    ("POST", "/office/faces/photos"): Permission.OFFICE,
+    ("POST", "/office/persons/{ref}/faces/capture"): Permission.OFFICE,
+    ("POST", "/office/persons/{ref}/faces/withdraw"): Permission.OFFICE,
+    ("GET", "/office/persons/{ref}/faces/{template_id}/photo"): Permission.OFFICE,
     ("GET", "/office/poster"): Permission.OFFICE,
     ("GET", "/office/round"): Permission.DAILY_ROUND,
     ("POST", "/office/round/temperature"): Permission.DAILY_ROUND,
@@ -150,6 +155,7 @@ def fill(path: str, refs: dict[str, str]) -> str:
         "exemption_id": "999999",
         "record_id": "999999",
         "need_id": "999999",
+        "template_id": "999999",
         "pass_id": "0123456789abcdef",
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], path)

@@ -182,7 +182,7 @@ def test_no_enrolment_without_consent_in_force(compound: Compound) -> None:
         (
             FaceImageRejected("too_large", "big", bytes=1, limit=0),
             "face_too_large",
-            {"bytes": 1, "limit": 0},
+            {"bytes": 1, "limit": 0, "limit_mb": 0},
         ),
     ],
 )
