@@ -95,7 +95,7 @@ def test_a_face_passage_shows_both_pictures_and_not_this_person_is_counted(
     first, second = face_passages(live_gate, photos / "obama2.jpg", 2)
     alert = f'#alerts li[data-seq="{first}"]'
     page.wait_for_selector(f"{alert} .face img", timeout=5_000)  # type: ignore[attr-defined]
-    page.wait_for_function(  # both pictures loaded: the snapshot and the enrolment photo
+    page.wait_for_function(  # type: ignore[attr-defined]  # both pictures: snapshot, enrolment photo
         f"[...document.querySelectorAll('{alert} .face img')]"
         ".filter((img) => img.complete && img.naturalWidth > 0).length === 2",
         timeout=5_000,
