@@ -4,7 +4,9 @@
    it, and ``--edges`` simulated edges (threads, one key bound to its compound each)
    posting batches of ``--batch`` standard feed items (bodies built before the clock
    starts) to the servers in turn; passages stored per second, ``--repeat`` rounds and
-   their median. Goal: 20,000 passages/s.
+   their median. Goal: 20,000 passages/s. ``--baseline DIR`` (e.g. ``git archive`` of an
+   older commit unpacked there) runs that code's servers too, rounds alternating with
+   this checkout's, and prints the ratio of the medians.
 2. **Feed pages**: ``hub_passages`` emptied and loaded with generate_series (not through
    the API) up to each of ``--sizes`` rows across ``--compounds`` compounds, a year of
    months (one partition each); then the time of one cursor page (500 and 5000 rows) at
@@ -13,6 +15,7 @@
    for the two keys; medians of ``--pages`` pages each.
 
     .venv/bin/python benchmarks/bench_hub.py [--sizes 1000000,5000000] [--edges 20]
+        [--baseline /tmp/gate-old] [--skip-feed]
 """
 
 from __future__ import annotations
@@ -111,18 +114,21 @@ def cpu_seconds(servers: list[int]) -> dict[str, float]:
 
 
 def start_servers(
-    env: dict[str, str], count: int
+    env: dict[str, str], count: int, source: Path = ROOT, first_port: int = 18600
 ) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
+    """``count`` servers of the code in ``source`` (another checkout: its own code)."""
     servers, urls = [], []
     logs = Path(env["GATE_DATA_DIR"])
     logs.mkdir(parents=True, exist_ok=True)
+    if source != ROOT:
+        env = {**env, "PYTHONPATH": str(source)}
     for index in range(count):
-        port = 18600 + index + (os.getpid() % 500) * 4
+        port = first_port + index + (os.getpid() % 500) * 8
         servers.append(
             subprocess.Popen(
                 [sys.executable, "-m", "gate", "serve", "--port", str(port)],
                 env=env,
-                cwd=ROOT,
+                cwd=source,
                 stdout=subprocess.DEVNULL,
                 stderr=open(logs / f"serve-{port}.log", "wb"),  # noqa: SIM115 - the process's
             )
@@ -181,61 +187,94 @@ def ingest_round(
 def bench_ingest(
     args: argparse.Namespace, url: str, env: dict[str, str], services: Services
 ) -> dict[str, Any]:
+    """Ingest rounds against this checkout's servers and, with ``--baseline``, another's.
+
+    With a baseline the rounds alternate (this, baseline, baseline, this, ...) on the same
+    database, so both see the same machine load; the ratio is of the two medians.
+    """
     compounds = [f"edge{number:03d}" for number in range(args.edges)]
     keys = {
         code: make_key(services, f"edge-{code}", (code,), "passages:push") for code in compounds
     }
-    servers, urls = start_servers(env, args.servers)
-    rates: list[float] = []
-    cpu: dict[str, list[float]] = {}
+    paths = {"this": ROOT}
+    if args.baseline is not None:
+        paths["baseline"] = args.baseline.resolve()
+    started = {
+        name: start_servers(env, args.servers, source, 18600 + 4 * number)
+        for number, (name, source) in enumerate(paths.items())
+    }
+    rates: dict[str, list[float]] = {name: [] for name in paths}
+    cpu: dict[str, dict[str, list[float]]] = {name: {} for name in paths}
     try:
+        # One small warm-up push per edge and set of servers: connections, the partition.
         next_seq = dict.fromkeys(compounds, 1)
-        # One small warm-up push per edge: connections, the month's partition.
-        warm = {
-            code: [orjson.dumps({"compound_id": code, "items": [feed_item(code, 1)]})]
-            for code in compounds
-        }
-        ingest_round(urls, keys, warm)
-        next_seq = dict.fromkeys(compounds, 2)
-        for _ in range(args.repeat):
-            bodies: dict[str, list[bytes]] = {}
-            for code in compounds:
-                chunks = []
-                for _ in range(args.batches):
-                    first = next_seq[code]
-                    items = [feed_item(code, seq) for seq in range(first, first + args.batch)]
-                    next_seq[code] = first + args.batch
-                    chunks.append(orjson.dumps({"compound_id": code, "items": items}))
-                bodies[code] = chunks
-            before = cpu_seconds([server.pid for server in servers])
-            stored, took = ingest_round(urls, keys, bodies)
-            after = cpu_seconds([server.pid for server in servers])
-            expected = args.edges * args.batches * args.batch
-            assert stored == expected, (stored, expected)
-            rates.append(stored / took)
-            for part in after:
-                cpu.setdefault(part, []).append((after[part] - before[part]) / stored * 1e6)
-            print(
-                f"  ingest round: {stored} passages in {took:.2f} s = {stored / took:,.0f}/s",
-                file=sys.stderr,
-            )
+        for _, urls in started.values():
+            warm = {
+                code: [orjson.dumps({"compound_id": code, "items": [feed_item(code, seq)]})]
+                for code, seq in next_seq.items()
+            }
+            ingest_round(urls, keys, warm)
+            next_seq = {code: seq + 1 for code, seq in next_seq.items()}
+        order = list(paths)
+        for turn in range(args.repeat):
+            for name in order if turn % 2 == 0 else order[::-1]:
+                servers, urls = started[name]
+                bodies: dict[str, list[bytes]] = {}
+                for code in compounds:
+                    chunks = []
+                    for _ in range(args.batches):
+                        first = next_seq[code]
+                        items = [feed_item(code, seq) for seq in range(first, first + args.batch)]
+                        next_seq[code] = first + args.batch
+                        chunks.append(orjson.dumps({"compound_id": code, "items": items}))
+                    bodies[code] = chunks
+                before = cpu_seconds([server.pid for server in servers])
+                stored, took = ingest_round(urls, keys, bodies)
+                after = cpu_seconds([server.pid for server in servers])
+                expected = args.edges * args.batches * args.batch
+                assert stored == expected, (stored, expected)
+                rates[name].append(stored / took)
+                for part in after:
+                    share = (after[part] - before[part]) / stored * 1e6
+                    cpu[name].setdefault(part, []).append(share)
+                print(
+                    f"  ingest round ({name}): {stored} passages in {took:.2f} s"
+                    f" = {stored / took:,.0f}/s",
+                    file=sys.stderr,
+                )
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=30)
+        for servers, _ in started.values():
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(timeout=30)
     body_size = len(orjson.dumps({"compound_id": "x", "items": [feed_item("x", 1)] * args.batch}))
-    return {
+    report: dict[str, Any] = {
         "servers": args.servers,
         "edges": args.edges,
         "batch": args.batch,
         "body_mb": round(body_size / 1e6, 2),
-        "rates": [round(rate) for rate in rates],
-        "median_per_s": round(median(rates)),
-        # CPU time each part spent per stored passage (microseconds): what the rate would
-        # be on cores of its own is about 1e6 / (the sum / cores).
-        "cpu_us_per_passage": {part: round(median(values), 1) for part, values in cpu.items()},
     }
+    for name in paths:
+        figures = {
+            "source": str(paths[name]),
+            "rates": [round(rate) for rate in rates[name]],
+            "median_per_s": round(median(rates[name])),
+            # CPU time each part spent per stored passage (microseconds): what the rate
+            # would be on cores of its own is about 1e6 / (the sum / cores).
+            "cpu_us_per_passage": {
+                part: round(median(values), 1) for part, values in cpu[name].items()
+            },
+        }
+        if name == "this":
+            report.update(figures)
+        else:
+            report[name] = figures
+    if "baseline" in report:
+        report["ratio_to_baseline"] = round(
+            report["median_per_s"] / report["baseline"]["median_per_s"], 2
+        )
+    return report
 
 
 TEMPLATE = feed_item("tmpl", 1)
@@ -385,6 +424,11 @@ def main() -> None:
     )
     parser.add_argument("--compounds", type=int, default=500)
     parser.add_argument("--pages", type=int, default=15)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (git archive of an older commit): its servers' ingest too",
+    )
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-feed", action="store_true")
     parser.add_argument("--json", action="store_true")

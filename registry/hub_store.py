@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from psycopg.types.json import Json
 from sqlalchemy import (
     ColumnElement,
     Integer,
@@ -68,10 +69,10 @@ WHERE at >= %%(since)s AND at < %%(until)s %s
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 """
 
-# The batch goes as a few text parameters: the items as one JSON array, the key columns
-# as comma-joined lists. The driver adapts a text at C speed (an array parameter was
-# adapted element by element, most of the batch's time), and the key columns are not
-# parsed out of each item's JSON again.
+# The batch goes as a few parameters: the items as one JSON array (bytes, as orjson wrote
+# them), the key columns as comma-joined lists. The driver adapts a text at C speed (an
+# array parameter was adapted element by element, most of the batch's time), and the key
+# columns are not parsed out of each item's JSON again.
 _PG_INSERT = """
 INSERT INTO hub_passages (hub_seq, at, compound_id, seq, uuid, received_at, replayed, item)
 SELECT %(base)s + b.n, b.at, %(compound)s, b.seq, b.uuid, %(received)s, b.replayed, b.e
@@ -84,6 +85,11 @@ FROM ROWS FROM (
 ) WITH ORDINALITY AS b(e, at, seq, uuid, replayed, n)
 ON CONFLICT (uuid, at) DO NOTHING
 """
+
+
+def _as_is(encoded: bytes) -> bytes:
+    """``psycopg``'s JSON ``dumps`` for text encoded already."""
+    return encoded
 
 
 def _month(moment: datetime) -> tuple[int, int]:
@@ -175,7 +181,8 @@ class SqlHubStore:
             self._params = {
                 "compound": rows[0].compound_id,
                 "received": received_at,
-                "items": orjson.dumps([row.item for row in rows]).decode(),
+                # Bytes handed to the driver as they are: no decoding to text and encoding back.
+                "items": Json(orjson.dumps([row.item for row in rows]), dumps=_as_is),
                 "ats": ",".join([row.at.isoformat() for row in rows]),
                 "seqs": ",".join([str(row.seq) for row in rows]),
                 "uuids": ",".join([row.uuid for row in rows]),  # checked: no comma

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,12 @@ class PassageGroup:
     count: int
 
 
-@dataclass(frozen=True)
-class HubRow:
-    """One pushed passage as the hub keeps it: its keys and the item (hub's ``received_at``)."""
+class HubRow(NamedTuple):
+    """One pushed passage as the hub keeps it: its keys and the item (hub's ``received_at``).
+
+    A named tuple, not a dataclass: a push makes 5000 of them, and a frozen dataclass
+    took three times as long to make.
+    """
 
     compound_id: str
     seq: int
