@@ -19,6 +19,7 @@ face_too_large, face_too_many_pixels, face_alpha_channel).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +31,15 @@ from gate.app.ports import UnitOfWork, UnitOfWorkFactory
 from gate.app.refusals import audit_refusal
 from gate.app.views import PersonRef
 from gate.domain.device_ports import Camera
-from gate.domain.errors import ActionRefused, FaceImageRejected, GateError, NotFound
+from gate.domain.documents import DocumentType, normalize, validate
+from gate.domain.errors import (
+    ActionRefused,
+    DocumentInvalid,
+    FaceImageRejected,
+    GateError,
+    NotFound,
+    OutOfScope,
+)
 from gate.domain.status import local_date
 
 GUARDIAN_BELOW_AGE = 14  # a person under 14 consents through a guardian (PIPL Art. 31)
@@ -105,8 +114,31 @@ class FacePanel:
     guardian_needed: bool
 
 
-def _person(uow: UnitOfWork, ref: str) -> PersonRef:
-    return uow.persons.by_ref(ref, uow.actor.scope)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _person(uow: UnitOfWork, subject: str) -> PersonRef:
+    """A person by ref, or by one of their document numbers (the CLI's ``--person``)."""
+    text = subject.strip()
+    if _UUID.fullmatch(text):
+        return uow.persons.by_ref(text.lower(), uow.actor.scope)
+    for doc_type in DocumentType:
+        try:
+            validate(doc_type, text)
+        except DocumentInvalid:
+            continue
+        holder = uow.persons.holder_of(doc_type, normalize(text))
+        if holder is not None:
+            if not uow.actor.scope.covers(holder.building):
+                raise OutOfScope(f"person:{holder.ref}")
+            return holder
+    raise NotFound("no such person")
+
+
+def _target(subject: str) -> str:
+    """The audit target of a refusal: the ref, never a document number."""
+    text = subject.strip()
+    return f"person:{text.lower()}" if _UUID.fullmatch(text) else "person"
 
 
 def under_guardian_age(birth: date | None, today: date) -> bool:
@@ -162,7 +194,7 @@ def record_face_consent(
             uow.commit()
             return consent
     except GateError as refused:
-        audit_refusal(units, actor, f"person:{command.person_ref}", refused)
+        audit_refusal(units, actor, _target(command.person_ref), refused)
         raise
 
 
@@ -208,7 +240,7 @@ def enrol_face(
         gallery.add(template_id, person.ref, face.template)
         return FaceEnrolled(template_id, person.ref, dict(face.quality))
     except GateError as refused:
-        audit_refusal(units, actor, f"person:{command.person_ref}", refused)
+        audit_refusal(units, actor, _target(command.person_ref), refused)
         raise
 
 
@@ -248,7 +280,7 @@ def withdraw_face_consent(
         gallery.remove_person(person.ref)
         return removed
     except GateError as refused:
-        audit_refusal(units, actor, f"person:{person_ref}", refused)
+        audit_refusal(units, actor, _target(person_ref), refused)
         raise
 
 

@@ -20,6 +20,7 @@ from gate.runtime.cli import (
     demo_cmd,
     devices_cmd,
     face_cmd,
+    face_enrol_cmd,  # noqa: F401 (imported for its commands on face_cmd.app)
     face_eval_cmd,  # noqa: F401 (imported for its commands on face_cmd.app)
     id_cmd,
     pass_cmd,
