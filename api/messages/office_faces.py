@@ -22,7 +22,7 @@ ZH: dict[str, str] = {
     "faces.enrol.hint": "正脸、光线均匀、只有一人；JPEG 或 PNG，不超过 {mb} MB。可录入多张。",
     "faces.enrol.photo": "照片",
     "faces.enrol.upload": "上传并录入",
-    "faces.enrol.capture": "用{lane}通道摄像头拍摄录入",
+    "faces.enrol.capture": "用 {lane} 通道摄像头拍摄录入",
     "faces.enrol.no_camera": "没有配置通道摄像头。",
     "faces.templates": "已录入人脸",
     "faces.templates.none": "尚未录入人脸。",
