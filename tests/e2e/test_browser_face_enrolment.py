@@ -67,7 +67,7 @@ def live_office(services: Services) -> Iterator[LiveOffice]:
     populate(services)
     add_staff(services, "office1", Role.OFFICE, "office-password", name="物业小陈")
     station = build_station(services)
-    station.cameras["main"] = StillCamera(shared_data(f"{PHOTOS}/obama2.jpg"))  # type: ignore[assignment]
+    station.cameras["main"] = StillCamera(shared_data(f"{PHOTOS}/obama2.jpg"))
     with live_server(create_app(services, station), "live-faces-office") as url:
         yield LiveOffice(url, services, station)
 
@@ -111,10 +111,9 @@ def test_consent_then_upload_and_capture_on_the_person_page(
     assert "已同意：王小明本人" in page.locator("#face-consent").inner_text()
 
     blurred = tmp_path / "blurred.jpg"
-    cv2.imwrite(
-        str(blurred),
-        cv2.GaussianBlur(cv2.imread(str(shared_data(f"{PHOTOS}/obama.jpg"))), (0, 0), 6),
-    )
+    sharp = cv2.imread(str(shared_data(f"{PHOTOS}/obama.jpg")))
+    assert sharp is not None
+    cv2.imwrite(str(blurred), cv2.GaussianBlur(sharp, (0, 0), 6))
     page.set_input_files("#face-upload input[name=photo]", str(blurred))
     page.click("#face-upload button[type=submit]")
     page.wait_for_selector("#face-error")
