@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import io
+import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -269,3 +270,17 @@ def _spellings(secret: bytes) -> list[bytes]:
         base64.b64encode(secret)[20:60],
         base64.urlsafe_b64encode(secret)[20:60],
     ]
+
+
+def test_no_template_reaches_a_log(
+    office: TestClient, compound: Compound, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    consent(office, compound.wang)
+    upload(office, compound.wang, photo())
+    upload(office, compound.wang, photo(f"{AGEITGEY}/examples/two_people.jpg"))  # refused
+    ((_id, _ref, template),) = compound.services.face_store.active_templates()
+    logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
+    for form in _spellings(template):
+        assert form.decode("latin-1") not in logged
+    assert str(np.frombuffer(template, "<f4")[:3])[1:20] not in logged
