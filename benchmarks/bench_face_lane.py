@@ -166,10 +166,16 @@ def bench_frames(
 
 
 def card_passages(
-    gate: Gate, documents: list[DocumentRead], count: int, inside: set[str], rng: random.Random
+    gate: Gate,
+    documents: list[DocumentRead],
+    count: int,
+    inside: set[str],
+    rng: random.Random,
+    pace: float = 0.0,
 ) -> list[float]:
     latencies = []
     for _ in range(count):
+        time.sleep(pace)  # people arrive one after another; the workers work meanwhile
         document = rng.choice(documents)
         direction = Direction.OUT if document.number in inside else Direction.IN
         started = time.perf_counter()
@@ -183,7 +189,7 @@ def card_passages(
 
 
 def bench_cards(
-    services: Services, documents: list[DocumentRead], count: int, workers: int
+    services: Services, documents: list[DocumentRead], count: int, workers: int, pace: float
 ) -> None:
     """Rounds of card passages alternate: workers paused, workers fed without pause."""
     print(f"\nID-card passage with the face workers idle vs busy ({workers} worker(s), 1280x720)")
@@ -221,11 +227,11 @@ def bench_cards(
         card_passages(gate, documents, 100, inside, rng)  # warm: caches, the WAL
         rounds = 10
         for _ in range(rounds):
-            idle += card_passages(gate, documents, count // rounds, inside, rng)
+            idle += card_passages(gate, documents, count // rounds, inside, rng, pace)
             busy.set()
             time.sleep(0.3)  # the workers at work before the round starts
             started = time.perf_counter()
-            loaded += card_passages(gate, documents, count // rounds, inside, rng)
+            loaded += card_passages(gate, documents, count // rounds, inside, rng, pace)
             busy_seconds += time.perf_counter() - started
             busy.clear()
             time.sleep(0.3)
@@ -237,7 +243,10 @@ def bench_cards(
         f"  busy: p50 {ms(busy_p50)}  p99 {ms(percentile(loaded, 0.99))}  ({len(loaded)} passages;"
         f" the workers encoded {encoded[0]} faces meanwhile)"
     )
-    print(f"  busy / idle p50: x{busy_p50 / idle_p50:.2f}  (rounds of {count // rounds} alternate)")
+    print(
+        f"  busy / idle p50: x{busy_p50 / idle_p50:.2f}  (rounds of {count // rounds} alternate,"
+        f" a card every {pace * 1000:.0f} ms; {len(loaded) / busy_seconds:.0f} cards/s while busy)"
+    )
 
 
 def main() -> None:
@@ -246,6 +255,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="face worker processes")
     parser.add_argument("--gallery", type=int, default=1500, help="templates in the gallery")
     parser.add_argument("--repeat", type=int, default=3, help="each probe, as a new face")
+    parser.add_argument("--pace-ms", type=float, default=25, help="pause before each card")
     parser.add_argument("--parts", default="frames,cards")
     args = parser.parse_args()
     print(f"bench_face_lane: {describe_machine()}")
@@ -281,7 +291,9 @@ def main() -> None:
                 )
                 bench_frames(services, probes, args.workers, args.repeat)
             if "cards" in parts:
-                bench_cards(services, documents[:2000], args.cards, args.workers)
+                bench_cards(
+                    services, documents[:2000], args.cards, args.workers, args.pace_ms / 1000
+                )
         finally:
             services.close()
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")

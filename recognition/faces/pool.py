@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -85,10 +86,17 @@ class PoolStats:
 
 
 _worker: FrameWorker | None = None
+# The workers yield the CPU to the service's own process: a card or a QR pass at the lane
+# is decided first, a face waits a few milliseconds (benchmarks/bench_face_lane.py).
+WORKER_NICENESS = 10
 
 
 def _start_worker(factory: Callable[[], FrameWorker]) -> None:
     global _worker  # one engine per worker process, built once
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # not permitted here: the workers run at the service's priority
+        logger.warning("face worker: could not lower its priority")
     _worker = factory()
 
 
