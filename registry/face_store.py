@@ -108,18 +108,35 @@ class SqlFaceRecords:
         return _consent(row, person_ref)
 
     def withdraw(self, person_ref: str) -> int:
-        """Withdraw the consents in force and delete every template of the person."""
+        """Withdraw the consents in force and delete every template of the person.
+
+        The consent rows first: on PostgreSQL that waits for an enrolment holding the
+        consent (``hold_consent``) to commit, so the delete that follows sees its template.
+        """
         person = self._person(person_ref)
-        removed = cast(
-            CursorResult[Any],
-            self._session.execute(delete(FaceTemplate).where(FaceTemplate.person_id == person.id)),
-        ).rowcount
         self._session.execute(
             update(FaceConsent)
             .where(FaceConsent.person_id == person.id, FaceConsent.withdrawn_at.is_(None))
             .values(withdrawn_at=self._actor.at, withdrawn_by=self._actor.name)
         )
+        removed = cast(
+            CursorResult[Any],
+            self._session.execute(delete(FaceTemplate).where(FaceTemplate.person_id == person.id)),
+        ).rowcount
         return int(removed or 0)
+
+    def hold_consent(self, consent_id: int) -> bool:
+        """Lock consent ``consent_id`` for this transaction if it is still in force.
+
+        False once withdrawn (also when the withdrawal committed while we waited: the row is
+        read again after the lock). SQLite has one writer at a time and needs no lock.
+        """
+        held = self._session.scalar(
+            select(FaceConsent.id)
+            .where(FaceConsent.id == consent_id, FaceConsent.withdrawn_at.is_(None))
+            .with_for_update()
+        )
+        return held is not None
 
     def add_template(
         self, person_ref: str, *, consent_id: int, face: EnrolmentFace, source: str

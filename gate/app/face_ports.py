@@ -96,6 +96,10 @@ class FaceRecords(Protocol):
         """Withdraw the consent in force and delete every template; how many."""
         ...
 
+    def hold_consent(self, consent_id: int) -> bool:
+        """Hold the consent for this transaction if still in force (a withdrawal waits)."""
+        ...
+
     def add_template(
         self,
         person_ref: str,

@@ -227,7 +227,12 @@ def enrol_face(
             consent = uow.faces.consent_in_force(person.ref)
             if consent is None:
                 raise ActionRefused("face_no_consent")
-            face = _encode(command, enroller)
+        # Encoding takes a second or two: outside any transaction. The consent is checked
+        # again, under a lock, before the template is stored: withdrawn meanwhile, refused.
+        face = _encode(command, enroller)
+        with units(actor) as uow:
+            if not uow.faces.hold_consent(consent.id):
+                raise ActionRefused("face_no_consent")
             template_id = uow.faces.add_template(
                 person.ref, consent_id=consent.id, face=face, source=command.source
             )

@@ -283,3 +283,25 @@ def test_a_capture_takes_the_lanes_latest_frame(compound: Compound) -> None:
     with pytest.raises(ActionRefused) as no_camera:
         capture_frame(cameras, "side")
     assert no_camera.value.code == "face_no_camera"
+
+
+def test_a_consent_withdrawn_while_the_photo_is_encoded_stores_nothing(
+    compound: Compound,
+) -> None:
+    # Encoding takes a second or two outside any transaction; a withdrawal that lands in
+    # between (the office page in another tab, the CLI) must win: no template is kept.
+    services = compound.services
+    consent(services, compound.wang)
+
+    class WithdrawnMeanwhile(FakeEnroller):
+        def enrolment_face(self, photo: bytes) -> EnrolmentFace:
+            withdraw_face_consent(
+                compound.wang, actor=OFFICE, units=services.units, gallery=services.face_gallery
+            )
+            return super().enrolment_face(photo)
+
+    with pytest.raises(ActionRefused) as refused:
+        enrol(services, compound.wang, WithdrawnMeanwhile([good(1)]))
+    assert refused.value.code == "face_no_consent"
+    assert count(services, FaceTemplate) == 0
+    assert len(services.face_gallery) == 0
