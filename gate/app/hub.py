@@ -70,10 +70,9 @@ ITEM_FIELDS: Mapping[str, tuple[type, ...]] = {
     "overrides_seq": (int, type(None)),
     "temperature": (int, float, type(None)),
 }
-OPTIONAL_FIELDS: Mapping[str, tuple[type, ...]] = {
-    "document_masked": _OPT_STR,
-    "document_type": _OPT_STR,
-}
+# The hub keeps no document data, not even masked: an edge's relay never sends it, and an
+# item that carries it is refused, so no hub reader can be handed it whatever their scope.
+OPTIONAL_FIELDS: Mapping[str, tuple[type, ...]] = {}
 _KNOWN = {**ITEM_FIELDS, **OPTIONAL_FIELDS}
 _REQUIRED = frozenset(ITEM_FIELDS)
 _MAX_SEQ = 2**63 - 1

@@ -295,3 +295,17 @@ def test_an_unknown_key_with_braces_is_a_plain_422(hub: Services, client: TestCl
     item = batch("ruyi", 1, 1)
     item["items"][0]["a{b}"] = 1
     assert push(client, key, item).json()["field"] == "a{b}"
+
+
+def test_an_item_with_a_masked_document_is_refused_and_nothing_stored(
+    hub: Services, client: TestClient
+) -> None:
+    # The hub holds no document data: a reader without the masked-documents scope could
+    # otherwise be handed what an edge (wrongly) pushed.
+    key = key_for(hub, "edge-ruyi", "ruyi")
+    body = batch("ruyi", 1, 2)
+    body["items"][1]["document_masked"] = "**************002X"
+    refused = push(client, key, body)
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "document_masked"
+    assert push(client, key, batch("ruyi", 1, 2)).status_code == 200  # nothing half-stored
