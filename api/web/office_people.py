@@ -329,7 +329,12 @@ def update_person_form(
 def move_out_form(request: Request, user: OfficePost, ref: str) -> Response:
     """Record that the person moved out; the row and its history stay."""
     try:
-        move_out(MoveOut(ref), actor=_actor(request, user), units=_units(request))
+        move_out(
+            MoveOut(ref),
+            actor=_actor(request, user),
+            units=_units(request),
+            gallery=web(request).services.face_gallery,
+        )
     except Refusals as problem:
         error = refusal_text(language(request), problem)
         return _person_page(request, user, ref, status_code=422, error=error)

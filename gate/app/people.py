@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from gate.app.actor import Actor
+from gate.app.faces import FaceGalleryUpdates
 from gate.app.office_values import PersonEntry, StatusOnFile
 from gate.app.ports import UnitOfWork, UnitOfWorkFactory
 from gate.app.views import PersonRef
@@ -208,20 +209,35 @@ def update_person(command: UpdatePerson, *, actor: Actor, units: UnitOfWorkFacto
     return list(saved.changed)
 
 
-def move_out(command: MoveOut, *, actor: Actor, units: UnitOfWorkFactory) -> None:
-    """Mark the person as moved out now (``ActionRefused`` if they already have)."""
+def move_out(
+    command: MoveOut,
+    *,
+    actor: Actor,
+    units: UnitOfWorkFactory,
+    gallery: FaceGalleryUpdates | None = None,
+) -> None:
+    """Mark the person as moved out now (``ActionRefused`` if they already have).
+
+    Their face consent ends with their residence: every template is deleted in the same
+    transaction (and dropped from ``gallery`` at once; other processes' galleries follow
+    at their next reload).
+    """
     with units(actor) as uow:
         person = uow.persons.by_ref(command.ref, actor.scope)
         if person.moved_out:
             raise ActionRefused("moved_out")
         uow.person_records.move_out(person.ref)
-        uow.audit(
-            "person.move_out",
-            f"person:{person.ref}",
-            {"household": person.household.ref if person.household else None},
-        )
+        templates = uow.faces.withdraw(person.ref)
+        detail: dict[str, object] = {
+            "household": person.household.ref if person.household else None
+        }
+        if templates:
+            detail["face_templates"] = templates
+        uow.audit("person.move_out", f"person:{person.ref}", detail)
         uow.registry_changed()
         uow.commit()
+    if gallery is not None:
+        gallery.remove_person(person.ref)
 
 
 @dataclass(frozen=True)

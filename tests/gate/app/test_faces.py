@@ -26,6 +26,7 @@ from gate.app.faces import (
     under_guardian_age,
     withdraw_face_consent,
 )
+from gate.app.people import MoveOut, move_out
 from gate.domain.device_ports import Frame
 from gate.domain.errors import (
     ActionRefused,
@@ -305,3 +306,21 @@ def test_a_consent_withdrawn_while_the_photo_is_encoded_stores_nothing(
     assert refused.value.code == "face_no_consent"
     assert count(services, FaceTemplate) == 0
     assert len(services.face_gallery) == 0
+
+
+def test_moving_out_deletes_every_template_at_once(compound: Compound) -> None:
+    services = compound.services
+    consent(services, compound.wang)
+    enrol(services, compound.wang, FakeEnroller([good(1)]))
+    enrol(services, compound.wang, FakeEnroller([good(2)]))
+    assert len(services.face_gallery) == 2
+    move_out(
+        MoveOut(compound.wang), actor=OFFICE, units=services.units, gallery=services.face_gallery
+    )
+    assert count(services, FaceTemplate) == 0
+    assert len(services.face_gallery) == 0
+    (row,) = audits(services, "person.move_out")
+    assert row.detail["face_templates"] == 2
+    with services.database.session() as session:
+        withdrawn = session.scalars(select(FaceConsent)).one()
+    assert withdrawn.withdrawn_at is not None
