@@ -20,7 +20,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from gate.app.registry_values import CompoundName
+from gate.app.registry_values import CompoundName, ImportLimits
 from gate.domain.documents import gb11643_check_character
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
@@ -95,7 +95,7 @@ def run_import(url: str, path: str, queue: Queue) -> None:
                 path=Path(path),
                 cipher=cipher,
                 compound=CompoundName("bench", "bench"),
-                max_rows=MAX_ROWS,
+                limits=ImportLimits(max_bytes=10**9, max_rows=MAX_ROWS),
                 now=datetime.now(UTC),
                 recorded_by="bench",
             )

@@ -19,11 +19,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gate.app.registry_values import CompoundName, ImportReport, file_refused
+from gate.app.registry_values import CompoundName, ImportLimits, ImportReport, file_refused
 from gate.domain.documents import mask
 from gate.domain.errors import ImportProblem, ImportRejected
 from gate.domain.status import local_date
 from registry.crypto import PersonalDataCipher
+from registry.import_worker import parse_in_worker
 from registry.records import PersonRecord
 from registry.service import Change, RegistryWriter, get_or_create_compound
 from registry.tabular import COLUMNS, COLUMNS_BY_HEADING, cell_text, parse_row
@@ -31,6 +32,7 @@ from registry.tabular import COLUMNS, COLUMNS_BY_HEADING, cell_text, parse_row
 logger = logging.getLogger(__name__)
 
 HEADER_SCAN_ROWS = 10
+MAX_PROBLEMS = 1000  # the page lists 500; beyond this only their number comes back
 
 
 def read_table(path: Path) -> Iterator[tuple[int, list[Any]]]:
@@ -49,7 +51,14 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        ValueError,
+        SyntaxError,  # xml.etree's ParseError: a part that is not XML
+    ) as exc:
         raise file_refused(
             "malformed_file", f"不是有效的 XLSX 文件 ({type(exc).__name__})"
         ) from None
@@ -57,7 +66,7 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
         sheet = workbook.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, list(row)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
         raise file_refused("malformed_file", f"XLSX 文件已损坏 ({type(exc).__name__})") from None
     finally:
         workbook.close()
@@ -129,6 +138,12 @@ def parse_file(
         )
     if data_rows == 0:
         return [], ignored, [ImportProblem(0, None, "no_rows", "文件中没有数据行")]
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems = [
+            *problems[:MAX_PROBLEMS],
+            ImportProblem(0, None, "more_problems", f"另有 {more} 个问题未列出", {"count": more}),
+        ]
     return records, ignored, problems
 
 
@@ -167,16 +182,17 @@ def import_file(
     path: Path,
     cipher: PersonalDataCipher,
     compound: CompoundName,
-    max_rows: int,
+    limits: ImportLimits,
     now: datetime,
     recorded_by: str,
 ) -> ImportReport:
     """Validate the whole file, then apply it in the caller's transaction, or raise.
 
-    The file itself (size, format) is checked, and the import audited, by the use case
+    The file is parsed in a worker process under ``limits`` (``registry.import_worker``);
+    its size and format are checked, and the import audited, by the use case
     (``gate.app.registry_io``), which also tells running gates when rows changed.
     """
-    records, ignored, problems = parse_file(path, max_rows=max_rows, today=local_date(now))
+    records, ignored, problems = parse_in_worker(path, limits=limits, today=local_date(now))
     compound_row = get_or_create_compound(session, code=compound.code, name=compound.name)
     writer = RegistryWriter(
         session,

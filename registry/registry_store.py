@@ -8,7 +8,13 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from gate.app.actor import Actor
-from gate.app.registry_values import CompoundName, ImportReport, RegistryStats, SchemaState
+from gate.app.registry_values import (
+    CompoundName,
+    ImportLimits,
+    ImportReport,
+    RegistryStats,
+    SchemaState,
+)
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.exporter import export_file
@@ -41,14 +47,16 @@ class SqlRegistryStore:
         building = add_building(self._session, compound=row, label=label, units=list(units))
         return building.key, len(building.units)
 
-    def import_file(self, path: Path, *, compound: CompoundName, max_rows: int) -> ImportReport:
-        """Check every row, then apply them all, or raise ``ImportRejected``."""
+    def import_file(
+        self, path: Path, *, compound: CompoundName, limits: ImportLimits
+    ) -> ImportReport:
+        """Check every row (parsed in a worker), then apply them all, or raise."""
         return import_file(
             self._session,
             path=path,
             cipher=self._cipher,
             compound=compound,
-            max_rows=max_rows,
+            limits=limits,
             now=self._actor.at,
             recorded_by=self._actor.name,
         )

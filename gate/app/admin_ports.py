@@ -14,7 +14,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
-from gate.app.registry_values import CompoundName, ImportReport, RegistryStats, SchemaState
+from gate.app.registry_values import (
+    CompoundName,
+    ImportLimits,
+    ImportReport,
+    RegistryStats,
+    SchemaState,
+)
 from gate.app.report_values import AuditFilter, AuditLine, AuditPage, DailyReport, ShiftReport
 from gate.app.staff_values import AccountOnFile, SessionOnFile
 from gate.domain.roles import Role
@@ -116,9 +122,13 @@ class RegistryStore(Protocol):
         """The database and its schema revision; ``RegistryUnavailable`` if it is down."""
         ...
 
-    def import_file(self, path: Path, *, compound: CompoundName, max_rows: int) -> ImportReport:
+    def import_file(
+        self, path: Path, *, compound: CompoundName, limits: ImportLimits
+    ) -> ImportReport:
         """Check every row of a readable CSV/XLSX, then apply them all or raise.
 
+        The file is parsed away from the caller's process, within ``limits`` (an archive
+        that inflates past them, or a parse that outgrows its memory, is refused).
         ``ImportRejected`` lists every problem by row; the use case tells running gates.
         """
         ...

@@ -55,7 +55,7 @@ def import_registry(
     _check_file(command.path, command.limits)
     with units(actor) as uow:
         report = uow.registry.import_file(
-            command.path, compound=command.compound, max_rows=command.limits.max_rows
+            command.path, compound=command.compound, limits=command.limits
         )
         uow.audit(
             "registry.import",

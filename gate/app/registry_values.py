@@ -7,13 +7,28 @@ from typing import Any
 
 from gate.domain.errors import ImportProblem, ImportRejected
 
+MiB = 1 << 20
+
 
 @dataclass(frozen=True)
 class ImportLimits:
-    """Bounds on what one import file may hold."""
+    """Bounds on what one import file may hold, and on the worker that parses it.
+
+    An XLSX is a zip archive: its members may inflate to ``max_unpacked_bytes`` in all
+    (a 100,000-row sheet is about 75 MB), there may be ``max_members`` of them, and a
+    member past ``ratio_floor_bytes`` may not have shrunk more than ``max_ratio`` times
+    (real sheets: about 11). The parse runs in a worker process that may grow by
+    ``worker_memory_bytes`` and run for ``worker_seconds``.
+    """
 
     max_bytes: int
     max_rows: int
+    max_unpacked_bytes: int = 256 * MiB
+    max_members: int = 1000
+    max_ratio: int = 200
+    ratio_floor_bytes: int = 8 * MiB
+    worker_memory_bytes: int = 512 * MiB
+    worker_seconds: float = 120.0
 
     @classmethod
     def of(cls, *, max_file_mb: float, max_rows: int) -> ImportLimits:

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
+import zipfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from gate.app.actor import Actor
+from gate.app.registry_io import ImportRegistry, import_registry
+from gate.app.registry_values import CompoundName
 from gate.domain.errors import ImportRejected
 from gate.domain.people import HealthStatus
 from gate.runtime.bootstrap import Services
 from registry.models import AuditEvent, Document, Person, StatusRecord
 from registry.service import registry_stats, status_of
+from tests.registry import zip_bombs
 from tests.registry.builders import (
+    HEADINGS,
+    LIMITS,
     NOW,
     person_row,
     resident_number,
@@ -22,6 +32,7 @@ from tests.registry.builders import (
     write_csv,
     write_xlsx,
 )
+from tests.registry.memory_probe import MiB, peak_since_reset, reset_peak
 
 
 def rejected(services: Services, path: Path) -> ImportRejected:
@@ -236,3 +247,127 @@ def test_birth_dates_in_the_future_are_refused(registry: Services, tmp_path: Pat
     future = resident_number(date(2027, 1, 1).strftime("%Y%m%d"), "003")
     error = rejected(registry, write_csv(tmp_path / "p.csv", [person_row(证件号码=future)]))
     assert [problem.reason for problem in error.problems] == ["birth_date_future"]
+
+
+# Hostile archives: refused by what they would inflate to, parsed (if at all) in a worker.
+# The margin is what the caller may grow by: the refusal, not the file.
+CALLER_MARGIN = 40 * MiB
+
+
+def refused_in_flat_memory(services: Services, path: Path) -> ImportRejected:
+    before = reset_peak()
+    error = rejected(services, path)
+    grown = peak_since_reset() - before
+    assert grown < CALLER_MARGIN, f"the caller grew by {grown / MiB:.0f} MiB"
+    return error
+
+
+@pytest.mark.parametrize(
+    ("build", "reason"),
+    [
+        (zip_bombs.huge_cell, "archive_too_large"),  # 400 MiB of A in one cell, 410 KB
+        (zip_bombs.lying_size, "archive_inconsistent"),  # the directory says 4 KB
+        (zip_bombs.many_members, "archive_too_many_members"),  # 60,005 parts
+        (zip_bombs.many_medium_members, "archive_too_large"),  # 40 x 10 MiB, none read
+    ],
+)
+def test_a_zip_bomb_is_refused_by_its_code_and_the_caller_stays_flat(
+    registry: Services, tmp_path: Path, build: Callable[[Path], Path], reason: str
+) -> None:
+    error = refused_in_flat_memory(registry, build(tmp_path / "bomb.xlsx"))
+    assert [problem.reason for problem in error.problems] == [reason]
+    assert count(registry, Person) == 0
+
+
+def test_a_big_part_that_shrank_like_no_sheet_does_is_refused_by_its_ratio(
+    registry: Services, tmp_path: Path
+) -> None:
+    error = refused_in_flat_memory(registry, zip_bombs.huge_cell(tmp_path / "b.xlsx", mib=100))
+    ((reason, params),) = [(problem.reason, problem.params) for problem in error.problems]
+    assert reason == "archive_ratio"
+    assert params["ratio"] > params["limit"] == 200
+
+
+def test_a_parse_that_outgrows_the_workers_memory_is_refused_not_fatal(
+    registry: Services, tmp_path: Path
+) -> None:
+    path = zip_bombs.huge_cell(tmp_path / "cell.xlsx", mib=100)
+    limits = dataclasses.replace(LIMITS, max_ratio=10_000, worker_memory_bytes=64 * MiB)
+    before = reset_peak()
+    with pytest.raises(ImportRejected) as caught:
+        import_registry(
+            ImportRegistry(path, CompoundName("ruyi", "如意小区"), limits),
+            actor=Actor("tester", "test", NOW),
+            units=registry.units,
+        )
+    assert peak_since_reset() - before < CALLER_MARGIN
+    assert [problem.reason for problem in caught.value.problems] == ["import_memory"]
+    assert run_import(registry, write_csv(tmp_path / "ok.csv", [person_row()])).created == 1
+
+
+def test_a_csv_with_a_huge_field_is_refused_and_the_caller_stays_flat(
+    registry: Services, tmp_path: Path
+) -> None:
+    path = tmp_path / "field.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(",".join(HEADINGS) + "\n")
+        handle.write("1号楼,1,101," + "A" * 15_000_000 + "\n")
+    error = refused_in_flat_memory(registry, path)
+    assert [problem.reason for problem in error.problems] == ["malformed_file"]
+
+
+def test_a_part_that_is_not_xml_is_refused_as_malformed(registry: Services, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "p.xlsx", [person_row()])
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = b"<worksheet><sheetData><row>"
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    error = rejected(registry, path)
+    assert [problem.reason for problem in error.problems] == ["malformed_file"]
+
+
+def test_thousands_of_bad_rows_come_back_as_a_thousand_and_a_count(
+    registry: Services, tmp_path: Path
+) -> None:
+    rows = [person_row(姓名="", 证件号码="12345") for _ in range(1500)]
+    error = rejected(registry, write_csv(tmp_path / "bad.csv", rows))
+    assert len(error.problems) == 1001
+    more = error.problems[0]
+    assert (more.row, more.reason, more.params["count"]) == (0, "more_problems", 2000)
+
+
+FORMULAS = ['=cmd|"/c calc"!A1', '=HYPERLINK("http://x","y")', "+1+1", "@SUM(1)", "=1+1"]
+
+
+def _name_cell(path: Path, value: str, *, as_text: bool) -> Path:
+    workbook = load_workbook(path)
+    sheet = workbook.active
+    assert sheet is not None
+    cell = sheet.cell(row=2, column=HEADINGS.index("姓名") + 1, value=value)
+    if as_text:
+        cell.data_type = "s"  # typed as text (what Excel keeps for '=... or a text column)
+    workbook.save(path)
+    return path
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_text_that_looks_like_a_formula_is_imported_as_that_text(
+    registry: Services, tmp_path: Path, formula: str
+) -> None:
+    path = _name_cell(write_xlsx(tmp_path / "f.xlsx", [person_row()]), formula, as_text=True)
+    run_import(registry, path)
+    with registry.database.session() as session:
+        assert session.scalars(select(Person.name)).one() == formula
+
+
+@pytest.mark.parametrize("formula", ['=cmd|"/c calc"!A1', "=1+1", '=WEBSERVICE("http://x")'])
+def test_a_formula_cell_is_never_evaluated_only_its_saved_value_is_read(
+    registry: Services, tmp_path: Path, formula: str
+) -> None:
+    # openpyxl saves no cached value, as a hostile file would not: the cell reads empty
+    # (data_only), so the row is refused for its missing name; nothing computes "2".
+    path = _name_cell(write_xlsx(tmp_path / "f.xlsx", [person_row()]), formula, as_text=False)
+    error = rejected(registry, path)
+    assert [(p.column, p.reason) for p in error.problems] == [("姓名", "missing")]
