@@ -24,6 +24,7 @@ from api.web import (
     district_controls,
     office,
     office_faces,
+    ops,
     phone,
     report,
     terminal,
@@ -82,8 +83,10 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
         ),
     )
     app.state.recent_cards = RecentCards()
+    app.state.metrics = ops.GateMetrics(services, station)
     if station is not None:
         station.gate.events.subscribe(app.state.recent_cards.on_event)
+        station.gate.events.subscribe(app.state.metrics.on_event)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.web.max_body_kb * 1024,
@@ -104,6 +107,7 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
     app.include_router(visit.router)
     app.include_router(district.router)
     app.include_router(district_controls.router)
+    app.include_router(ops.router)
     if settings.hub.enabled:
         install_hub(app)
     install_page_errors(app)

@@ -14,6 +14,7 @@ from api.messages import (
     api_keys,
     controls,
     core,
+    imports,
     office,
     office_faces,
     office_forms,
@@ -32,6 +33,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "zh": {
         **core.ZH,
         **office.ZH,
+        **imports.ZH,
         **office_forms.ZH,
         **office_faces.ZH,
         **report.ZH,
@@ -44,6 +46,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         **core.EN,
         **office.EN,
+        **imports.EN,
         **office_forms.EN,
         **office_faces.EN,
         **report.EN,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -198,6 +199,7 @@ class SnapshotSource:
         self._clock = clock
         self._lock = threading.Lock()
         self._replay: LogReplay | None = None  # what the last load read of the log
+        self._checked = time.monotonic()  # the snapshot was last known current then
         self._snapshot = self.reload()
 
     def current(self) -> RegistrySnapshot:
@@ -212,6 +214,7 @@ class SnapshotSource:
                     session, now=self._clock(), previous=self._replay
                 )
             self._snapshot = snapshot
+            self._checked = time.monotonic()
             logger.info(
                 "registry snapshot at revision %d: %d persons",
                 snapshot.revision,
@@ -224,6 +227,12 @@ class SnapshotSource:
         with self._database.session() as session:
             revision = current_revision(session)
         if revision == self._snapshot.revision:
+            self._checked = time.monotonic()
             return False
         self.reload()
         return True
+
+    def age_seconds(self) -> float:
+        """Seconds since the snapshot was last known to match the registry (loaded, or its
+        revision checked); grows while the database does not answer."""
+        return time.monotonic() - self._checked

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
-from api.i18n import t
+from api.i18n import MESSAGES, t
 from api.web.deps import Forbidden, actor, deny, language, web
 from api.web.office_common import IoPost, IoUser, page
 from api.web.report_xlsx import XLSX_TYPE
@@ -32,7 +33,7 @@ from gate.app.registry_io import (
 )
 from gate.app.registry_values import CompoundName, ImportLimits, ImportReport
 from gate.app.staff_values import ActiveSession
-from gate.domain.errors import GateError, ImportRejected
+from gate.domain.errors import GateError, ImportProblem, ImportRejected
 from gate.domain.roles import Role
 from gate.domain.status import LOCAL_TZ
 
@@ -40,6 +41,30 @@ router = APIRouter(prefix="/office")
 FORMATS = {"xlsx": XLSX_TYPE}
 FORMATS["csv"] = "text/csv; charset=utf-8"
 REVEALING_ROLES = frozenset({Role.OFFICE, Role.ADMIN})
+
+
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class ShownProblem:
+    """One problem as the page shows it: a whole-file refusal in the page's language."""
+
+    row: int
+    column: str | None
+    message: str
+
+
+def _shown(lang: str, problem: ImportProblem) -> ShownProblem:
+    key = f"office.io.file.{problem.reason}"
+    message = problem.message
+    if problem.row == 0 and key in MESSAGES.get(lang, {}):
+        params = dict(problem.params)
+        for name in ("limit", "size"):
+            if isinstance(params.get(name), int) and params[name] >= MiB:
+                params[f"{name}_mib"] = params[name] // MiB
+        message = t(lang, key, **params)
+    return ShownProblem(problem.row, problem.column, message)
 
 
 def _io_page(
@@ -58,7 +83,7 @@ def _io_page(
         status_code=status_code,
         section="io",
         report=report,
-        problems=rejected.problems if rejected else None,
+        problems=[_shown(language(request), p) for p in rejected.problems] if rejected else None,
         may_reveal=user.role in REVEALING_ROLES,
         max_mb=web(request).services.settings.imports.max_file_mb,
         error=error,

@@ -10,6 +10,7 @@ shut barrier; the process carries on.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -157,6 +158,7 @@ class PassagePipeline:
         temperature: float | None = None,
     ) -> PassageResult:
         """Decide and carry out one passage."""
+        started = time.perf_counter()
         for attempt in range(3):
             snapshot = self._snapshots.current()
             now = self._clock()
@@ -199,7 +201,7 @@ class PassagePipeline:
                 continue
             except LogUnavailable as exc:
                 return self._refused_unlogged(decision, identity, snapshot, str(exc))
-            return self._carry_out(record, identity, snapshot)
+            return self._carry_out(record, identity, snapshot, started=started)
         raise AssertionError("unreachable: only the first attempt checks the revision")
 
     def _decide(
@@ -287,7 +289,12 @@ class PassagePipeline:
         return identity, Reason(PassReason.ACCEPTED, params)
 
     def _carry_out(
-        self, record: PassageRecord, identity: Identity, snapshot: RegistrySnapshot
+        self,
+        record: PassageRecord,
+        identity: Identity,
+        snapshot: RegistrySnapshot,
+        *,
+        started: float | None = None,
     ) -> PassageResult:
         entry = record.entry
         barrier: BarrierAction | None = None
@@ -314,6 +321,7 @@ class PassagePipeline:
             person=snapshot.persons.get(entry.person_ref) if entry.person_ref else None,
             visit=_visit_of(snapshot, identity),
             card=identity.document if identity.kind is IdentityKind.OUTSIDER else None,
+            seconds=time.perf_counter() - started if started is not None else None,
         )
         self._events.publish(event)
         return PassageResult(

@@ -24,6 +24,7 @@ class ApiScope(StrEnum):
     REGISTRY_READ = "registry:read"  # registry counts
     DEVICES_READ = "devices:read"  # device health
     PASSAGES_PUSH = "passages:push"  # a compound's gate pushing its passages to the hub
+    METRICS_READ = "metrics:read"  # /metrics, for the monitoring's scraper (counts only)
 
 
 # The staff permission that opens a scope's routes to a signed-in account.
@@ -37,6 +38,7 @@ STAFF_PERMISSION: dict[ApiScope, Permission] = {
     ApiScope.DEVICES_READ: Permission.TERMINAL,
     # Pushing is a machine's job; a staff session may only look where an edge resumes.
     ApiScope.PASSAGES_PUSH: Permission.REGISTRY_IO,
+    ApiScope.METRICS_READ: Permission.TERMINAL,
 }
 
 

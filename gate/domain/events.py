@@ -52,6 +52,7 @@ class PassageEvent:
     person: PersonFacts | None = None
     visit: VisitFacts | None = None
     card: DocumentRead | None = None
+    seconds: float | None = None  # credential in to barrier commanded (the decision's latency)
 
 
 GateEvent = PassageEvent | DeviceAlarm

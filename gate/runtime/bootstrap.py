@@ -231,6 +231,7 @@ class Station:
     relays: list[OutboundRelay] = field(default_factory=list)  # events out (MQTT, webhooks)
     lag_watch: LagWatch | None = None  # store-and-forward: warns when the hub falls behind
     cameras: dict[str, Camera] = field(default_factory=dict)  # by lane: enrolment captures
+    face_pools: dict[str, FacePool] = field(default_factory=dict)  # by lane: /metrics' queue
     face_gallery: FaceGallery | None = None  # kept in step with enrolments in other processes
     _stop: threading.Event = field(default_factory=threading.Event)
     _upkeep: threading.Thread | None = None
@@ -319,7 +320,7 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
     # One decoder for every camera lane: the QR libraries are imported only if one exists.
     decoder = build_decoder() if any(kind == "camera" for _, kind in opened) else None
     camera_lanes = [lane for lane, kind in opened if kind == "camera"]
-    face_cameras = face_cameras_of(services, camera_lanes, clock=clock)
+    face_cameras, face_pools = face_cameras_of(services, camera_lanes, clock=clock)
     runners = [
         LaneRunner(
             lane.id,
@@ -357,17 +358,17 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
         if pictures:
             logger.info("deleted %d face snapshots past their retention", pictures)
 
-    pools = [camera.frames for camera in face_cameras.values()]
     return Station(
         gate=gate,
         runners=runners,
         watch=watch,
-        drivers=[*opened.values(), *pools],
+        drivers=[*opened.values(), *face_pools.values()],
         face_gallery=services.face_gallery if face_cameras else None,
         poll_seconds=settings.gate.snapshot_poll_seconds,
         housekeeping=housekeeping,
         relays=relays,
         cameras={lane: dev for (lane, kind), dev in opened.items() if kind == "camera"},
+        face_pools=face_pools,
         lag_watch=LagWatch(
             threshold=timedelta(seconds=settings.upstream.lag_warning_seconds),
             cursors=services.delivery_cursors,
@@ -380,29 +381,32 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
 
 def face_cameras_of(
     services: Services, camera_lanes: list[str], *, clock: Callable[[], datetime] = utc_now
-) -> dict[str, FaceCamera]:
-    """The face path of each camera lane, when ``[faces] enabled`` (else none at all).
+) -> tuple[dict[str, FaceCamera], dict[str, FacePool]]:
+    """The face path of each camera lane and its worker pool, when ``[faces] enabled``
+    (else none at all).
 
     Each camera lane gets its own worker pool (its own tracker: tracks never mix
     cameras), ``[faces] workers`` processes each. The gallery is loaded here, once.
     """
     faces = services.settings.faces
     if not faces.enabled or not camera_lanes:
-        return {}
+        return {}, {}
     services.face_gallery.load()
     retention = FaceRetention(
         unknown=timedelta(hours=faces.unknown_snapshot_hours),
         known=timedelta(days=faces.snapshot_days),
     )
-    return {
+    pools = {lane: FacePool(workers=faces.workers, queue_size=1) for lane in camera_lanes}
+    cameras = {
         lane: FaceCamera(
             lane,
-            frames=FacePool(workers=faces.workers, queue_size=1),
+            frames=pool,
             gallery=services.face_gallery,
             store=services.face_passages,
             clock=clock,
             retention=retention,
             auto_open=faces.auto_open,
         )
-        for lane in camera_lanes
+        for lane, pool in pools.items()
     }
+    return cameras, pools

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from api.web.deps import LANG_COOKIE
 from tests.api.test_office_support import (
     NEWCOMER,
     RESIDENT_A,
@@ -22,6 +23,7 @@ from tests.api.test_office_support import (
     person_count,
     sign_in,
 )
+from tests.registry import zip_bombs
 from tests.registry.builders import person_row, write_csv, write_xlsx
 
 
@@ -150,3 +152,19 @@ def test_the_import_template_can_be_downloaded(office: TestClient) -> None:
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet is not None
     assert sheet.cell(row=2, column=1).value == "楼栋"
+
+
+def test_a_zip_bomb_upload_is_refused_with_its_reason_in_the_pages_language(
+    office: TestClient, compound: Compound, tmp_path: Path
+) -> None:
+    bomb = zip_bombs.huge_cell(tmp_path / "住户.xlsx")  # 400 MiB of A in one cell, 410 KB
+    count = person_count(compound.services)
+    response = upload(office, bomb, csrf(office, "/office/import"))
+    assert response.status_code == 422
+    assert "XLSX 解压后超过 256 MiB 的上限，疑似压缩炸弹，未导入。" in response.text
+    office.cookies.set(LANG_COOKIE, "en")
+    response = upload(office, bomb, csrf(office, "/office/import"))
+    assert response.status_code == 422
+    assert "The XLSX inflates past the 256 MiB limit (a zip bomb?)" in response.text
+    assert person_count(compound.services) == count
+    assert audits(compound.services, "registry.import") == []

@@ -32,6 +32,8 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/login"): PUBLIC,
     ("GET", "/lang/{code}"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): STAFF_PERMISSION[ApiScope.METRICS_READ],
     # The machine API: an API key with the scope, or staff with the scope's permission
     # (tests/api/test_api_keys.py tries the keys).
     ("GET", "/api/v1/registry/stats"): STAFF_PERMISSION[ApiScope.REGISTRY_READ],
