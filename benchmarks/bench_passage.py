@@ -57,12 +57,13 @@ from gate.domain.model import (
 from gate.domain.status import LOCAL_TZ
 from gate.runtime.bootstrap import Services, bootstrap, build_gate, utc_now
 from gate.runtime.settings import load_settings
+from registry.chain_check import verify_chain
 from registry.database import Database
 from registry.demo import DemoCompound, generate_demo
 from registry.demo_facts import REGIONS
 from registry.demo_seed import seed_demo
 from registry.models import Passage
-from registry.passages import SqlPassageLog, verify_chain
+from registry.passages import SqlPassageLog
 
 SEED = 2020
 OUTSIDER_SHARE = 0.05
@@ -237,7 +238,7 @@ def baseline_pipeline(services: Services) -> PassagePipeline:
 
     return PassagePipeline(
         snapshots=QueryingSnapshots(services.database),
-        log=SqlPassageLog(services.database),
+        log=SqlPassageLog(services.database, chain_key=services.chain_key.material),
         barrier=RecordingBarrier(),
         events=EventBus(),
         document_hash=document_hash,
@@ -287,7 +288,7 @@ def row(label: str, run: Run) -> str:
 
 
 def verify(services: Services, passages: int) -> str:
-    report = verify_chain(services.database)
+    report = verify_chain(services.database, chain_key=services.chain_key.material)
     with services.database.engine.connect() as connection:
         rows = connection.scalar(select(text("count(*)")).select_from(Passage.__table__))
     assert report.intact, f"passage chain broken at {report.first_broken_seq}: {report.problem}"

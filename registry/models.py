@@ -293,12 +293,18 @@ class PassageChain(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # The first row under the keyed chain (HMAC with the chain key, ``gate.domain.hashchain``);
+    # rows before it were written unkeyed, before migration 0013. Anchors repeat it, signed.
+    keyed_from: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
+    # Which chain key (``chain_key_id``, not the key): recorded on first use, then enforced.
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class Passage(Base):
     """One row of the append-only passage log; ``seq`` is the district's cursor.
 
-    ``row_hash`` = SHA-256 over ``prev_hash`` and the row's canonical JSON (see
+    ``row_hash`` = HMAC-SHA-256 under the chain key over ``prev_hash`` and the row's
+    canonical JSON (plain SHA-256 for rows before ``PassageChain.keyed_from``; see
     ``gate.domain.hashchain``), so an edited or deleted row breaks the chain from there on.
     """
 

@@ -1,17 +1,17 @@
-"""The passage log in the database: durable appends on a hash chain, reads, verification.
+"""The passage log in the database: durable appends on a keyed hash chain, reads.
 
 An append is one short transaction: bump the chain head (which takes the write lock on
 SQLite and a row lock on PostgreSQL, so lanes and processes append in one order), check
 the registry revision the decision was made on, insert the row, move the head. It is
 committed - durable, ``synchronous=FULL`` on SQLite - before ``append`` returns, and only
-then may the barrier open.
+then may the barrier open. Each row's hash is HMAC-SHA-256 under the chain key, which is
+not in the database (``gate.domain.hashchain``); ``registry.chain_check`` verifies.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import DBAPIError
 
 from gate.domain.errors import LogUnavailable, NotFound, PassSpent, StaleSnapshot
-from gate.domain.hashchain import GENESIS, row_digest
+from gate.domain.hashchain import keyed_row_digest
 from gate.domain.model import (
     AlertLevel,
     CredentialKind,
@@ -173,10 +173,15 @@ class SqlPassageLog(SqlPassageReader):
     ``lock_timeout_ms`` for a lock (a gate must never hang: past that the passage is
     refused), without a ping per checkout; a connection the server dropped is retried once.
     Build one per process (the composition root does): each holds an engine.
+    ``chain_key`` keys every row's hash; the composition root checks it is the key the
+    database's chain is under (``gate.runtime.log_keys``).
     """
 
-    def __init__(self, database: Database, *, lock_timeout_ms: int = 2000) -> None:
+    def __init__(
+        self, database: Database, *, chain_key: bytes, lock_timeout_ms: int = 2000
+    ) -> None:
         super().__init__(database)
+        self._chain_key = chain_key
         self._writer = database.writer_engine(lock_timeout_ms=lock_timeout_ms)
 
     def append(self, entry: PassageEntry, *, registry_revision: int | None = None) -> PassageRecord:
@@ -200,7 +205,7 @@ class SqlPassageLog(SqlPassageReader):
             raise StaleSnapshot(int(current_revision or 0))
         self._spend_one_time_passes(connection, entry, last_seq)
         values = _row_values(last_seq, entry, last_hash)
-        values["row_hash"] = row_digest(last_hash, hashed_content(values))
+        values["row_hash"] = keyed_row_digest(self._chain_key, last_hash, hashed_content(values))
         connection.execute(_INSERT_ROW, values)
         connection.execute(_MOVE_HEAD, {"new_hash": values["row_hash"]})
         if entry.decision.opens_barrier:
@@ -279,56 +284,3 @@ def record_from_row(row: RowMapping) -> PassageRecord:
         snapshot_ref=row["snapshot_ref"],
     )
     return PassageRecord(seq=row["seq"], entry=entry, row_hash=row["row_hash"])
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """What ``verify_chain`` found: rows checked and, if broken, where and why."""
-
-    checked: int
-    first_broken_seq: int | None = None
-    problem: str | None = None
-
-    @property
-    def intact(self) -> bool:
-        """True if every row and the head agree."""
-        return self.first_broken_seq is None and self.problem is None
-
-
-def verify_chain(database: Database, *, batch: int = 5000) -> ChainReport:
-    """Recompute every hash in order; name the first row that does not fit."""
-    expected_seq, prev_hash, checked = 1, GENESIS, 0
-    with database.engine.connect() as connection:
-        for row in _rows_in_order(connection, batch):
-            if row["seq"] != expected_seq:
-                return ChainReport(checked, expected_seq, f"row {expected_seq} is missing")
-            if row["prev_hash"] != prev_hash:
-                return ChainReport(checked, row["seq"], "does not follow the row before it")
-            if row_digest(prev_hash, hashed_content(dict(row))) != row["row_hash"]:
-                return ChainReport(checked, row["seq"], "content does not match its hash")
-            prev_hash, expected_seq, checked = row["row_hash"], expected_seq + 1, checked + 1
-        head = connection.execute(select(_chain).where(_chain.c.id == 1)).mappings().one()
-    if head["last_seq"] != checked or head["last_hash"] != prev_hash:
-        return ChainReport(
-            checked,
-            checked + 1 if head["last_seq"] > checked else None,
-            f"the log head says {head['last_seq']} rows, {checked} found",
-        )
-    return ChainReport(checked)
-
-
-def _rows_in_order(connection: Connection, batch: int) -> Iterator[RowMapping]:
-    last = 0
-    while True:
-        rows = list(
-            connection.execute(
-                select(_passages)
-                .where(_passages.c.seq > last)
-                .order_by(_passages.c.seq)
-                .limit(batch)
-            ).mappings()
-        )
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1]["seq"]

@@ -9,6 +9,11 @@ gate that was never connected (or lost its own cursor) resumes.
 
 An item sent later than ``REPLAYED_AFTER`` after its passage is flagged ``replayed``: it
 reached the district after an outage, not as it happened.
+
+Each push carries the log's latest anchor (a signed checkpoint of its head,
+``gate.domain.anchors``) in the ``X-Gate-Log-Anchor`` header: a copy the gate cannot take
+back once the hub has it. A header, not a body field, so a hub that does not keep anchors
+yet takes the push as before.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,29 +30,41 @@ import orjson
 from gate.app.outbound import DeliveryFailed, ResumeFrom
 
 REPLAYED_AFTER = timedelta(minutes=2)
+ANCHOR_HEADER = "X-Gate-Log-Anchor"
 
 
 class UpstreamSink:
     """``OutboundSink`` to a hub's ingest endpoint."""
 
-    def __init__(self, *, url: str, key: str, compound: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        url: str,
+        key: str,
+        compound: str,
+        timeout: float = 30.0,
+        anchor: Callable[[], bytes | None] | None = None,
+    ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ValueError("a hub URL starts with http:// or https://")
         self.name = "upstream"
         self._base, self._key, self._compound = url.rstrip("/"), key, compound
         self._timeout = timeout
+        self._anchor = anchor  # the latest anchor's JSON (ASCII), sent with each push
 
-    def _call(self, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
+    def _call(
+        self, method: str, path: str, body: bytes | None = None, anchor: bytes | None = None
+    ) -> tuple[int, Any]:
+        headers = {
+            "Authorization": f"Bearer {self._key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": "gate-upstream/1",
+        }
+        if anchor is not None:
+            headers[ANCHOR_HEADER] = anchor.decode("ascii")
         request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
-            self._base + path,
-            data=body,
-            method=method,
-            headers={
-                "Authorization": f"Bearer {self._key}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": "gate-upstream/1",
-            },
+            self._base + path, data=body, method=method, headers=headers
         )
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310
@@ -77,7 +94,8 @@ class UpstreamSink:
             for item in items
         ]
         body = orjson.dumps({"compound_id": self._compound, "items": marked})
-        status, answer = self._call("POST", "/api/v1/ingest", body)
+        anchor = self._anchor() if self._anchor is not None else None
+        status, answer = self._call("POST", "/api/v1/ingest", body, anchor)
         if (
             status == 409
             and isinstance(answer, dict)

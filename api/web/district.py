@@ -125,7 +125,9 @@ def passages(
         return Response(orjson.dumps(detail), status_code=422, media_type="application/json")
     columns = CSV_COLUMNS + DOCUMENT_COLUMNS if documents else CSV_COLUMNS
     if profile is FeedProfile.VIID:
-        body = b'{"AccessRecordListObject":{"AccessRecordObject":[%s]},"next_cursor":%s}'
+        body = b'{"AccessRecordListObject":{"AccessRecordObject":[%s]},"next_cursor":%s'
     else:
-        body = b'{"items":[%s],"next_cursor":%s}'
+        body = b'{"items":[%s],"next_cursor":%s'
+    # The log's latest signed anchor (docs/reliability.md); ASCII JSON with no "%" in it.
+    body += b',"anchor":%b}' % (services.anchors.log.latest_json() or b"null")
     return lines_response(accept, answer, csv_columns=columns, json_body=body)

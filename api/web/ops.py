@@ -157,7 +157,7 @@ class _StationCollector(Collector):
 MetricsReader = Annotated[Actor, Depends(machine_or_staff(ApiScope.METRICS_READ))]
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics")
 def metrics(request: Request, _caller: MetricsReader) -> Response:
     """Prometheus text format (see the module docstring)."""
     gate_metrics: GateMetrics = request.app.state.metrics

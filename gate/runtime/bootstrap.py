@@ -33,6 +33,7 @@ from gate.domain.model import Direction, DocumentRead
 from gate.domain.passes import PassVerifier
 from gate.domain.ports import Barrier
 from gate.runtime.keyfile import DataKey, load_data_key
+from gate.runtime.log_keys import ChainKey, build_anchorer, load_chain_key
 from gate.runtime.outbound_wiring import build_relays
 from gate.runtime.settings import Settings
 from recognition.faces import FacePool, TemplateMatrix
@@ -49,6 +50,7 @@ from registry.exporter import write_template
 from registry.face_snapshots import SqlFacePassageStore
 from registry.face_store import SqlFaceStore
 from registry.feed_reader import SqlFeedReader
+from registry.log_anchors import Anchorer
 from registry.passages import SqlPassageLog, SqlPassageReader
 from registry.snapshot import SnapshotSource
 from registry.unit_of_work import SqlUnits
@@ -65,6 +67,8 @@ class Services:
     ``pass_signer`` and ``pass_verifier`` sign and check QR passes with the key ring in
     ``<data_dir>/pass-keys`` (created on first use).
     ``write_template`` writes the empty import spreadsheet (no database needed).
+    ``chain_key`` keys the passage log's chain; ``anchors`` signs its head into the anchor
+    file (``gate.runtime.log_keys``; the first anchor is written here, at the switch-over).
     """
 
     settings: Settings
@@ -84,6 +88,8 @@ class Services:
     face_gallery: FaceGallery  # every template in memory; loaded on first refresh_if_changed
     face_enroller: PhotoEnroller  # enrolment photos through the quality gate, in a worker
     face_passages: SqlFacePassageStore  # face passages' snapshots and guards' corrections
+    chain_key: ChainKey
+    anchors: Anchorer
 
     def close(self) -> None:
         """Release connections."""
@@ -107,6 +113,10 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         if require_schema:
             database.require_current_schema()
         data_key = load_data_key(settings)
+        chain_key = load_chain_key(settings, database)
+        anchors = build_anchorer(settings, database, chain_key)
+        if anchors.log.latest() is None:  # the keyed chain's start, signed before any row
+            anchors.anchor_now(utc_now())
     except Exception:
         database.dispose()
         raise
@@ -135,6 +145,8 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
             QualityLimits(faces.min_face_px, faces.min_sharpness, faces.max_turn)
         ),
         face_passages=SqlFacePassageStore(database, cipher),
+        chain_key=chain_key,
+        anchors=anchors,
     )
 
 
@@ -199,7 +211,7 @@ def build_gate(
         return cipher.lookup_hash(document.doc_type.value, normalize(document.number))
 
     snapshots = SnapshotSource(services.database, clock=clock)
-    log = SqlPassageLog(services.database)
+    log = SqlPassageLog(services.database, chain_key=services.chain_key.material)
     events = EventBus()
     free_exit = frozenset(lane.id for lane in services.settings.gate.lanes if lane.free_exit)
     chosen_barrier = barrier if barrier is not None else LaneBarriers({}, free_exit=free_exit)
@@ -233,6 +245,7 @@ class Station:
     cameras: dict[str, Camera] = field(default_factory=dict)  # by lane: enrolment captures
     face_pools: dict[str, FacePool] = field(default_factory=dict)  # by lane: /metrics' queue
     face_gallery: FaceGallery | None = None  # kept in step with enrolments in other processes
+    anchors: Anchorer | None = None  # signs the log's head every N passages or minutes
     _stop: threading.Event = field(default_factory=threading.Event)
     _upkeep: threading.Thread | None = None
 
@@ -269,6 +282,7 @@ class Station:
                     self.face_gallery.refresh_if_changed()
                 except Exception:
                     logger.exception("reloading the face gallery failed")
+            self._anchor()
             self.watch.probe()
             self.watch.check()
             if self.lag_watch is not None:
@@ -277,6 +291,17 @@ class Station:
                 except Exception:
                     logger.exception("checking the hub's lag failed")
 
+    def _anchor(self, *, now: bool = False) -> None:
+        if self.anchors is None:
+            return
+        try:
+            if now:
+                self.anchors.anchor_now(utc_now())
+            else:
+                self.anchors.maybe_anchor(utc_now())
+        except Exception:
+            logger.exception("anchoring the passage log failed; tried again at the next round")
+
     def stop(self) -> None:
         """Stop everything and release the devices (relays fall back to their wired state)."""
         self._stop.set()
@@ -284,6 +309,7 @@ class Station:
             runner.stop()
         if self._upkeep is not None:
             self._upkeep.join(timeout=5)
+        self._anchor(now=True)  # the head as the lanes left it
         for relay in self.relays:
             relay.stop()
         for driver in self.drivers:
@@ -369,6 +395,7 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
         relays=relays,
         cameras={lane: dev for (lane, kind), dev in opened.items() if kind == "camera"},
         face_pools=face_pools,
+        anchors=services.anchors,
         lag_watch=LagWatch(
             threshold=timedelta(seconds=settings.upstream.lag_warning_seconds),
             cursors=services.delivery_cursors,

@@ -77,32 +77,50 @@ def _generate(path: Path) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(encoded)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
-def _read(path: Path) -> bytes:
+def generate_key_file(path: Path, *, setting: str) -> bool:
+    """Write 32 random bytes (base64, mode 0600) to ``path``; False if it exists already."""
+    try:
+        _generate(path)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise ConfigError(f"cannot create key file {path}: {exc}", key=setting) from None
+    return True
+
+
+def read_key_file(path: Path, *, setting: str) -> bytes:
+    """The 32 bytes of a key file as the data key's is written; ``ConfigError`` if bad."""
+    return _read(path, setting)
+
+
+def _read(path: Path, setting: str = SETTING) -> bytes:
     try:
         text = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read key file {path}: {exc}", key=SETTING) from None
+        raise ConfigError(f"cannot read key file {path}: {exc}", key=setting) from None
     if text.lower() in _PLACEHOLDERS or len(set(text)) < 8:
         raise ConfigError(
             f"key file {path} holds a placeholder; put base64 of {KEY_BYTES} random bytes there "
             "(e.g. `head -c 32 /dev/urandom | base64`)",
-            key=SETTING,
+            key=setting,
         )
     try:
         material = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise ConfigError(f"key file {path} is not base64", key=SETTING) from None
+        raise ConfigError(f"key file {path} is not base64", key=setting) from None
     if len(material) != KEY_BYTES:
         raise ConfigError(
-            f"key file {path} holds {len(material)} bytes, expected {KEY_BYTES}", key=SETTING
+            f"key file {path} holds {len(material)} bytes, expected {KEY_BYTES}", key=setting
         )
     if len(set(material)) < _MIN_DISTINCT_BYTES:
         raise ConfigError(
             f"key file {path} holds a placeholder, not random bytes; put base64 of {KEY_BYTES} "
             "random bytes there (e.g. `head -c 32 /dev/urandom | base64`)",
-            key=SETTING,
+            key=setting,
         )
     if path.stat().st_mode & 0o077:
         logger.warning("key file %s is readable by other users; chmod 600 it", path)

@@ -29,8 +29,10 @@ def _secret(path: Path, key: str) -> bytes:
     return secret
 
 
-def configured_sinks(settings: Settings) -> list[OutboundSink]:
-    """The sinks the settings name (none by default)."""
+def configured_sinks(
+    settings: Settings, *, anchor: Callable[[], bytes | None] | None = None
+) -> list[OutboundSink]:
+    """The sinks the settings name (none by default); ``anchor`` rides with the hub push."""
     events = settings.events
     sinks: list[OutboundSink] = []
     mqtt = events.mqtt
@@ -66,6 +68,7 @@ def configured_sinks(settings: Settings) -> list[OutboundSink]:
                 key=key,
                 compound=settings.compound.code,
                 timeout=upstream.timeout_seconds,
+                anchor=anchor,
             )
         )
     return sinks
@@ -79,7 +82,8 @@ def build_relays(
 ) -> list[OutboundRelay]:
     """A relay per sink over the log (``sinks``: the configured ones unless given)."""
     settings = services.settings
-    chosen = configured_sinks(settings) if sinks is None else sinks
+    anchor = services.anchors.log.latest_json
+    chosen = configured_sinks(settings, anchor=anchor) if sinks is None else sinks
     cursors = services.delivery_cursors
     passages = services.passages
 

@@ -87,6 +87,27 @@ class HubSettings(_Section):
     )
 
 
+class LogSettings(_Section):
+    """The passage log's keyed chain and its anchors (``docs/reliability.md``)."""
+
+    chain_key_file: Path | None = Field(
+        default=None,
+        description="HMAC key of the chain (base64 of 32 random bytes); default: "
+        "<data_dir>/log-keys/chain.key, generated while the log has no key yet",
+    )
+    anchor_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 seed that signs anchors; default: <data_dir>/log-keys/anchor.key",
+    )
+    anchor_file: Path | None = Field(
+        default=None, description="The append-only anchors; default: <data_dir>/log-anchors.jsonl"
+    )
+    anchor_every: int = Field(default=100, ge=1, description="Anchor after this many passages")
+    anchor_minutes: float = Field(
+        default=10.0, gt=0, description="... or this long after the last anchor, if the log grew"
+    )
+
+
 class ImportSettings(_Section):
     """Limits that keep a bad spreadsheet from exhausting the gate's memory."""
 
@@ -233,6 +254,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     secrets: SecretsSettings = SecretsSettings()
     imports: ImportSettings = ImportSettings()
+    log: LogSettings = LogSettings()
     web: WebSettings = WebSettings()
     api: ApiSettings = ApiSettings()
     hub: HubSettings = HubSettings()

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from gate.runtime.bootstrap import Services
+from registry.chain_check import verify_chain
 from registry.models import Passage
-from registry.passages import verify_chain
 from tests.e2e.conftest import RESIDENT_A, RESIDENT_B, populate
 
 WORKER = Path(__file__).with_name("burst_worker.py")
@@ -61,7 +61,7 @@ def test_sigkill_mid_burst_leaves_no_opening_without_its_row(
     # Row first, barrier second: the kill can fall between the two, never the other way.
     assert allowed is not None
     assert opened <= allowed <= opened + 1
-    report = verify_chain(services.database)
+    report = verify_chain(services.database, chain_key=services.chain_key.material)
     assert report.intact, report
     assert report.checked >= allowed
 

@@ -31,8 +31,8 @@ from gate.domain.documents import DocumentType
 from gate.domain.errors import ActionRefused
 from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
 from gate.runtime.bootstrap import build_gate
+from registry.chain_check import verify_chain
 from registry.feed_reader import SqlFeedReader
-from registry.passages import verify_chain
 from tests.e2e.conftest import OUTSIDER, QUARANTINED, RESIDENT_A, RESIDENT_B, GateUnderTest
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -117,7 +117,7 @@ def test_concurrent_writers_and_a_puller_see_every_row_exactly_once_in_order(
     total = per_writer * writers
     assert [seq for seq, _ in seen] == list(range(1, total + 1))  # none skipped, none twice
     assert sorted(uuid for _, uuid in seen) == sorted(written)
-    assert verify_chain(services.database).intact
+    assert verify_chain(services.database, chain_key=services.chain_key.material).intact
 
 
 def _normalised(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

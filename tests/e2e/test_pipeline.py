@@ -25,9 +25,10 @@ from gate.domain.model import (
 from gate.domain.people import HealthStatus, LegalBasis, PersonKind, Sex
 from gate.domain.ports import BarrierAction
 from gate.domain.rules import RuleMode
+from registry.chain_check import verify_chain
 from registry.database import Database
 from registry.models import Exemption, Passage
-from registry.passages import SqlPassageLog, verify_chain
+from registry.passages import SqlPassageLog
 from registry.records import PersonRecord, StatusEntry
 from registry.service import RegistryWriter, get_or_create_compound
 from tests.e2e.conftest import (
@@ -66,7 +67,9 @@ def test_a_resident_passes_and_everything_is_recorded_in_order(
     assert (row.outcome, row.direction, row.identity_kind) == ("allow", "out", "registered")
     assert row.document_hash is None  # residents are logged by ref only
     assert row.local_time.endswith("+08:00")
-    assert verify_chain(gate_under_test.services.database).intact
+    assert verify_chain(
+        gate_under_test.services.database, chain_key=gate_under_test.services.chain_key.material
+    ).intact
 
 
 def test_the_barrier_opens_only_after_the_row_is_committed(
@@ -180,7 +183,9 @@ def test_a_log_that_refuses_the_write_keeps_the_barrier_shut_and_the_gate_runnin
     gate_under_test: GateUnderTest, database_url: str
 ) -> None:
     gate_under_test.gate.pipeline._log = SqlPassageLog(
-        gate_under_test.services.database, lock_timeout_ms=200
+        gate_under_test.services.database,
+        chain_key=gate_under_test.services.chain_key.material,
+        lock_timeout_ms=200,
     )
     blocker = Database(database_url)
     connection = blocker.engine.connect()
@@ -243,7 +248,12 @@ def test_a_guard_override_is_its_own_row_linked_to_the_original(
             allowed.record.seq, outcome=Outcome.DENY, reason_code="refused", text="x", guard="李"
         )
     assert already.value.code == "override_allowed"
-    assert verify_chain(gate_under_test.services.database).checked == 3
+    assert (
+        verify_chain(
+            gate_under_test.services.database, chain_key=gate_under_test.services.chain_key.material
+        ).checked
+        == 3
+    )
 
 
 def test_household_quota_lets_one_out_per_period_and_exemptions_lift_it(
@@ -325,20 +335,21 @@ def test_editing_or_deleting_a_row_breaks_the_chain_at_that_row(
     for doc in (RESIDENT_A, RESIDENT_B, QUARANTINED, OUTSIDER):
         gate_under_test.card(doc, Direction.OUT)
     database = gate_under_test.services.database
-    assert verify_chain(database).checked == 4
+    key = gate_under_test.services.chain_key.material
+    assert verify_chain(database, chain_key=key).checked == 4
     with database.engine.begin() as connection:
         connection.execute(text("UPDATE passages SET outcome = 'allow' WHERE seq = 3"))
-    report = verify_chain(database)
-    assert (report.first_broken_seq, report.problem) == (3, "content does not match its hash")
+    report = verify_chain(database, chain_key=key)
+    assert (report.first_broken_seq, report.problem) == (3, "content does not match its keyed hash")
     with database.engine.begin() as connection:
         connection.execute(text("UPDATE passages SET outcome = 'deny' WHERE seq = 3"))
-    assert verify_chain(database).intact
+    assert verify_chain(database, chain_key=key).intact
     with database.engine.begin() as connection:
         connection.execute(text("DELETE FROM passages WHERE seq = 2"))
-    assert verify_chain(database).first_broken_seq == 2
+    assert verify_chain(database, chain_key=key).first_broken_seq == 2
     with database.engine.begin() as connection:
         connection.execute(text("DELETE FROM passages WHERE seq >= 2"))
-    tail_cut = verify_chain(database)
+    tail_cut = verify_chain(database, chain_key=key)
     assert not tail_cut.intact
     assert tail_cut.first_broken_seq == 2
 

@@ -21,10 +21,10 @@ from gate.app.simulation import DayOptions, SimLane, plan_day
 from gate.app.simulation_run import SimulatedClock, simulate_day
 from gate.domain.status import start_of_local_day
 from gate.runtime.bootstrap import Services, build_gate
+from registry.chain_check import verify_chain
 from registry.demo import generate_demo
 from registry.demo_seed import seed_demo
 from registry.models import Passage
-from registry.passages import verify_chain
 from registry.simulation_cards import registered_cards
 from tests.e2e.conftest import populate
 from tests.e2e.test_cli_log import env_of
@@ -102,7 +102,7 @@ def test_a_small_day_gives_every_outcome_denies_quarantined_exits_and_keeps_the_
     assert {row[2] for row in outsiders} == {"review"}
     # Presence is kept consistent: anti-passback fires only for those who tailgated.
     assert tally.by_reason["passback"] <= tally.walked_through
-    report = verify_chain(services.database)
+    report = verify_chain(services.database, chain_key=services.chain_key.material)
     assert report.intact
     assert report.checked == tally.passages
 
@@ -205,7 +205,7 @@ def test_every_passage_reported_before_a_kill_is_in_the_log(services: Services) 
         }
     for shown in reported:
         assert logged[shown["seq"]] == (shown["uuid"], shown["outcome"]), shown  # type: ignore[index]
-    report = verify_chain(services.database)
+    report = verify_chain(services.database, chain_key=services.chain_key.material)
     assert report.intact
     assert report.checked == len(logged) >= len(reported)
 

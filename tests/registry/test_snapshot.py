@@ -25,6 +25,7 @@ from registry.passages import SqlPassageLog
 from registry.snapshot import SnapshotSource, load_snapshot
 
 NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
+CHAIN_KEY = bytes(range(100, 132))  # these tests never verify the chain
 
 
 def passage(
@@ -60,7 +61,7 @@ def passage(
 def test_presence_is_each_persons_latest_passage_that_opened_the_barrier(
     database: Database,
 ) -> None:
-    log = SqlPassageLog(database)
+    log = SqlPassageLog(database, chain_key=CHAIN_KEY)
     # Refs that sort next to each other and share prefixes: the scan steps from one to the next.
     refs = [f"p-{n:03d}" for n in range(40)] + ["p", "p-0", "q", "p-000-x"]
     rng = random.Random(11)  # noqa: S311 -- a reproducible log, no secret
@@ -85,7 +86,7 @@ def test_presence_of_an_empty_log_is_empty(database: Database) -> None:
 
 
 def test_outings_replay_in_log_order_and_only_the_recent_ones(database: Database) -> None:
-    log = SqlPassageLog(database)
+    log = SqlPassageLog(database, chain_key=CHAIN_KEY)
     old = NOW - OUTING_MEMORY - timedelta(hours=1)
     log.append(passage("a", Direction.OUT, household_ref="h1", at=old))  # too old to count
     log.append(passage("a", Direction.IN, household_ref="h1", at=old + timedelta(minutes=30)))
@@ -130,7 +131,7 @@ def outings(snapshot: RegistrySnapshot) -> dict[str, tuple[Outing, ...]]:
 def test_a_reload_reads_on_from_the_last_load_and_gives_what_a_fresh_load_gives(
     database: Database,
 ) -> None:
-    log = SqlPassageLog(database)
+    log = SqlPassageLog(database, chain_key=CHAIN_KEY)
     rng = random.Random(5)  # noqa: S311 -- a reproducible log, no secret
     now = NOW
     source = SnapshotSource(database, clock=lambda: now)
@@ -154,7 +155,7 @@ def test_a_reload_reads_on_from_the_last_load_and_gives_what_a_fresh_load_gives(
 
 
 def test_a_reload_after_the_log_was_cut_back_loads_from_scratch(database: Database) -> None:
-    log = SqlPassageLog(database)
+    log = SqlPassageLog(database, chain_key=CHAIN_KEY)
     rng = random.Random(8)  # noqa: S311 -- a reproducible log, no secret
     source = SnapshotSource(database, clock=lambda: NOW)
     random_passages(rng, log, NOW, 30, spread=timedelta(days=3))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from gate.app.passages import OverridePassage, override_passage
 from gate.app.pipeline import PassageResult
+from gate.domain.anchors import AnchorInvalid
 from gate.domain.documents import DocumentType
 from gate.domain.model import (
     Credential,
@@ -26,7 +28,7 @@ from gate.domain.snapshot import PersonFacts
 from gate.domain.status import LOCAL_TZ
 from gate.runtime.bootstrap import build_gate
 from gate.runtime.cli.context import actor, cli_context
-from registry.passages import verify_chain
+from registry.chain_check import verify_chain
 
 log_app = typer.Typer(help="The passage log.", no_args_is_help=True)
 
@@ -175,19 +177,74 @@ def tail(
 
 
 @log_app.command("verify")
-def verify(ctx: typer.Context) -> None:
-    """Check the hash chain of the whole log; exit 1 naming the first broken row."""
+def verify(
+    ctx: typer.Context,
+    anchor: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--anchor",
+            help="Also check against an anchor copied back from the hub or the district "
+            "(a file holding its JSON); repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Check the keyed chain of the whole log and the anchors; exit 1 naming what is wrong."""
     services = cli_context(ctx).services()
     try:
-        report = verify_chain(services.database)
+        found = services.anchors.log.read()
+        anchors = list(found.anchors)
+        problems = list(found.problems)
+        for path in anchor or []:
+            try:
+                anchors.append(services.anchors.log.check(path.read_bytes()))
+            except (OSError, AnchorInvalid) as exc:
+                problems.append(f"{path}: {exc}")
+        report = verify_chain(
+            services.database, chain_key=services.chain_key.material, anchors=anchors
+        )
     finally:
         services.close()
-    if report.intact:
-        typer.echo(f"passage log intact: {report.checked} rows")
+    if found.torn:
+        typer.echo("note: the anchor file's last line is cut short (a write interrupted)")
+    for problem in problems:
+        typer.secho(f"anchors BROKEN: {problem}", err=True, fg=typer.colors.RED)
+    if not report.intact:
+        where = f"row {report.first_broken_seq}" if report.first_broken_seq else "the log head"
+        typer.secho(
+            f"passage log BROKEN at {where}: {report.problem}", err=True, fg=typer.colors.RED
+        )
+    if problems or not report.intact:
+        raise typer.Exit(1)
+    old = (
+        f"; rows 1-{report.keyed_from - 1} under the old unkeyed chain"
+        if report.keyed_from > 1
+        else ""
+    )
+    typer.echo(
+        f"passage log intact: {report.checked} rows (keyed from row {report.keyed_from}{old})"
+    )
+    if report.anchor is None:
+        typer.echo("no anchor to check against: rows cut from the end would not show")
+    else:
+        typer.echo(
+            f"matches anchor {report.anchor.n}: seq {report.anchor.seq} at {report.anchor.at}"
+        )
+
+
+@log_app.command("anchor")
+def anchor_now(ctx: typer.Context) -> None:
+    """Sign the log's head into the anchor file now (the service does so on its own)."""
+    services = cli_context(ctx).services()
+    try:
+        written = services.anchors.anchor_now(datetime.now(UTC))
+        latest = written or services.anchors.log.latest()
+    finally:
+        services.close()
+    if latest is None:
+        typer.echo("no anchor written")
         return
-    where = f"row {report.first_broken_seq}" if report.first_broken_seq else "the log head"
-    typer.secho(f"passage log BROKEN at {where}: {report.problem}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(1)
+    said = "anchor" if written else "already anchored:"
+    typer.echo(f"{said} {latest.n}: seq {latest.seq} at {latest.at}")
 
 
 @log_app.command("override")
