@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.deps import get_services, machine
 from api.schemas import DevicePublic, Health, RegistryStatsPublic
@@ -38,7 +39,7 @@ from api.web.limits import BodyLimit
 from api.web.machine_auth import install_api_errors, machine_or_staff
 from gate.app.actor import Actor
 from gate.app.registry_io import registry_schema, registry_stats
-from gate.app.throttle import SubmissionThrottle
+from gate.app.throttle import LoginThrottle, SubmissionThrottle
 from gate.domain.api_scopes import ApiScope
 from gate.domain.errors import GateError, RegistryUnavailable
 from gate.runtime.bootstrap import Services, Station
@@ -78,6 +79,9 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
         templates=Jinja2Templates(directory=TEMPLATES),
         idle_lock=timedelta(minutes=settings.web.idle_lock_minutes),
         secure_cookies=settings.web.secure_cookies,
+        session_lifetime=timedelta(hours=settings.web.session_hours),
+        login_throttle=LoginThrottle(trusted=settings.web.terminal_addresses),
+        login_origins=frozenset(settings.web.login_origins),
         api_throttle=SubmissionThrottle(
             limit=settings.api.requests_per_minute, window=timedelta(minutes=1)
         ),
@@ -96,6 +100,9 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
             office_faces.PHOTO_PATH: office_faces.UPLOAD_BODY_LIMIT,
         },
     )
+    # Outermost: the client address and scheme every layer below sees are the browser's
+    # (a trusted proxy's X-Forwarded-For and -Proto; anyone else's are ignored).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.web.trusted_proxies))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     app.add_api_route("/docs", api_docs, methods=["GET"], include_in_schema=False)

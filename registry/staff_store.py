@@ -1,11 +1,12 @@
 """``StaffStore`` on SQLAlchemy: staff accounts and web sessions, argon2 and SHA-256.
 
 Passwords and PINs are argon2 hashes; a session row keeps only the SHA-256 of its cookie
-token. The rules (lockout, idle lock, who may sign in) are in ``gate.app.staff``.
+token. The rules (throttling, idle lock, lifetime, who may sign in) are in ``gate.app.staff``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -22,6 +23,12 @@ from gate.domain.roles import Role
 from registry.models import StaffAccount, WebSession
 
 _hasher = PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of nothing anyone types: an unknown name costs the same check as a real one."""
+    return _hasher.hash(secrets.token_urlsafe(32))
 
 
 def _token_hash(token: str) -> str:
@@ -58,6 +65,7 @@ def _session(row: WebSession) -> SessionOnFile:
         session_version=row.session_version,
         csrf_token=row.csrf_token,
         origin=row.origin,
+        created_at=row.created_at,
         last_active_at=row.last_active_at,
         locked=row.locked,
         ended=row.ended_at is not None,
@@ -108,9 +116,9 @@ class SqlStaffStore:
         return _account(row)
 
     def password_matches(self, account: AccountOnFile | None, password: str) -> bool:
-        """True if ``password`` is the account's."""
+        """True if ``password`` is the account's; the same hash work when there is none."""
         if account is None:
-            _hasher.hash(password)  # the cost of a real check
+            _verify(_dummy_hash(), password)  # the cost of a real check, for no account
             return False
         return _verify(self._get(account.id).password_hash, password)
 

@@ -1,9 +1,18 @@
-"""Sign in, sign out, unlock an idle terminal, switch language."""
+"""Sign in, sign out, unlock an idle terminal, switch language.
+
+``POST /login`` refuses a form posted from another site (login CSRF; and a hostile page
+must not make the staff's own browsers guess passwords for it). A browser always sends
+``Origin`` with a form POST: it must be the service's own (as the browser reached it,
+through a trusted proxy too) or one of ``[web] login_origins``; ``null`` is refused. A
+request without ``Origin`` is a script or a very old browser: taken, unless the other
+signs a browser sends (``Sec-Fetch-Site``, ``Referer``) say another site.
+"""
 
 from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,13 +25,23 @@ from api.web.deps import (
     CsrfRejected,
     actor,
     caller,
+    client_address,
     current_session,
     deny,
     language,
     render,
+    secure_cookies,
     web,
 )
-from gate.app.staff import LoginRefused, SignIn, UnlockSession, end_session, sign_in, unlock_session
+from gate.app.staff import (
+    LoginRefused,
+    SignIn,
+    UnlockSession,
+    end_session,
+    record_denial,
+    sign_in,
+    unlock_session,
+)
 from gate.app.staff_values import ActiveSession
 from gate.domain.roles import Role
 
@@ -52,10 +71,27 @@ def login(
 ) -> Response:
     """Check the password; open a session (HttpOnly, SameSite=Strict cookie)."""
     context = web(request)
+    cross_site = _cross_site(request)
+    if cross_site is not None:
+        record_denial(
+            "login",
+            {"path": request.url.path, "reason": "cross-site", "sign": cross_site},
+            actor=caller(request, username.strip()),
+            units=context.services.units,
+        )
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=403,
+            error=t(language(request), "login.cross_site"),
+        )
     try:
-        # A refusal's failure count, lockout and audit row are committed all the same.
+        # A refusal's audit row (and the throttle's count) stay all the same.
         signed_in = sign_in(
             SignIn(username, password),
+            source=client_address(request),
+            throttle=context.login_throttle,
             actor=caller(request, username.strip()),
             units=context.services.units,
         )
@@ -65,19 +101,49 @@ def login(
             "login.html",
             None,
             status_code=401,
-            error=t(language(request), f"login.refused.{refused.reason}"),
+            error=t(language(request), f"login.refused.{refused.told}"),
             username=username[:64],
         )
     response = RedirectResponse(HOME_OF_ROLE[signed_in.account.role], status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         signed_in.token,
+        max_age=int(context.session_lifetime.total_seconds()),  # the browser forgets it too
         httponly=True,
         samesite="strict",
-        secure=context.secure_cookies,
+        secure=secure_cookies(request),
         path="/",
     )
     return response
+
+
+def _origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower case, without the scheme's default port."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""  # "null" (a sandboxed frame, a file), or not a URL at all
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
+def _cross_site(request: Request) -> str | None:
+    """Which sign says the form was posted from another site (``origin``...), or None."""
+    own = _origin_of(str(request.base_url))
+    allowed = {own} | web(request).login_origins
+    sent = request.headers.get("origin")
+    if sent is not None:
+        return None if _origin_of(sent) in allowed - {""} else "origin"
+    if request.headers.get("sec-fetch-site", "none") not in ("same-origin", "none"):
+        return "sec-fetch-site"
+    referer = request.headers.get("referer")
+    if referer is not None and _origin_of(referer) not in allowed:
+        return "referer"
+    return None
 
 
 def _check_csrf(request: Request, user: ActiveSession, sent: str) -> None:
@@ -99,7 +165,9 @@ def logout(
     _check_csrf(request, user, csrf_token)
     end_session(user.session_id, actor=actor(request, user), units=web(request).services.units)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=secure_cookies(request), httponly=True, samesite="strict"
+    )
     return response
 
 
@@ -117,6 +185,7 @@ def unlock(
     try:  # a refusal's failure count and audit row are committed all the same
         unlock_session(
             UnlockSession(user.session_id, pin=pin, password=password or None),
+            lifetime=web(request).session_lifetime,
             actor=actor(request, user),
             units=web(request).services.units,
         )
@@ -139,7 +208,14 @@ def switch_language(request: Request, code: str, back: str = "/") -> Response:
     target = back if back.startswith("/") and not back.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
     if code in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, code, samesite="strict", max_age=365 * 86400, path="/")
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            samesite="strict",
+            max_age=365 * 86400,
+            path="/",
+            secure=secure_cookies(request),
+        )
     return response
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -21,9 +21,9 @@ from fastapi.templating import Jinja2Templates
 from api.i18n import DEFAULT_LANGUAGE, LANGUAGES, reason_text, t
 from gate.app.actor import Actor, Scope
 from gate.app.place_codes import PlaceCodes
-from gate.app.staff import record_denial, resolve_session
+from gate.app.staff import SESSION_LIFETIME, record_denial, resolve_session
 from gate.app.staff_values import ActiveSession
-from gate.app.throttle import SubmissionThrottle
+from gate.app.throttle import LoginThrottle, SubmissionThrottle
 from gate.domain.roles import Permission, allowed
 from gate.runtime.bootstrap import Services, Station
 
@@ -56,7 +56,10 @@ class WebContext:
     station: Station | None
     templates: Jinja2Templates
     idle_lock: timedelta
-    secure_cookies: bool
+    secure_cookies: bool | Literal["auto"]
+    session_lifetime: timedelta = SESSION_LIFETIME
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    login_origins: frozenset[str] = frozenset()  # besides the service's own
     visit_throttle: SubmissionThrottle = field(default_factory=SubmissionThrottle)
     # Invites, place-code passages and host decisions: a phone does a few a minute at most.
     pass_throttle: SubmissionThrottle = field(
@@ -82,9 +85,23 @@ def language(request: Request) -> str:
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the peer, or what a trusted proxy forwarded (``app.py``)."""
+    return request.client.host if request.client else "unknown"
+
+
 def origin(request: Request) -> str:
     """Where a request comes from, for the audit log."""
-    return f"web@{request.client.host if request.client else 'unknown'}"
+    return f"web@{client_address(request)}"
+
+
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies are marked Secure: as configured, or ``auto``: the browser used TLS.
+
+    The scheme is the connection's, or a trusted proxy's ``X-Forwarded-Proto``.
+    """
+    configured = web(request).secure_cookies
+    return request.url.scheme == "https" if configured == "auto" else configured
 
 
 def now() -> datetime:
@@ -113,7 +130,11 @@ def current_session(request: Request, *, allow_locked: bool = False) -> ActiveSe
             raise AuthRequired
         context = web(request)
         active = resolve_session(
-            token, idle_lock=context.idle_lock, actor=caller(request), units=context.services.units
+            token,
+            idle_lock=context.idle_lock,
+            lifetime=context.session_lifetime,
+            actor=caller(request),
+            units=context.services.units,
         )
         if active is None:
             raise AuthRequired

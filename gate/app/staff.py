@@ -2,12 +2,22 @@
 
 Validated here, once: a user name of 1 to 64 characters that nobody has, a password of
 at least ``MIN_PASSWORD`` characters, a PIN of 4 to 8 digits, buildings for a building
-head. Five wrong passwords (or PINs) lock the account for ``LOCKOUT``.
+head.
+
+Wrong passwords never lock an account (anyone could lock the night guard out): they are
+counted per account and source by a ``LoginThrottle``, and a source that failed too often
+waits. Every refusal of a sign-in -- wrong password, unknown name, a waiting source, a
+disabled account with a wrong password -- costs one password check and tells the screen
+the same thing (``LoginRefused.told``); only the audit row says which it was. Five wrong
+PINs end the session: a full sign-in again.
+
+A session lives ``lifetime`` (a shift and a margin) from its sign-in, however active;
+idle for ``idle_lock`` it locks and the PIN opens it within that lifetime, never after.
 
 A refused sign-in or unlock is *committed* before ``LoginRefused`` is raised: the failure
-count, the lockout and the audit row must survive the failed request. A session cookie
-carries a random token (the store keeps its hash); every request re-checks the account
-through ``session_version``, so a revoked guard's open terminal stops at its next click.
+count and the audit row must survive the failed request. A session cookie carries a
+random token (the store keeps its hash); every request re-checks the account through
+``session_version``, so a revoked guard's open terminal stops at its next click.
 """
 
 from __future__ import annotations
@@ -21,22 +31,27 @@ from typing import Any
 from gate.app.actor import Actor
 from gate.app.ports import UnitOfWork, UnitOfWorkFactory
 from gate.app.staff_values import AccountOnFile, ActiveSession, SessionOnFile, SignedIn
+from gate.app.throttle import LoginThrottle
 from gate.domain.errors import ActionRefused, NotFound
 from gate.domain.roles import Role
 
 MIN_PASSWORD = 8
 MAX_USERNAME = 64
 MAX_DISPLAY_NAME = 100
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
+MAX_FAILURES = 5  # wrong PINs before a session ends
+SESSION_LIFETIME = timedelta(hours=14)  # a 12-hour shift and a margin; ``[web] session_hours``
 
 
 class LoginRefused(ActionRefused):
-    """A sign-in or unlock that did not succeed; ``reason`` says why (screens, audit)."""
+    """A sign-in or unlock that did not succeed.
 
-    def __init__(self, reason: str) -> None:
+    ``reason`` says why, for the audit log; ``told`` is what the screen may say: the same
+    for every refused sign-in except a disabled account's right password.
+    """
+
+    def __init__(self, reason: str, told: str = "bad_credentials") -> None:
         super().__init__(f"login_{reason}")
-        self.reason = reason
+        self.reason, self.told = reason, told
 
 
 @dataclass(frozen=True)
@@ -107,50 +122,66 @@ class SignIn:
     password: str
 
 
-def sign_in(command: SignIn, *, actor: Actor, units: UnitOfWorkFactory) -> SignedIn:
+def sign_in(
+    command: SignIn,
+    *,
+    source: str,
+    throttle: LoginThrottle,
+    actor: Actor,
+    units: UnitOfWorkFactory,
+) -> SignedIn:
     """Check the password and open a session, or raise ``LoginRefused``; audited either way.
 
-    The actor is whoever typed: named by the user name they typed, from their address.
+    The actor is whoever typed: named by the user name they typed, from their address;
+    ``source`` is that address as the throttle counts it.
     """
     username = command.username.strip()
+    name = username[:MAX_USERNAME]
+    waiting = throttle.waiting(name, source)
     with units(actor) as uow:
         account = uow.staff.account(username)
-        reason = None
-        if account is None:
-            uow.staff.password_matches(None, command.password)  # no probing names by timing
-            reason = "bad_credentials"
+        # One password check whatever happens next: no refusal is faster than another.
+        matches = uow.staff.password_matches(account, command.password)
+        reason, told = None, "bad_credentials"
+        if waiting:
+            reason = "throttled"
+        elif account is None:
+            reason = "unknown_user"
+        elif not matches:
+            reason = "bad_password"
         elif account.revoked:
-            reason = "revoked"
-        elif account.locked_until is not None and account.locked_until > actor.at:
-            reason = "locked"
-        elif not uow.staff.password_matches(account, command.password):
-            _count_failure(uow, account)
-            reason = "bad_credentials"
+            reason = told = "revoked"  # only to whoever knows the password
+        if reason in ("unknown_user", "bad_password"):
+            throttle.failed(name, source)
         if reason is not None:
-            uow.audit("login.refused", f"account:{username[:MAX_USERNAME]}", {"reason": reason})
+            uow.audit("login.refused", f"account:{name}", {"reason": reason})
             uow.commit()
-            raise LoginRefused(reason)
+            raise LoginRefused(reason, told)
         assert account is not None
         uow.staff.set_failures(account.id, failed_logins=0, locked_until=None)
         token = uow.staff.open_session(account)
         uow.audit("login", f"account:{username}")
         uow.commit()
+    throttle.succeeded(name, source)
     return SignedIn(token=token, account=account)
 
 
 def _count_failure(uow: UnitOfWork, account: AccountOnFile) -> bool:
-    """One more failed attempt; True if it locks the account."""
+    """One more wrong PIN; True if that makes ``MAX_FAILURES`` (the session must end).
+
+    The account is never locked: whoever walks up to an idle terminal must not be able
+    to keep its guard from signing in again.
+    """
     failures = account.failed_logins + 1
-    locks = failures >= MAX_FAILURES
-    locked_until = uow.actor.at + LOCKOUT if locks else account.locked_until
-    uow.staff.set_failures(account.id, failed_logins=failures, locked_until=locked_until)
-    return locks
+    uow.staff.set_failures(account.id, failed_logins=failures, locked_until=None)
+    return failures >= MAX_FAILURES
 
 
 def resolve_session(
     token: str,
     *,
     idle_lock: timedelta,
+    lifetime: timedelta = SESSION_LIFETIME,
     touch: bool = True,
     actor: Actor,
     units: UnitOfWorkFactory,
@@ -158,6 +189,7 @@ def resolve_session(
     """The session behind a cookie token, or None if it is unknown, ended or outdated.
 
     A session idle longer than ``idle_lock`` is locked: it stays valid but needs the PIN.
+    One older than ``lifetime`` (since its sign-in) is ended: a full sign-in only.
     ``touch`` marks it active now (a page view; not a background check).
     """
     with units(actor) as uow:
@@ -165,7 +197,8 @@ def resolve_session(
         if found is None or found.ended:
             return None
         account = found.account
-        outdated = account.revoked or found.session_version != account.session_version
+        expired = actor.at - found.created_at > lifetime
+        outdated = expired or account.revoked or found.session_version != account.session_version
         locked = found.locked or actor.at - found.last_active_at > idle_lock
         if not outdated and (locked != found.locked or (touch and not locked)):
             uow.staff.mark_session(found.id, locked=locked, touched=touch and not locked)
@@ -186,17 +219,27 @@ def resolve_session(
 
 
 def _refuse_session(found: SessionOnFile, *, actor: Actor, units: UnitOfWorkFactory) -> None:
-    """End an outdated session; audited in the account's name, from where it was opened."""
+    """End an outdated or expired session; audited in the account's name, from its origin."""
     account = found.account
     owner = dataclasses.replace(actor, name=account.username, origin=found.origin)
     with units(owner) as uow:
-        uow.staff.end_session(found.id)
-        uow.audit(
-            "session.refused",
-            f"account:{account.username}",
-            {"reason": "revoked" if account.revoked else "account changed"},
-        )
+        if account.revoked or found.session_version != account.session_version:
+            reason = "revoked" if account.revoked else "account changed"
+            uow.staff.end_session(found.id)
+            uow.audit("session.refused", f"account:{account.username}", {"reason": reason})
+        else:
+            _expire(uow, found)
         uow.commit()
+
+
+def _expire(uow: UnitOfWork, found: SessionOnFile) -> None:
+    """End a session past its lifetime (the caller commits)."""
+    uow.staff.end_session(found.id)
+    uow.audit(
+        "session.expired",
+        f"account:{found.account.username}",
+        {"signed_in_at": found.created_at.isoformat()},
+    )
 
 
 @dataclass(frozen=True)
@@ -208,11 +251,24 @@ class UnlockSession:
     password: str | None = None
 
 
-def unlock_session(command: UnlockSession, *, actor: Actor, units: UnitOfWorkFactory) -> None:
-    """Unlock, or raise ``LoginRefused`` (too many wrong PINs also end the session)."""
+def unlock_session(
+    command: UnlockSession,
+    *,
+    lifetime: timedelta = SESSION_LIFETIME,
+    actor: Actor,
+    units: UnitOfWorkFactory,
+) -> None:
+    """Unlock, or raise ``LoginRefused`` (too many wrong PINs also end the session).
+
+    A session past its ``lifetime`` is not unlocked by anything: sign in again.
+    """
     with units(actor) as uow:
         found = uow.staff.session_by_id(command.session_id)
         if found is None or found.ended:
+            raise LoginRefused("no_session")
+        if actor.at - found.created_at > lifetime:
+            _expire(uow, found)
+            uow.commit()
             raise LoginRefused("no_session")
         account = found.account
         ok = uow.staff.pin_matches(account, command.pin) or (
@@ -224,7 +280,7 @@ def unlock_session(command: UnlockSession, *, actor: Actor, units: UnitOfWorkFac
             uow.audit("unlock.refused", f"account:{account.username}")
             uow.commit()
             raise LoginRefused("bad_pin")
-        uow.staff.set_failures(account.id, failed_logins=0, locked_until=account.locked_until)
+        uow.staff.set_failures(account.id, failed_logins=0, locked_until=None)
         uow.staff.mark_session(found.id, locked=False, touched=True)
         uow.commit()
 

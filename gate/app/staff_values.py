@@ -36,6 +36,7 @@ class SessionOnFile:
     session_version: int  # the account's version when it opened
     csrf_token: str
     origin: str  # where it was opened
+    created_at: datetime  # the sign-in: the session's absolute lifetime counts from here
     last_active_at: datetime
     locked: bool
     ended: bool

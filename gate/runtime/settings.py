@@ -13,10 +13,11 @@ Secrets never live here: the data key is read from a file (see ``gate.runtime.ke
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -61,10 +62,52 @@ class WebSettings(_Section):
     idle_lock_minutes: float = Field(
         default=10, gt=0, description="An idle session locks; the PIN opens it again"
     )
-    secure_cookies: bool = Field(
-        default=False, description="Mark cookies Secure: set true when served behind TLS"
+    session_hours: float = Field(
+        default=14,
+        gt=0,
+        le=24 * 7,
+        description="A session ends this long after its sign-in (a shift and a margin): "
+        "the PIN no longer opens it, only a full sign-in",
+    )
+    secure_cookies: bool | Literal["auto"] = Field(
+        default="auto",
+        description="Mark cookies Secure: auto when the browser came over TLS (directly, or "
+        "through a trusted proxy saying X-Forwarded-Proto: https); true or false to force",
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=("127.0.0.1", "::1"),
+        description="Reverse proxies (addresses or networks) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; from anyone else those headers are ignored",
+    )
+    terminal_addresses: tuple[str, ...] = Field(
+        default=("127.0.0.1", "::1"),
+        description="The guard terminal's own machines: many machines guessing an account's "
+        "password never hold these back, only their own wrong passwords do",
+    )
+    login_origins: tuple[str, ...] = Field(
+        default=(),
+        description="Origins besides the service's own that may post the sign-in form "
+        "(scheme://host[:port], e.g. when a proxy does not pass the Host header on)",
     )
     max_body_kb: int = Field(default=256, gt=0, description="Largest form a page accepts")
+
+    @field_validator("trusted_proxies", "terminal_addresses")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item)  # strict: 10.0.0.1/8 is a typo, not a network
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an address or a network") from exc
+        return value
+
+    @field_validator("login_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if not re.fullmatch(r"https?://[^/\s]+", item):
+                raise ValueError(f"{item!r} is not an origin like https://gate.example.org")
+        return tuple(item.lower() for item in value)
 
 
 class ApiSettings(_Section):

@@ -30,6 +30,7 @@ def serve(
             host=host or settings.server.host,
             port=port or settings.server.port,
             log_level=settings.log_level.lower(),
+            proxy_headers=False,  # the app reads them, from [web] trusted_proxies only
         )
     finally:
         services.close()
