@@ -408,6 +408,8 @@ def real_hub(tmp_path: Path, key_file: Path, compound_id: str) -> RealHub:
     env = gate_env(tmp_path / "hubroot", database_url)
     env.update(
         GATE_SECRETS__KEY_FILE=str(key_file),
+        # The chain key the bootstrap above recorded for the hub's log (docs/reliability.md).
+        GATE_LOG__CHAIN_KEY_FILE=str(tmp_path / "hub" / "log-keys" / "chain.key"),
         GATE_HUB__ENABLED="true",
         GATE_API__REQUESTS_PER_MINUTE="100000",
     )
