@@ -35,6 +35,7 @@ from gate.domain.ports import Barrier
 from gate.runtime.keyfile import DataKey, load_data_key
 from gate.runtime.log_keys import ChainKey, build_anchorer, load_chain_key
 from gate.runtime.outbound_wiring import build_relays
+from gate.runtime.sd_notify import notify
 from gate.runtime.settings import Settings
 from recognition.faces import FacePool, TemplateMatrix
 from recognition.faces.enrolment import PhotoEnroller
@@ -263,6 +264,7 @@ class Station:
     def _upkeep_loop(self) -> None:
         next_housekeeping = 0.0
         while not self._stop.wait(self.poll_seconds):
+            notify("WATCHDOG=1")  # systemd restarts a service whose upkeep stopped going round
             if self.housekeeping is not None and time.monotonic() >= next_housekeeping:
                 next_housekeeping = time.monotonic() + self.housekeeping_seconds
                 try:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import threading
+import time
+from typing import Annotated, Any
 
 import typer
 
 from gate.runtime.cli.context import cli_context
+from gate.runtime.sd_notify import notify
 
 
 def serve(
@@ -25,12 +28,27 @@ def serve(
     settings = context.settings
     try:
         station = build_station(services)
-        uvicorn.run(
-            create_app(services, station),
-            host=host or settings.server.host,
-            port=port or settings.server.port,
-            log_level=settings.log_level.lower(),
-            proxy_headers=False,  # the app reads them, from [web] trusted_proxies only
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(services, station),
+                host=host or settings.server.host,
+                port=port or settings.server.port,
+                log_level=settings.log_level.lower(),
+                proxy_headers=False,  # the app reads them, from [web] trusted_proxies only
+            )
         )
+        threading.Thread(
+            target=_ready_when_listening, args=(server,), name="sd-notify", daemon=True
+        ).start()
+        server.run()
+        notify("STOPPING=1")
     finally:
         services.close()
+
+
+def _ready_when_listening(server: Any) -> None:
+    """Tell systemd the service is up once uvicorn accepts connections (``Type=notify``)."""
+    while not server.started and not server.should_exit:
+        time.sleep(0.05)
+    if server.started:
+        notify("READY=1")
