@@ -34,6 +34,7 @@ from api.web import (
 from api.web.deps import TEMPLATES, WebContext
 from api.web.errors import install_page_errors
 from api.web.feed import RecentCards
+from api.web.headers import SecurityHeaders
 from api.web.hub import install_hub
 from api.web.limits import BodyLimit
 from api.web.machine_auth import install_api_errors, machine_or_staff
@@ -103,6 +104,7 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
     # Outermost: the client address and scheme every layer below sees are the browser's
     # (a trusted proxy's X-Forwarded-For and -Proto; anyone else's are ignored).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.web.trusted_proxies))
+    app.add_middleware(SecurityHeaders)  # CSP, nosniff, frames refused (api/web/headers.py)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     app.add_api_route("/docs", api_docs, methods=["GET"], include_in_schema=False)

@@ -3,7 +3,7 @@
 // search. No build step.
 "use strict";
 (() => {
-  const I18N = window.GATE_I18N;
+  const I18N = JSON.parse(document.getElementById("gate-i18n").textContent);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
   const feed = $("feed"), alertsList = $("alerts");

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -176,10 +177,35 @@ def browser() -> Iterator[object]:
         # use and keeps them as long as the browser lives: they are its, not a test's.
         THREAD_ALLOWANCES.append(_playwright_worker)
         try:
-            yield launched
+            yield InstrumentedBrowser(launched)
         finally:
             THREAD_ALLOWANCES.remove(_playwright_worker)
             launched.close()
+
+
+class InstrumentedBrowser:
+    """The browser, whose pages let the tests' own probes run despite the pages' CSP.
+
+    ``page.wait_for_function("...")`` evaluates a string in the page, which the service's
+    Content-Security-Policy (no eval, no inline script) rightly refuses; the tests' pages
+    bypass the policy for their probes. ``strict_page`` keeps it: the test that proves the
+    pages work under their policy (``test_browser_csp.py``) uses it.
+    """
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_page(self, **options: Any) -> Any:
+        return self._browser.new_page(**{"bypass_csp": True, **options})
+
+    def new_context(self, **options: Any) -> Any:
+        return self._browser.new_context(**{"bypass_csp": True, **options})
+
+    def strict_page(self, **options: Any) -> Any:
+        return self._browser.new_page(**options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
 
 
 def _playwright_worker(thread: threading.Thread) -> bool:
