@@ -44,6 +44,7 @@ ZH: dict[str, str] = {
     "report.handed_over": "交班人签字",
     "report.taken_over": "接班人签字",
     "report.error.bad_time": "时间格式不正确，请写成 2020-02-01T08:00",
+    "report.error.out_of_range": "时间须在 {first} 年至 {last} 年之间",
     "report.error.order": "开始时间须早于结束时间",
     "report.error.span": "时间段不能超过 {days} 天",
     "report.sheet.summary": "汇总",
@@ -98,6 +99,7 @@ ZH: dict[str, str] = {
     "daily.quarantined_outside": "隔离人员在外",
     "daily.occupancy_note": "日终（24:00）时的人数：按出入记录中每人最后一次通行判断；从未通行者记为未知。当天的日报为截至目前。",
     "office.error.report_date": "日期格式不正确（{text}），请写成 2026-11-29",
+    "office.error.report_date_range": "日期须在 {first} 年至 {last} 年之间",
     "office.error.report_date_future": "{day} 还没有到，只能查看今天及以前的日报",
     "office.error.report_file_type": "{file}：日报导出为 .xlsx 文件",
     "office.error.report_language": "不支持的语言 {lang}（可选：{known}）",
@@ -123,6 +125,7 @@ ZH: dict[str, str] = {
     "audit.older": "较早 ›",
     "audit.page_size": "每页 {size} 条，按时间倒序",
     "audit.error.bad_date": "日期格式不正确，请写成 2020-02-01",
+    "audit.error.out_of_range": "日期须在 1900 年至 2999 年之间",
     "audit.error.order": "起始日期不能晚于结束日期",
 }
 
@@ -170,6 +173,7 @@ EN: dict[str, str] = {
     "report.handed_over": "Handed over by",
     "report.taken_over": "Taken over by",
     "report.error.bad_time": "Times look like 2020-02-01T08:00",
+    "report.error.out_of_range": "Times must lie between the years {first} and {last}",
     "report.error.order": "The start must come before the end",
     "report.error.span": "A report covers at most {days} days",
     "report.sheet.summary": "Summary",
@@ -224,6 +228,7 @@ EN: dict[str, str] = {
     "daily.quarantined_outside": "Quarantined persons outside",
     "daily.occupancy_note": "At the end of the day (24:00): each person's last passage in the log says where they are; nobody who never passed is counted as unknown. Today's report is the day so far.",
     "office.error.report_date": "{text} is not a date: write it as 2026-11-29",
+    "office.error.report_date_range": "The day must lie between the years {first} and {last}",
     "office.error.report_date_future": "{day} has not begun: daily reports cover today and earlier days",
     "office.error.report_file_type": "{file}: the daily report is written as an .xlsx file",
     "office.error.report_language": "Unknown language {lang} (one of {known})",
@@ -249,5 +254,6 @@ EN: dict[str, str] = {
     "audit.older": "Older ›",
     "audit.page_size": "{size} a page, newest first",
     "audit.error.bad_date": "Dates look like 2020-02-01",
+    "audit.error.out_of_range": "Dates must lie between the years 1900 and 2999",
     "audit.error.order": "The start date cannot be after the end date",
 }

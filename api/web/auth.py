@@ -10,7 +10,6 @@ signs a browser sends (``Sec-Fetch-Site``, ``Referer``) say another site.
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ from api.web.deps import (
     actor,
     caller,
     client_address,
+    csrf_matches,
     current_session,
     deny,
     language,
@@ -148,7 +148,7 @@ def _cross_site(request: Request) -> str | None:
 
 def _check_csrf(request: Request, user: ActiveSession, sent: str) -> None:
     token = request.headers.get("x-csrf-token") or sent
-    if not token or not secrets.compare_digest(token, user.csrf_token):
+    if not csrf_matches(token, user.csrf_token):
         deny(request, user, "csrf", reason="missing or wrong token")
         raise CsrfRejected
 

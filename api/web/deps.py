@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Path as PathParam
+from fastapi import Query, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
@@ -28,6 +29,11 @@ from gate.domain.roles import Permission, allowed
 from gate.runtime.bootstrap import Services, Station
 
 SESSION_COOKIE = "gate_session"
+# The largest row id or sequence number the databases hold (a signed 64-bit integer):
+# a larger one in a path or a query is refused before it reaches a query.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
+Cursor = Annotated[int, Query(ge=0, le=MAX_ROW_ID)]
 LANG_COOKIE = "gate_lang"
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -46,6 +52,32 @@ class SessionLocked(Exception):
 
 class CsrfRejected(Exception):
     """A form without its CSRF token (or with a wrong one)."""
+
+
+class BadInput(Exception):
+    """A value the page cannot read (a header, a cursor): 422 with ``error.bad_input``."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        super().__init__(field)
+
+
+def csrf_matches(sent: str | None, expected: str) -> bool:
+    """True if ``sent`` is the session's token; any text, even non-ASCII, compared in time."""
+    if not sent:
+        return False
+    # compare_digest refuses str with non-ASCII characters: compare the bytes instead.
+    return secrets.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode())
+
+
+def row_id(text: str | None, *, field: str) -> int | None:
+    """A row id or sequence number sent as text (a header), None if absent; ``BadInput`` else."""
+    if text is None or not text.strip():
+        return None
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > MAX_ROW_ID:
+        raise BadInput(field)
+    return int(value)
 
 
 @dataclass
@@ -181,7 +213,7 @@ def require_csrf(
             form = await request.form()
             value = form.get("csrf_token")
             sent = value if isinstance(value, str) else None
-        if not sent or not secrets.compare_digest(sent, user.csrf_token):
+        if not csrf_matches(sent, user.csrf_token):
             deny(request, user, "csrf", reason="missing or wrong token")
             raise CsrfRejected
         return user

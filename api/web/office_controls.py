@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.i18n import refusal_text
-from api.web.deps import actor, language, now, web
+from api.web.deps import RowId, actor, language, now, web
 from api.web.office_common import (
     RulesPost,
     RulesUser,
@@ -121,7 +121,7 @@ def add_exemption_form(
 
 
 @router.post("/exemptions/{exemption_id}/revoke")
-def revoke_exemption_form(request: Request, user: RulesPost, exemption_id: int) -> Response:
+def revoke_exemption_form(request: Request, user: RulesPost, exemption_id: RowId) -> Response:
     """End an exemption now."""
     try:
         revoke_exemption(

@@ -16,7 +16,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from api.i18n import refusal_text
-from api.web.deps import actor, language, web
+from api.web.deps import RowId, actor, language, web
 from api.web.office_common import OfficePost, OfficeUser, done, not_found, scope_of
 from api.web.office_people import person_page_response
 from gate.app.actor import Actor
@@ -143,7 +143,7 @@ def face_withdraw_form(request: Request, user: OfficePost, ref: str) -> Response
 
 
 @router.get("/persons/{ref}/faces/{template_id}/photo")
-def face_thumbnail(request: Request, user: OfficeUser, ref: str, template_id: int) -> Response:
+def face_thumbnail(request: Request, user: OfficeUser, ref: str, template_id: RowId) -> Response:
     """The enrolment thumbnail of one of the person's templates (JPEG, not cached)."""
     try:
         jpeg = enrolment_photo(

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.i18n import refusal_text, t
-from api.web.deps import actor, language, web
+from api.web.deps import RowId, actor, language, web
 from api.web.office_common import (
     OfficePost,
     OfficeUser,
@@ -374,7 +374,7 @@ def start_status_form(
 
 
 @router.post("/statuses/{record_id}/end")
-def end_status_form(request: Request, user: OfficePost, record_id: int) -> Response:
+def end_status_form(request: Request, user: OfficePost, record_id: RowId) -> Response:
     """End a status now, ahead of its planned end."""
     try:
         ref = end_status(EndStatus(record_id), actor=_actor(request, user), units=_units(request))

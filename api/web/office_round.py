@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.i18n import refusal_text
-from api.web.deps import actor, language, web
+from api.web.deps import RowId, actor, language, web
 from api.web.office_common import (
     RoundPost,
     RoundUser,
@@ -147,7 +147,7 @@ def need_form(
 
 
 @router.post("/needs/{need_id}/resolve")
-def resolve_form(request: Request, user: RoundPost, need_id: int) -> Response:
+def resolve_form(request: Request, user: RoundPost, need_id: RowId) -> Response:
     """Mark a need as taken care of (back at its household)."""
     try:
         household = resolve_need(

@@ -25,7 +25,7 @@ from gate.app.staff_values import ActiveSession
 from gate.domain.errors import ActionRefused
 from gate.domain.model import Outcome
 from gate.domain.roles import Permission
-from gate.domain.status import LOCAL_TZ
+from gate.domain.status import FIRST_DAY, LAST_DAY, LOCAL_TZ, within_calendar
 
 router = APIRouter()
 router.include_router(report_audit.router)
@@ -65,6 +65,8 @@ def parse_moment(value: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise WindowRejected("report.error.bad_time") from None
+    if not within_calendar(moment):
+        raise WindowRejected("report.error.out_of_range", first=FIRST_DAY.year, last=LAST_DAY.year)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LOCAL_TZ)
     return moment.astimezone(UTC)

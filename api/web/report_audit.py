@@ -18,8 +18,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from api.i18n import t
+from api.web.deps import MAX_ROW_ID, language, now, render, require, web
 from api.web.deps import actor as who
-from api.web.deps import language, now, render, require, web
 from api.web.report_text import local
 from gate.app.report_values import AuditFilter
 from gate.app.reports import AUDIT_PAGE_SIZE, audit_actions, audit_page, export_audit_log
@@ -27,7 +27,7 @@ from gate.app.spreadsheet import neutralise
 from gate.app.staff_values import ActiveSession
 from gate.domain.errors import ActionRefused
 from gate.domain.roles import Permission
-from gate.domain.status import LOCAL_TZ, start_of_local_day
+from gate.domain.status import LOCAL_TZ, start_of_local_day, within_calendar
 
 router = APIRouter()
 Auditor = Annotated[ActiveSession, Depends(require(Permission.AUDIT))]
@@ -54,9 +54,12 @@ def _day(value: str) -> date | None:
     if not value.strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise FilterRejected("audit.error.bad_date") from None
+    if not within_calendar(day):
+        raise FilterRejected("audit.error.out_of_range")
+    return day
 
 
 def audit_filter(action: str, actor: str, start: str, end: str) -> AuditFilter:
@@ -91,8 +94,8 @@ def audit_log(
     actor: FilterText = "",
     start: FilterText = "",
     end: FilterText = "",
-    before: Annotated[int | None, Query(ge=1)] = None,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ROW_ID)] = None,
 ) -> Response:
     """A page of the audit log, newest first, with its filters."""
     filters_form = {"action": action, "actor": actor, "start": start, "end": end}

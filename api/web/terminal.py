@@ -16,6 +16,9 @@ from pydantic import BaseModel, Field
 
 from api.i18n import refusal_text, t
 from api.web.deps import (
+    MAX_ROW_ID,
+    Cursor,
+    RowId,
     actor,
     caller,
     language,
@@ -23,6 +26,7 @@ from api.web.deps import (
     render,
     require,
     require_csrf,
+    row_id,
     web,
 )
 from api.web.feed import feed_item
@@ -233,11 +237,11 @@ def terminal_state(request: Request, user: Guard) -> dict[str, Any]:
 
 
 @router.get("/feed")
-async def terminal_feed(request: Request, user: Guard, after: int = 0) -> StreamingResponse:
+async def terminal_feed(request: Request, user: Guard, after: Cursor = 0) -> StreamingResponse:
     """Server-sent events: every new passage (from any process) and the header now and then."""
     station = _station(request)
-    resume = request.headers.get("last-event-id")
-    cursor = int(resume) if resume and resume.isdigit() else after
+    resume = row_id(request.headers.get("last-event-id"), field="Last-Event-ID")
+    cursor = after if resume is None else resume
     passages = web(request).services.passages
     token = request.cookies.get("gate_session", "")
 
@@ -294,7 +298,7 @@ class OverrideForm(BaseModel):
 @router.post("/passages/{seq}/override")
 def override(
     request: Request,
-    seq: int,
+    seq: RowId,
     form: OverrideForm,
     user: Annotated[ActiveSession, Depends(require_csrf(Permission.OVERRIDE))],
 ) -> Response:
@@ -394,7 +398,7 @@ def register_visitor_form(
     host: Annotated[str, Form(max_length=40)],
     reason: Annotated[str, Form(min_length=1, max_length=200)],
     hours: Annotated[float, Form(ge=0.25, le=24 * 7)] = 4.0,
-    seq: Annotated[int | None, Form()] = None,
+    seq: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
     name: Annotated[str, Form(max_length=100)] = "",
     doc_type: Annotated[DocumentType, Form()] = DocumentType.RESIDENT_ID,
     number: Annotated[str, Form(max_length=40)] = "",

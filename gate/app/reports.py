@@ -28,7 +28,7 @@ from gate.app.report_values import (
 )
 from gate.domain.errors import ActionRefused
 from gate.domain.model import IdentityKind, Outcome
-from gate.domain.status import LOCAL_TZ, start_of_local_day
+from gate.domain.status import FIRST_DAY, LAST_DAY, LOCAL_TZ, start_of_local_day, within_calendar
 
 OUTCOMES = (Outcome.ALLOW.value, Outcome.REVIEW.value, Outcome.DENY.value)
 SHIFT_STARTS = (time(8), time(20))  # local: the day shift and the night shift
@@ -201,6 +201,8 @@ def report_day(day: date | str, *, now: datetime) -> date:
             day = date.fromisoformat(text)
         except ValueError:
             raise ActionRefused("report_date", text=text[:40]) from None
+    if not within_calendar(day):
+        raise ActionRefused("report_date_range", first=FIRST_DAY.year, last=LAST_DAY.year)
     if start_of_local_day(day) > now:
         raise ActionRefused("report_date_future", day=day.isoformat())
     return day

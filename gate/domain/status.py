@@ -17,6 +17,10 @@ from zoneinfo import ZoneInfo
 from gate.domain.people import HealthStatus
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# The days a screen or a report may ask about: far enough out for any real date, near
+# enough that a day's local bounds (and a shift or a week around them) stay computable.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 # Larger is more restrictive.
 SEVERITY: dict[HealthStatus, int] = {
@@ -83,3 +87,14 @@ def _require_aware(moment: datetime) -> None:
     # A naive time would be compared as the machine's local time, or not at all.
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("status times must be timezone-aware")
+
+
+def within_calendar(day: date | datetime) -> bool:
+    """True if ``day`` (a moment: its day where it was written) is in ``FIRST_DAY`` .. ``LAST_DAY``.
+
+    A moment's own day is enough (converting one at year 1 or 9999 would overflow): the
+    bounds are centuries from where any offset could carry a moment across them.
+    """
+    if isinstance(day, datetime):
+        day = day.date()
+    return FIRST_DAY <= day <= LAST_DAY
