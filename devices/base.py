@@ -32,6 +32,7 @@ from typing import Generic, TypeVar
 from gate.domain.backoff import Backoff
 from gate.domain.device_ports import DeviceHealth, DeviceState
 from gate.domain.errors import DeviceIOError
+from gate.domain.redaction import mask_urls
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class DeviceDriver:
             self._failures = 0
 
     def _degraded(self, detail: str) -> None:
+        detail = mask_urls(detail)  # a driver's error may quote its URL, password and all
         with self._health_lock:
             if self._state is not DeviceState.DEGRADED:
                 logger.warning("%s: degraded: %s", self.name, detail)
@@ -78,6 +80,7 @@ class DeviceDriver:
             self._last_seen = datetime.now(UTC)
 
     def _lost(self, detail: str) -> None:
+        detail = mask_urls(detail)
         with self._health_lock:
             if self._state is not DeviceState.OFFLINE:
                 logger.error("%s: offline: %s", self.name, detail)
@@ -188,7 +191,7 @@ class ReadingDriver(DeviceDriver, Generic[T], ABC):
                 try:
                     result = self._read_internal(max(0.0, deadline - self._monotonic()))
                 except DeviceIOError as exc:
-                    logger.debug("%s: read failed: %s", self.name, exc)
+                    logger.debug("%s: read failed: %s", self.name, mask_urls(str(exc)))
                     self._io_failed(exc)
                     raise
                 if result is not None:

@@ -21,7 +21,6 @@ picture, never a queue of old ones:
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -36,10 +35,9 @@ from devices.base import ReadingDriver
 from devices.camera.config import OpenCvCameraConfig
 from gate.domain.device_ports import DeviceHealth, DeviceState, Frame
 from gate.domain.errors import DeviceIOError
+from gate.domain.redaction import mask_url
 
 logger = logging.getLogger(__name__)
-
-_CREDENTIALS = re.compile(r"(//[^:/@]*):[^@/]*@")
 
 
 class SourceKind(StrEnum):
@@ -65,8 +63,8 @@ def classify(source: str | int) -> tuple[str | int, SourceKind]:
 
 
 def describe(source: str | int) -> str:
-    """The source as logs and health may show it: a URL's password masked."""
-    return _CREDENTIALS.sub(r"\1:***@", str(source))
+    """The source as logs and health may show it: a URL's credentials masked."""
+    return mask_url(str(source))
 
 
 class OpenCvCamera(ReadingDriver[Frame]):

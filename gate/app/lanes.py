@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -35,6 +36,7 @@ from gate.domain.device_ports import (
 from gate.domain.errors import DeviceError, DeviceIOError
 from gate.domain.model import Credential, CredentialKind, Direction
 from gate.domain.ports import BarrierAction
+from gate.domain.redaction import mask_urls
 
 logger = logging.getLogger(__name__)
 
@@ -280,6 +282,8 @@ class DeviceWatch:
                 if health.last_seen and kind in FEED_KINDS
                 else None
             )
+            # Whatever a device says, no URL credential leaves here (API, terminal, events).
+            health = replace(health, detail=mask_urls(health.detail))
             result.append(
                 DeviceStatus(lane, kind, getattr(device, "name", kind), health, silent_for)
             )

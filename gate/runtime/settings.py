@@ -30,6 +30,7 @@ from pydantic_settings import (
 
 from devices.lane_settings import LaneSettings
 from gate.domain.errors import ConfigError
+from gate.domain.redaction import mask_urls
 
 
 class _Section(BaseModel):
@@ -368,29 +369,27 @@ def _describe(error: Any) -> str:
     if error["loc"][:1] == ("secrets",):
         # Someone may have pasted the key itself where its file name belongs.
         return f"{error['msg']} (value not shown)"
-    if error["loc"][:1] == ("database_url",) and isinstance(value, str):
-        value = _mask_url(value)
-    return f"{error['msg']} (got {value!r})"
+    # Any URL typed into any key (a database, a camera, a broker) may carry a password.
+    return mask_urls(f"{error['msg']} (got {value!r})")
 
 
-def _mask_url(url: str) -> str:
-    """``scheme://user:***@host/db``: the URL with its password, if any, hidden."""
-    if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
-        scheme, rest = url.split("//", 1)
-        credentials, host = rest.split("@", 1)
-        return f"{scheme}//{credentials.split(':', 1)[0]}:***@{host}"
-    return url
+def _masked(value: Any) -> Any:
+    """``value`` (plain data) with every URL in every string masked."""
+    if isinstance(value, str):
+        return mask_urls(value)
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    return value
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
     """The effective configuration as plain data, with anything secret masked."""
     data = settings.model_dump(mode="json")
-    if data.get("database_url"):
-        data["database_url"] = _mask_url(data["database_url"])
-    data["effective_database_url"] = (
-        data["database_url"] if settings.database_url else settings.effective_database_url
-    )
-    for hook in data["events"]["webhooks"]:  # a receiver's token may ride in the URL
-        base, _, query = _mask_url(hook["url"]).partition("?")
+    data["effective_database_url"] = settings.effective_database_url
+    for hook in data["events"]["webhooks"]:  # a receiver's token may ride in any parameter
+        base, _, query = hook["url"].partition("?")
         hook["url"] = f"{base}?***" if query else base
-    return data
+    masked: dict[str, Any] = _masked(data)
+    return masked

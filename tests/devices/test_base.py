@@ -92,3 +92,16 @@ def test_close_wakes_a_read_waiting_out_the_backoff() -> None:
         device.read(10.0)
     assert time.monotonic() - started < 0.5
     closer.join()
+
+
+def test_a_url_in_a_failure_reaches_neither_the_health_nor_the_log_with_its_password(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    source = "rtsp://admin:s3cr/et@10.0.0.5/h264"
+    device = FakeDevice(connects=[True], readings=[DeviceIOError(f"{source} stopped")])
+    with caplog.at_level("DEBUG", logger="devices"), pytest.raises(DeviceIOError):
+        device.read(1.0)
+    assert device.health().detail == "rtsp://admin:***@10.0.0.5/h264 stopped"
+    assert "10.0.0.5" in caplog.text
+    assert "s3cr" not in caplog.text
+    assert "et@" not in caplog.text

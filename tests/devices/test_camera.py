@@ -321,6 +321,12 @@ def test_a_stream_password_is_masked():
     assert describe("rtsp://10.0.0.5/h264") == "rtsp://10.0.0.5/h264"
 
 
+@pytest.mark.parametrize("password", ["s3cr/et", "p@ss", "x/y@z"])
+def test_describe_masks_a_password_with_a_slash_or_an_at(password: str) -> None:
+    shown = describe(f"rtsp://admin:{password}@10.0.0.5:554/h264")
+    assert shown == "rtsp://admin:***@10.0.0.5:554/h264"
+
+
 def test_the_driver_table_builds_it_with_a_path_under_the_data_dir(tmp_path: Path):
     write_numbered_video(tmp_path / "demo.avi", frames=30)
     config = OpenCvCameraConfig(type="opencv", source="demo.avi", fps=10, loop=True)

@@ -122,9 +122,10 @@ class SettableDevice:
     def __init__(self) -> None:
         self.state = DeviceState.OK
         self.last_seen: datetime | None = None
+        self.detail = ""
 
     def health(self) -> DeviceHealth:
-        return DeviceHealth(self.state, "", self.last_seen)
+        return DeviceHealth(self.state, self.detail, self.last_seen)
 
 
 def test_device_watch_alarms_once_when_a_feed_goes_silent_and_once_when_it_returns() -> None:
@@ -150,3 +151,14 @@ def test_device_watch_alarms_once_when_a_feed_goes_silent_and_once_when_it_retur
     assert len(alarms) == 3
     (status,) = watch.statuses()
     assert (status.lane, status.kind, status.name) == ("in", "id_reader", "in-id_reader")
+
+
+def test_device_watch_shows_no_url_credential_whatever_a_device_says() -> None:
+    device = SettableDevice()
+    device.state = DeviceState.OFFLINE
+    device.detail = "cannot open rtsp://admin:s3cr/et@10.0.0.5/h264"
+    watch = DeviceWatch(
+        {("in", "camera"): device}, silence_after=timedelta(seconds=30), on_alarm=print
+    )
+    (status,) = watch.statuses()
+    assert status.health.detail == "cannot open rtsp://admin:***@10.0.0.5/h264"

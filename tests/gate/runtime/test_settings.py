@@ -272,6 +272,27 @@ def test_masked_dump_hides_the_database_password() -> None:
     assert "hunter2" not in repr(data)
 
 
+def test_masked_dump_hides_every_url_credential_a_camera_or_a_broker_carries() -> None:
+    settings = load_settings(
+        gate={
+            "lanes": [
+                {
+                    "id": "in",
+                    "direction": "in",
+                    "camera": {"type": "opencv", "source": "rtsp://admin:s3cr/et@cam:554/h264"},
+                }
+            ]
+        },
+        upstream={"url": "https://edge:p@ss@hub.example/"},
+    )
+    data = masked_dump(settings)
+    assert data["gate"]["lanes"][0]["camera"]["source"] == "rtsp://admin:***@cam:554/h264"
+    assert data["upstream"]["url"] == "https://edge:***@hub.example/"
+    assert "s3cr" not in repr(data)
+    assert "p@ss" not in repr(data)
+    assert "et@" not in repr(data)
+
+
 @pytest.mark.parametrize(
     "url", ["postgresql+psycopg://gate@db/gate", "postgresql+psycopg:///gate", "sqlite:///x.db"]
 )
