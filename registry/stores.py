@@ -141,7 +141,8 @@ class SqlPersonStore:
 
     def search(self, text: str, *, limit: int) -> Sequence[PersonMatch]:
         """Present persons by name, room or a document's last four."""
-        conditions: list[ColumnElement[bool]] = [Person.name.contains(text)]
+        # autoescape: a typed "%" or "_" is a character to find, not a LIKE wildcard
+        conditions: list[ColumnElement[bool]] = [Person.name.contains(text, autoescape=True)]
         if len(text) == 4:
             conditions.append(Person.documents.any(Document.number_last4 == text.upper()))
         room = text.split("-")[-1]

@@ -155,7 +155,9 @@ def add_person(command: AddPerson, *, actor: Actor, units: UnitOfWorkFactory) ->
     """Register the person; return their ref.
 
     ``DocumentInvalid`` names what is wrong with the number; a number already held by a
-    present resident is refused without saying where they live.
+    present resident is refused without saying where they live, and to an actor whose
+    scope does not cover the holder's building without saying that anyone holds it
+    (``document_unavailable``: the property office can look).
     """
     _checked_scope(actor, command.details.building)
     checked = _checked_form(command.details)
@@ -171,6 +173,8 @@ def add_person(command: AddPerson, *, actor: Actor, units: UnitOfWorkFactory) ->
         )
         holder = uow.persons.holder_of(entry.doc_type, entry.doc_number)
         if holder is not None and not holder.moved_out:
+            if not actor.scope.covers(holder.building):
+                raise ActionRefused("document_unavailable")
             raise ActionRefused("document_taken")
         saved = uow.person_records.save(entry)
         uow.audit(

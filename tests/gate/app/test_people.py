@@ -101,6 +101,21 @@ def test_an_invalid_number_is_refused_naming_the_reason(compound: Compound) -> N
     assert written(compound.services) == before
 
 
+def test_a_building_head_learns_nothing_of_a_number_held_outside_their_buildings(
+    compound: Compound,
+) -> None:
+    before = written(compound.services)
+    refusals = {}
+    for number in (OTHER_BUILDING, RESIDENT_A):  # building 3, outside; building 1, theirs
+        with pytest.raises(ActionRefused) as refused:
+            add_person(adding(number), actor=head(), units=compound.services.units)
+        refusals[number] = refused.value
+    outside, inside = refusals[OTHER_BUILDING], refusals[RESIDENT_A]
+    assert (outside.code, dict(outside.params)) == ("document_unavailable", {})
+    assert inside.code == "document_taken"
+    assert written(compound.services) == before
+
+
 def test_a_building_head_cannot_add_a_person_to_another_building(compound: Compound) -> None:
     before = written(compound.services)
     with pytest.raises(OutOfScope) as refused:
