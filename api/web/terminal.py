@@ -280,6 +280,7 @@ def _still_valid(request: Request, token: str) -> bool:
     active = resolve_session(
         token,
         idle_lock=context.idle_lock,
+        lifetime=context.session_lifetime,
         touch=False,
         actor=caller(request),
         units=context.services.units,
