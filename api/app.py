@@ -38,6 +38,7 @@ from api.web.headers import SecurityHeaders
 from api.web.hub import install_hub
 from api.web.limits import BodyLimit
 from api.web.machine_auth import install_api_errors, machine_or_staff
+from api.web.text_input import RefuseNul
 from gate.app.actor import Actor
 from gate.app.registry_io import registry_schema, registry_stats
 from gate.app.throttle import LoginThrottle, SubmissionThrottle
@@ -92,6 +93,7 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
     if station is not None:
         station.gate.events.subscribe(app.state.recent_cards.on_event)
         station.gate.events.subscribe(app.state.metrics.on_event)
+    app.add_middleware(RefuseNul)  # inside BodyLimit: reads only bodies already capped
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.web.max_body_kb * 1024,

@@ -74,10 +74,9 @@ def t(lang: str, key: str, /, **params: Any) -> str:
 def _display(lang: str, key: str, value: Any) -> Any:
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
         try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
+            local = datetime.fromisoformat(value).astimezone(LOCAL_TZ)
+        except (ValueError, OverflowError):  # not a moment, or one at the end of the calendar
             return value
-        local = moment.astimezone(LOCAL_TZ)
         if key == "until" and (local.hour, local.minute, local.second) == (0, 0, 0):
             # Ends are exclusive midnights: "until 12-12 00:00" reads as "through 12-11".
             return (local - timedelta(days=1)).strftime("%m-%d")

@@ -149,3 +149,28 @@ def test_a_mangled_feed_cursor_is_a_clean_4xx(
         response = client.get(f"/terminal/feed{query}", headers=headers)
         assert response.status_code == 422, (query, header, response.text)
         assert response.json()["detail"] == t(lang, "error.bad_input")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_nul_character_in_any_text_is_a_clean_422(
+    admin: tuple[TestClient, str, str], lang: str
+) -> None:
+    client, token, _seq = admin
+    if lang == "en":
+        _english(client)
+    form = {"csrf_token": token, "name": "a\x00b", "building": "1", "unit": "1", "room": "101"}
+    for response in (
+        client.get("/terminal/search", params={"q": "王\x00"}),
+        client.get("/office/exemptions", params={"q": "a\x00"}),
+        client.post("/office/persons", data=form),
+        client.post("/login", data={"username": "guard\x00", "password": "x"}),
+        client.post(
+            "/terminal/passages/1/override",
+            json={**OVERRIDE, "text": "ok\x00"},
+            headers={"X-CSRF-Token": token},
+        ),
+        client.get("/office/persons/a%00b"),
+    ):
+        assert response.status_code == 422, (response.request.url, response.text)
+        assert response.json()["detail"] == t(lang, "error.bad_input")
+    assert client.get("/terminal/search", params={"q": "王"}).status_code == 200
