@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench_hub import drop_database, make_key, scratch_database, start_servers
-from bench_passage import describe_machine, seed_compound, services_for
+from bench_passage import describe_machine, log_env, seed_compound, services_for
 
 from api.outbound.upstream import UpstreamSink
 from gate.domain.status import LOCAL_TZ
@@ -97,6 +97,7 @@ def main() -> None:
             **base_env,
             "GATE_DATABASE_URL": edge_url,
             "GATE_DATA_DIR": str(scratch / "edge"),
+            **log_env(scratch),
             "GATE_SECRETS__KEY_FILE": str(key_file),
             "GATE_LOG_LEVEL": "WARNING",
         }

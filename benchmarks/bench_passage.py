@@ -56,6 +56,7 @@ from gate.domain.model import (
 )
 from gate.domain.status import LOCAL_TZ
 from gate.runtime.bootstrap import Services, bootstrap, build_gate, utc_now
+from gate.runtime.keyfile import generate_key_file
 from gate.runtime.settings import load_settings
 from registry.chain_check import verify_chain
 from registry.database import Database
@@ -129,12 +130,29 @@ def postgres_engine(server_url: str) -> Engine:
     return Engine("postgresql", create, lambda seeded, name: create(name, seeded), drop_all)
 
 
+def log_keys(scratch: Path) -> dict[str, str]:
+    """One chain and anchor key for every copy of the seeded database: the log is keyed
+    (``[log]``), and each copy's data folder would otherwise look for its own key."""
+    keys = scratch / "log-keys"
+    keys.mkdir(mode=0o700, exist_ok=True)
+    files = {"chain_key_file": keys / "chain.key", "anchor_key_file": keys / "anchor.key"}
+    for setting, path in files.items():
+        generate_key_file(path, setting=f"log.{setting}")  # once; later calls keep it
+    return {setting: str(path) for setting, path in files.items()}
+
+
+def log_env(scratch: Path) -> dict[str, str]:
+    """``log_keys`` for a ``gate`` process started over a copy of the seeded database."""
+    return {f"GATE_LOG__{key.upper()}": value for key, value in log_keys(scratch).items()}
+
+
 def services_for(url: str, scratch: Path, key_file: Path, name: str) -> Services:
     # WARNING: the recording barrier logs every opening at INFO, which would time stderr.
     settings = load_settings(
         data_dir=scratch / name,
         database_url=url,
         secrets={"key_file": key_file},
+        log=log_keys(scratch),
         log_level="WARNING",
     )
     return bootstrap(settings)

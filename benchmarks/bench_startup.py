@@ -42,7 +42,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 from bench_feed import fill_log, free_port
-from bench_passage import SEED, describe_machine, draw_visits, run_pipeline, seed_compound
+from bench_passage import SEED, describe_machine, draw_visits, log_env, run_pipeline, seed_compound
 from bench_passage import services_for as bench_services
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -243,6 +243,7 @@ def start_serve(url: str, scratch: Path, key_file: Path) -> float | None:
         **os.environ,
         "GATE_DATABASE_URL": url,
         "GATE_DATA_DIR": str(scratch / "serve"),
+        **log_env(scratch),
         "GATE_SECRETS__KEY_FILE": str(key_file),
         "GATE_SERVER__PORT": str(port),
         "GATE_LOG_LEVEL": "WARNING",
