@@ -40,7 +40,6 @@ class FaceGallery:
         self.thresholds = thresholds
         self._lock = threading.Lock()
         self._revision: tuple[int, int] | None = None
-        self._held: set[str] = set()  # the persons in the matrix
 
     def __len__(self) -> int:
         with self._lock:
@@ -51,11 +50,9 @@ class FaceGallery:
         revision = self._source.gallery_revision()
         templates = list(self._source.active_templates())
         with self._lock:
-            for person in self._held | {ref for _id, ref, _t in templates}:
-                self._matrix.remove_person(person)
+            self._matrix.clear()
             for template_id, person_ref, template in templates:
                 self._matrix.add(template_id, person_ref, template)
-            self._held = {ref for _id, ref, _t in templates}
             self._revision = revision
         return len(templates)
 
@@ -70,14 +67,12 @@ class FaceGallery:
         """A template enrolled by this process."""
         with self._lock:
             self._matrix.add(template_id, person_ref, template)
-            self._held.add(person_ref)
             self._revision = None  # the store moved on; the next refresh re-reads it
 
     def remove_person(self, person_ref: str) -> int:
         """Every template of a person gone (consent withdrawn, person deleted)."""
         with self._lock:
             removed = self._matrix.remove_person(person_ref)
-            self._held.discard(person_ref)
             self._revision = None
             return removed
 

@@ -184,6 +184,10 @@ class FaceTemplates(Protocol):
         """Remove every template of a person; how many there were."""
         ...
 
+    def clear(self) -> None:
+        """Remove every template."""
+        ...
+
     def __len__(self) -> int:
         """How many templates."""
         ...

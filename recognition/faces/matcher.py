@@ -99,6 +99,15 @@ class TemplateMatrix:
         with self._lock:
             self._remove(template_id)
 
+    def clear(self) -> None:
+        """Forget every template (the capacity stays: a reload fills the same arrays)."""
+        with self._lock:
+            self._ids.clear()
+            self._row_of.clear()
+            self._person_index.clear()
+            self._persons.clear()
+            self._rows_of_person.clear()
+
     def remove_person(self, person_ref: str) -> int:
         """Remove every template of ``person_ref``; how many there were."""
         with self._lock:

@@ -109,3 +109,20 @@ def test_replacing_a_template_and_an_empty_matrix() -> None:
     assert found.others == ()
     with pytest.raises(ValueError, match="128"):
         matrix.add("u", "p", b"\0" * 12)
+
+
+def test_clear_forgets_everything_and_the_matrix_fills_again() -> None:
+    matrix = TemplateMatrix(capacity=2)
+    rng = np.random.default_rng(5)
+    first, second = rng.normal(0, 0.1, (2, 128)).astype(np.float32)
+    matrix.add("a", "p1", first)
+    matrix.add("b", "p2", second)
+    matrix.clear()
+    assert len(matrix) == 0
+    assert matrix.persons() == 0
+    assert matrix.match(first) is None
+    matrix.add("b", "p2", second)
+    found = matrix.match(second)
+    assert found is not None
+    assert found.best.person_ref == "p2"
+    assert found.others == ()
