@@ -16,6 +16,7 @@ from typing import Any
 from api.i18n import reason_text, t
 from gate.domain.documents import mask
 from gate.domain.events import GateEvent, PassageEvent
+from gate.domain.face_policy import face_reason
 from gate.domain.model import CredentialKind, DocumentRead, Outcome, PassageRecord
 from gate.domain.people import mask_name
 from gate.domain.snapshot import RegistrySnapshot
@@ -110,7 +111,7 @@ def feed_item(
 
 def _face(record: PassageRecord, lang: str, corrections: int) -> dict[str, Any]:
     entry = record.entry
-    found = next((r for r in entry.decision.reasons if r.code.startswith("face_")), None)
+    found = face_reason(entry.decision)
     params = dict(found.params) if found is not None else {}
     band = str(params.get("band", "unknown"))
     return {

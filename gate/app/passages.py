@@ -10,6 +10,7 @@ from gate.app.pipeline import NOT_THIS_PERSON, PassagePipeline, PassageResult
 from gate.app.ports import UnitOfWorkFactory
 from gate.app.refusals import audit_refusal
 from gate.domain.errors import NotFound, OverrideRefused
+from gate.domain.face_policy import face_reason
 from gate.domain.model import CredentialKind, Outcome
 
 
@@ -83,14 +84,8 @@ def _face_follow_up(
         faces.mark_incident([original.snapshot_ref])
         detail["snapshot_kept"] = True
     if command.reason_code == NOT_THIS_PERSON and original.person_ref is not None:
-        distance = next(
-            (
-                reason.params.get("distance")
-                for reason in original.decision.reasons
-                if reason.code.startswith("face_")
-            ),
-            None,
-        )
+        found = face_reason(original.decision)
+        distance = found.params.get("distance") if found is not None else None
         assert result.record is not None
         detail["corrections"] = faces.record_correction(
             passage_seq=command.seq,

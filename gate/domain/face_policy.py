@@ -30,6 +30,7 @@ FACE_REASONS = {
     FaceBand.UNKNOWN: "face_unknown",
 }
 FACE_CONFIRM = "face_confirm"  # a match that waits for the guard (auto-open off)
+FACE_CODES = frozenset({*FACE_REASONS.values(), FACE_CONFIRM})
 
 
 def with_face(decision: Decision, credential: Credential, *, auto_open: bool) -> Decision:
@@ -57,3 +58,8 @@ def with_face(decision: Decision, credential: Credential, *, auto_open: bool) ->
         rule_ids=decision.rule_ids,
         opens_barrier=decision.opens_barrier and outcome is Outcome.ALLOW,
     )
+
+
+def face_reason(decision: Decision) -> Reason | None:
+    """The reason ``with_face`` put first: the band, distance and margin of a face passage."""
+    return next((r for r in decision.reasons if r.code in FACE_CODES), None)
