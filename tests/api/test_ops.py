@@ -16,8 +16,7 @@ from gate.app.api_keys import CreateApiKey, create_api_key
 from gate.domain.documents import DocumentType
 from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
 from gate.runtime.bootstrap import Services, Station, bootstrap, build_station
-from gate.runtime.settings import load_settings
-from tests.e2e.conftest import OUTSIDER, RESIDENT_A, populate
+from tests.e2e.conftest import OUTSIDER, RESIDENT_A, populate, same_gate
 
 
 def key(services: Services, *scopes: str) -> str:
@@ -101,11 +100,8 @@ def test_ready_when_the_database_answers_and_the_snapshot_is_current(
 
 def test_not_ready_while_a_device_is_offline(services: Services) -> None:
     populate(services)
-    base = services.settings
-    settings = load_settings(
-        data_dir=base.data_dir,
-        database_url=base.effective_database_url,
-        secrets={"key_file": base.secrets.key_file},
+    settings = same_gate(
+        services,
         gate={
             "lanes": [
                 {"id": "main", "camera": {"type": "opencv", "source": "/nonexistent/lane.avi"}}

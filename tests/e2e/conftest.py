@@ -23,6 +23,7 @@ from gate.domain.events import GateEvent, PassageEvent
 from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
 from gate.domain.people import HealthStatus, LegalBasis, Sex
 from gate.runtime.bootstrap import Gate, Services, build_gate
+from gate.runtime.settings import Settings, load_settings
 from registry.records import PersonRecord, StatusEntry
 from registry.service import RegistryWriter, add_building, get_or_create_compound
 from tests.conftest import THREAD_ALLOWANCES
@@ -69,6 +70,18 @@ class GateUnderTest:
             document=DocumentRead(DocumentType.RESIDENT_ID, doc_number, **kwargs),  # type: ignore[arg-type]
         )
         return self.gate.pipeline.process(credential, lane=lane, direction=direction)
+
+
+def same_gate(services: Services, **sections: Any) -> Settings:
+    """The test's settings (its data folder, database and key) with other sections, e.g.
+    ``gate={"lanes": [...]}``: a second service over the same registry."""
+    base = services.settings
+    return load_settings(
+        data_dir=base.data_dir,
+        database_url=base.effective_database_url,
+        secrets={"key_file": base.secrets.key_file},
+        **sections,
+    )
 
 
 def populate(services: Services) -> None:

@@ -26,11 +26,10 @@ from gate.app.faces import (
 )
 from gate.domain.documents import DocumentType, normalize
 from gate.runtime.bootstrap import Services, bootstrap, build_station
-from gate.runtime.settings import load_settings
 from recognition.faces import FaceEngine
 from registry.models import Document, Passage, Person
 from tests.conftest import shared_data
-from tests.e2e.conftest import RESIDENT_A, populate
+from tests.e2e.conftest import RESIDENT_A, populate, same_gate
 from tests.e2e.face_video import write_face_video
 
 PHOTOS = "faces/ageitgey-face_recognition/examples"
@@ -76,11 +75,8 @@ def test_a_resident_and_a_stranger_walk_past_the_lane_camera(
             (None, 1.5),
         ],
     )
-    base = services.settings
-    settings = load_settings(
-        data_dir=base.data_dir,
-        database_url=base.effective_database_url,
-        secrets={"key_file": base.secrets.key_file},
+    settings = same_gate(
+        services,
         faces={"enabled": True, "workers": 1},
         gate={
             "lanes": [

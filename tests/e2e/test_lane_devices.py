@@ -17,9 +17,8 @@ from sqlalchemy import select
 from gate.domain.cards import CardType, IdCard
 from gate.domain.people import Sex
 from gate.runtime.bootstrap import Services, bootstrap, build_station
-from gate.runtime.settings import load_settings
 from registry.models import Passage
-from tests.e2e.conftest import QUARANTINED, RESIDENT_A, populate
+from tests.e2e.conftest import QUARANTINED, RESIDENT_A, populate, same_gate
 
 
 def card(number: str, name: str, sex: Sex) -> dict[str, object]:
@@ -49,11 +48,8 @@ def test_a_card_on_the_exit_reader_pulses_the_relay_and_a_quarantined_card_does_
             ensure_ascii=False,
         )
     )
-    base = services.settings
-    settings = load_settings(
-        data_dir=base.data_dir,
-        database_url=base.effective_database_url,
-        secrets={"key_file": base.secrets.key_file},
+    settings = same_gate(
+        services,
         gate={
             "snapshot_poll_seconds": 0.2,
             "lanes": [

@@ -21,9 +21,8 @@ from gate.app.actor import Actor
 from gate.app.qr_passes import IssuePass, issue_pass
 from gate.domain.passes import PassKind
 from gate.runtime.bootstrap import Services, bootstrap, build_station
-from gate.runtime.settings import load_settings
 from registry.models import Passage
-from tests.e2e.conftest import RESIDENT_A, populate
+from tests.e2e.conftest import RESIDENT_A, populate, same_gate
 from tests.recognition.qr.phone_screens import qr_modules
 
 
@@ -64,11 +63,8 @@ def test_a_pass_held_up_to_the_lane_camera_is_one_allowed_passage(
     )
     video = tmp_path / "lane.avi"
     _video(video, issued.signed.text_at(datetime.now(UTC)))
-    base = services.settings
-    settings = load_settings(
-        data_dir=base.data_dir,
-        database_url=base.effective_database_url,
-        secrets={"key_file": base.secrets.key_file},
+    settings = same_gate(
+        services,
         gate={
             "lanes": [
                 {

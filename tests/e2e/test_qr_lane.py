@@ -18,9 +18,8 @@ from gate.app.actor import Actor
 from gate.app.qr_passes import IssuePass, issue_pass
 from gate.domain.passes import PassKind
 from gate.runtime.bootstrap import Services, bootstrap, build_station
-from gate.runtime.settings import load_settings
 from registry.models import Passage
-from tests.e2e.conftest import RESIDENT_A, populate
+from tests.e2e.conftest import RESIDENT_A, populate, same_gate
 
 
 def _rows(services: Services, count: int) -> list[Passage]:
@@ -53,11 +52,8 @@ def test_an_invite_scanned_at_the_lane_pulses_the_relay_once_and_its_replay_does
         signer=services.pass_signer,
     )
     with PtyQrScanner() as scanner:
-        base = services.settings
-        settings = load_settings(
-            data_dir=base.data_dir,
-            database_url=base.effective_database_url,
-            secrets={"key_file": base.secrets.key_file},
+        settings = same_gate(
+            services,
             gate={
                 "snapshot_poll_seconds": 0.2,
                 "lanes": [
