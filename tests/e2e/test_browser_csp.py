@@ -6,6 +6,8 @@ strings; here the policy holds, and any violation the browser reports fails the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gate.domain.model import Direction
@@ -19,19 +21,23 @@ pytestmark = [
 ]
 
 
+def policy_violations(page: Any) -> list[str]:
+    """What the browser reports refusing under the page's policy, as it happens."""
+    seen: list[str] = []
+
+    def note(message: Any) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            seen.append(message.text)
+
+    page.on("console", note)
+    return seen
+
+
 def test_the_terminal_runs_under_its_policy_with_no_violation(
     browser: object, live_gate: LiveGate
 ) -> None:
     page = browser.strict_page(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(message.text)
-            if "Content Security Policy" in message.text or "Refused to" in message.text
-            else None
-        ),
-    )
+    violations = policy_violations(page)
     page.goto(f"{live_gate.url}/login")
     page.fill("input[name=username]", "guard1")
     page.fill("input[name=password]", "guard-password")
@@ -50,15 +56,7 @@ def test_the_public_phone_pages_run_under_their_policy(
     browser: object, live_gate: LiveGate
 ) -> None:
     page = browser.strict_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(message.text)
-            if "Content Security Policy" in message.text or "Refused to" in message.text
-            else None
-        ),
-    )
+    violations = policy_violations(page)
     for path in ("/pass/", "/pass/enroll", "/visit"):
         page.goto(f"{live_gate.url}{path}")
         page.wait_for_load_state("networkidle")
