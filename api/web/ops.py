@@ -41,6 +41,7 @@ from gate.app.actor import Actor
 from gate.app.registry_io import registry_schema
 from gate.app.sync_status import UPSTREAM, relay_lags
 from gate.domain.api_scopes import ApiScope
+from gate.domain.device_ports import DeviceState
 from gate.domain.errors import GateError
 from gate.domain.events import GateEvent, PassageEvent
 from gate.runtime.bootstrap import Services, Station
@@ -56,8 +57,6 @@ class GateMetrics:
 
     def __init__(self, services: Services, station: Station | None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self._services = services
-        self._station = station
         self._lock = threading.Lock()
         self.decisions = Histogram(
             "gate_decision_seconds",
@@ -112,7 +111,8 @@ class _StationCollector(Collector):
         if station is not None:
             for status in station.watch.statuses():
                 devices.add_metric(
-                    [status.lane, status.kind], 0 if status.health.state.value == "offline" else 1
+                    [status.lane, status.kind],
+                    0 if status.health.state is DeviceState.OFFLINE else 1,
                 )
             snapshot_age.add_metric([], station.gate.snapshots.age_seconds())
             for lane, pool in station.face_pools.items():
@@ -183,7 +183,7 @@ def readyz(request: Request) -> JSONResponse:
         offline = [
             f"{status.lane}/{status.kind}"
             for status in station.watch.statuses()
-            if status.health.state.value == "offline"
+            if status.health.state is DeviceState.OFFLINE
         ]
         checks["devices"] = "ok" if not offline else {"offline": offline}
     ready = all(value == "ok" for value in checks.values())
