@@ -1,4 +1,5 @@
-"""Credentials out of URLs: the one mask for every text a person or a log may see.
+"""Credentials out of URLs, personal numbers out of logs: the one mask for every text a
+person or a log may see.
 
 ``mask_url`` hides a URL's userinfo and the values of its secret-looking query
 parameters; ``mask_urls`` does it for every URL inside a free text (a device's health
@@ -13,12 +14,22 @@ something shaped like a host (``name``, ``1.2.3.4``, ``[::1]``, an optional ``:p
 then ``/``, ``?``, ``#`` or the end). That can over-mask a URL whose path or query holds
 an ``@`` before a host-like word (``http://h/a?to=x@y.z``): for a mask, showing too
 little is the safe side.
+
+``mask_personal`` is what every log record goes through before a handler writes it
+(``gate.runtime.logging_setup``): the URL mask, then 18-character document numbers
+(GB 11643, the permits of the same shape), mainland mobile numbers (``1[3-9]`` and nine
+digits, with or without +86) and ``Bearer``/``Basic`` credentials. A number is matched
+only standing alone (no letter or digit beside it), so hashes, UUIDs and timestamps stay.
+Other documents (passports, 15-digit permits) have no shape a text search can tell from
+an ordinary number; they must not be logged in the first place.
 """
 
 from __future__ import annotations
 
 import re
 from urllib.parse import unquote
+
+from gate.domain.documents import mask
 
 MASK = "***"
 
@@ -88,3 +99,33 @@ def _mask_pairs(text: str) -> str:
         secret = eq and _SECRET_NAMES.search(unquote(name, errors="replace").lower())
         shown.append(f"{name}={MASK}" if secret else pair)
     return "".join(shown)
+
+
+# Alone: no letter or digit either side (a hash or a longer number is not a document).
+_DOCUMENT_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![0-9A-Za-z])")
+_AUTH_HEADER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
+
+
+def mask_personal(text: str) -> str:
+    """``text`` with URL credentials, document numbers, mobile numbers and tokens masked."""
+    text = mask_urls(text)
+    text = _DOCUMENT_NUMBER.sub(lambda match: mask(match.group(0)), text)
+    text = _MOBILE.sub(lambda match: mask(re.sub(r"\D", "", match.group(0))[-11:]), text)
+    return _AUTH_HEADER.sub(lambda match: f"{match.group(1)} {MASK}", text)
+
+
+def mask_query_values(target: str) -> str:
+    """A request target (``/path?q=...``) with every query value masked: a search or a
+    one-time code typed by a person is theirs, whatever its name (access logs)."""
+    path, mark, query = target.partition("?")
+    if not mark:
+        return target
+    return (
+        path
+        + "?"
+        + "&".join(
+            f"{name}={MASK}" if eq else name
+            for name, eq, _value in (pair.partition("=") for pair in query.split("&"))
+        )
+    )

@@ -34,6 +34,7 @@ from gate.domain.passes import PassVerifier
 from gate.domain.ports import Barrier
 from gate.runtime.keyfile import DataKey, load_data_key
 from gate.runtime.log_keys import ChainKey, build_anchorer, load_chain_key
+from gate.runtime.logging_setup import configure_logging
 from gate.runtime.outbound_wiring import build_relays
 from gate.runtime.sd_notify import notify
 from gate.runtime.settings import Settings
@@ -104,11 +105,7 @@ def open_database(settings: Settings) -> Database:
 
 def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
     """Build the services; refuse an unmigrated or foreign schema unless told not to."""
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Alembic narrates every schema check at INFO; only its warnings matter here.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+    configure_logging(settings)
     database = Database(settings.effective_database_url)
     try:
         if require_schema:

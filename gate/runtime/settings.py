@@ -152,6 +152,21 @@ class LogSettings(_Section):
     )
 
 
+class LoggingSettings(_Section):
+    """The service's own log lines (``[log]`` is the passage log); ``log_level`` sets the level.
+
+    No ``file``: lines go to stderr, which systemd already writes to the journal (rotated
+    by journald's own limits). A ``file`` is rotated at ``max_mb``, ``backups`` kept.
+    """
+
+    format: Literal["text", "json"] = Field(
+        default="text", description="text: one readable line; json: one JSON object a line"
+    )
+    file: Path | None = Field(default=None, description="Write here instead of stderr")
+    max_mb: float = Field(default=10.0, gt=0, description="The file is rotated at this size")
+    backups: int = Field(default=5, ge=1, le=100, description="Rotated files kept")
+
+
 class ImportSettings(_Section):
     """Limits that keep a bad spreadsheet from exhausting the gate's memory."""
 
@@ -299,6 +314,7 @@ class Settings(BaseSettings):
     secrets: SecretsSettings = SecretsSettings()
     imports: ImportSettings = ImportSettings()
     log: LogSettings = LogSettings()
+    logging: LoggingSettings = LoggingSettings()
     web: WebSettings = WebSettings()
     api: ApiSettings = ApiSettings()
     hub: HubSettings = HubSettings()

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from gate.runtime.cli.context import cli_context
+from gate.runtime.logging_setup import configure_logging
 from gate.runtime.sd_notify import notify
 
 
@@ -26,6 +27,7 @@ def serve(
     context = cli_context(ctx)
     services = context.services()
     settings = context.settings
+    configure_logging(settings, to_file=True)  # the service alone writes [logging] file
     try:
         station = build_station(services)
         server = uvicorn.Server(
@@ -34,6 +36,7 @@ def serve(
                 host=host or settings.server.host,
                 port=port or settings.server.port,
                 log_level=settings.log_level.lower(),
+                log_config=None,  # uvicorn's lines go through ours: format, file, the mask
                 proxy_headers=False,  # the app reads them, from [web] trusted_proxies only
             )
         )
