@@ -10,6 +10,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from gate.runtime.settings import Settings, load_settings
 
@@ -89,3 +91,29 @@ def test_the_grafana_dashboard_reads_metrics_the_service_exports() -> None:
     exported = (ROOT / "api" / "web" / "ops.py").read_text()
     for name in set(re.findall(r"\b(gate_[a-z_]+?)(?:_bucket|_total)?\{", exprs)):
         assert name in exported, name
+
+
+def locked_versions(lock: Path) -> dict[str, str]:
+    """Name -> pinned version of every requirement in a pip lock file."""
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^ ;\\\n]+)", lock.read_text(), re.M)
+    return {canonicalize_name(name): version for name, version in pins}
+
+
+def test_the_lock_pins_every_dependency_with_hashes() -> None:
+    """scripts/setup installs from the lock alone: it must satisfy pyproject.toml."""
+    locked = locked_versions(DEPLOY / "requirements.lock")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    for line in declared:
+        requirement = Requirement(line)
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        name = canonicalize_name(requirement.name)
+        assert name in locked, f"{name} is not in deploy/requirements.lock: run scripts/lock"
+        assert requirement.specifier.contains(locked[name], prereleases=True), (name, locked[name])
+    # Every pin carries its hashes (pip --require-hashes refuses the file otherwise).
+    entries = re.split(r"\n(?=[A-Za-z0-9])", (DEPLOY / "requirements.lock").read_text())
+    assert all("--hash=sha256:" in entry for entry in entries if "==" in entry)
+    nodeps = locked_versions(DEPLOY / "requirements-nodeps.lock")
+    assert nodeps["face-recognition"] == "1.3.0"
+    assert "pip" in nodeps
