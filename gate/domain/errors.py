@@ -21,7 +21,8 @@
     ├── RegistryError
     │   ├── RegistryUnavailable   the database cannot be reached
     │   ├── SchemaNotCurrent      the schema is missing, older or newer than this software
-    │   ├── RegistryNotEmpty      a fresh registry was expected (demo seed)
+    │   ├── RegistryNotEmpty      a fresh registry was expected (demo seed, restore)
+    │   ├── BackupInvalid         a backup cannot be used: wrong passphrase, damaged, other engine
     │   ├── DuplicateDocument     one document given twice where it must be unique
     │   └── NotFound              a named registry object does not exist
     ├── ImportRejected            an import file was refused as a whole; ``problems`` lists why
@@ -222,6 +223,10 @@ class SchemaNotCurrent(RegistryError):
 
 class RegistryNotEmpty(RegistryError):
     """The operation needs an empty registry and this one is not."""
+
+
+class BackupInvalid(RegistryError):
+    """A backup that cannot be read or restored here (wrong passphrase, damaged, other engine)."""
 
 
 class DuplicateDocument(RegistryError):

@@ -15,6 +15,7 @@ import typer
 from gate.domain.errors import GateError
 from gate.runtime.cli import (
     apikey_cmd,
+    backup_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
@@ -64,6 +65,8 @@ app.command("passage")(passage_cmd.passage)
 app.command("presence")(passage_cmd.presence)
 app.command("serve")(serve_cmd.serve)
 app.command("simulate")(simulate_cmd.simulate)
+app.command("backup")(backup_cmd.backup)
+app.command("restore")(backup_cmd.restore)
 
 
 @app.callback()
