@@ -20,6 +20,7 @@ from gate.runtime.cli import (
     db_cmd,
     demo_cmd,
     devices_cmd,
+    doctor_cmd,
     face_cmd,
     face_enrol_cmd,  # noqa: F401 (imported for its commands on face_cmd.app)
     face_eval_cmd,  # noqa: F401 (imported for its commands on face_cmd.app)
@@ -67,6 +68,7 @@ app.command("serve")(serve_cmd.serve)
 app.command("simulate")(simulate_cmd.simulate)
 app.command("backup")(backup_cmd.backup)
 app.command("restore")(backup_cmd.restore)
+app.command("doctor")(doctor_cmd.doctor)
 
 
 @app.callback()
