@@ -225,13 +225,19 @@ class Run:
     reasons: Counter[str]
 
 
-def run_pipeline(pipeline: PassagePipeline, visits: list[Visit]) -> Run:
-    """Process every card read at lane ``main``; directions follow the barrier."""
+def run_pipeline(pipeline: PassagePipeline, visits: list[Visit], *, interval: float = 0.0) -> Run:
+    """Process every card read at lane ``main``; directions follow the barrier.
+
+    ``interval`` paces the reads (one every ``interval`` seconds, as people arrive) instead
+    of back to back; each is still timed from its own start.
+    """
     rng = random.Random(SEED + 1)
     going: dict[str, Direction] = {}
     latencies, outcomes, reasons = [], [], Counter[str]()
     started = time.perf_counter()
-    for document, registered in visits:
+    for index, (document, registered) in enumerate(visits):
+        if interval:
+            time.sleep(max(0.0, started + index * interval - time.perf_counter()))
         key = document.number
         direction = going.setdefault(
             key, rng.choice((Direction.IN, Direction.OUT)) if registered else Direction.IN

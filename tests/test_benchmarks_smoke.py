@@ -104,3 +104,16 @@ def test_bench_face_lane_runs_the_real_face_path() -> None:
     lines = [line for line in done.stdout.splitlines() if line.strip().startswith("640x480")]
     assert len(lines) == 1
     assert "right person 0" not in lines[0]
+
+
+@pytest.mark.slow
+def test_bench_load_runs_with_terminals_and_the_district() -> None:
+    done = run_benchmark(
+        "bench_load.py", "--passages", "10", "--rate", "50", "--rounds", "1", "--terminals", "2",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "decision p99 loaded / idle: x" in done.stdout
+    load = next(line for line in done.stdout.splitlines() if line.startswith("load: "))
+    assert load.startswith("load: 2 terminals, 20 passage events")  # each saw all 10 passages
+    assert "state loads; the district pulled 0 times" not in load
+    assert "non-2xx answers: none" in done.stdout
