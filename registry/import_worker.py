@@ -24,8 +24,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from gate.app.registry_values import ImportLimits, file_refused
-from gate.domain.errors import ImportProblem, ImportRejected
+from gate.app.registry_values import ImportLimits, ImportMapping, file_refused
+from gate.domain.errors import ImportNeedsMapping, ImportProblem, ImportRejected
 from registry.records import PersonRecord
 
 logger = logging.getLogger(__name__)
@@ -38,8 +38,13 @@ PRELOAD = ["__main__", "registry.importer", "registry.import_archive", "openpyxl
 _WORKERS = threading.BoundedSemaphore(2)
 
 
-def parse_in_worker(path: Path, *, limits: ImportLimits, today: date) -> Parsed:
-    """Check and parse ``path`` in a worker; ``ImportRejected`` for the file or its worker."""
+def parse_in_worker(
+    path: Path, *, limits: ImportLimits, today: date, mapping: ImportMapping | None = None
+) -> Parsed:
+    """Check and parse ``path`` in a worker; ``ImportRejected`` for the file or its worker.
+
+    ``ImportNeedsMapping`` (what the sheets look like) when its headings were not found.
+    """
     context = multiprocessing.get_context("forkserver")
     # Workers fork from the server with the parser loaded (0.02 s, not a second of
     # imports each); it applies if this is the first use of the forkserver.
@@ -47,7 +52,10 @@ def parse_in_worker(path: Path, *, limits: ImportLimits, today: date) -> Parsed:
     with _WORKERS:
         receive, send = context.Pipe(duplex=False)
         worker = context.Process(
-            target=_work, args=(send, str(path), limits, today), name="gate-import", daemon=True
+            target=_work,
+            args=(send, str(path), limits, today, mapping),
+            name="gate-import",
+            daemon=True,
         )
         worker.start()
         send.close()
@@ -65,6 +73,9 @@ def parse_in_worker(path: Path, *, limits: ImportLimits, today: date) -> Parsed:
         return parsed
     if kind == "rejected":
         raise ImportRejected(payload)
+    if kind == "unmapped":
+        assert isinstance(payload, ImportNeedsMapping)
+        raise payload
     if kind == "memory":
         raise file_refused(
             "import_memory",
@@ -93,7 +104,13 @@ def _outcome(receive: Connection, worker: Any, limits: ImportLimits) -> tuple[st
     return outcome
 
 
-def _work(send: Connection, path: str, limits: ImportLimits, today: date) -> None:
+def _work(
+    send: Connection,
+    path: str,
+    limits: ImportLimits,
+    today: date,
+    mapping: ImportMapping | None = None,
+) -> None:
     """The worker: lower priority, cap memory, check the archive, parse, send the result."""
     os.nice(NICENESS)
     # Load the parser first (openpyxl pulls in numpy, whose BLAS maps its buffers at
@@ -107,7 +124,9 @@ def _work(send: Connection, path: str, limits: ImportLimits, today: date) -> Non
     resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
     outcome: tuple[str, Any]
     try:
-        outcome = "parsed", _parse(Path(path), limits, today)
+        outcome = "parsed", _parse(Path(path), limits, today, mapping)
+    except ImportNeedsMapping as unmapped:
+        outcome = "unmapped", unmapped
     except ImportRejected as rejected:
         outcome = "rejected", list(rejected.problems)
     except MemoryError:
@@ -123,13 +142,13 @@ def _work(send: Connection, path: str, limits: ImportLimits, today: date) -> Non
         send.close()
 
 
-def _parse(path: Path, limits: ImportLimits, today: date) -> Parsed:
+def _parse(path: Path, limits: ImportLimits, today: date, mapping: ImportMapping | None) -> Parsed:
     from registry.import_archive import check_archive
     from registry.importer import parse_file
 
     if path.suffix.lower() == ".xlsx":
         check_archive(path, limits)
-    return parse_file(path, max_rows=limits.max_rows, today=today)
+    return parse_file(path, max_rows=limits.max_rows, today=today, mapping=mapping)
 
 
 def _address_space() -> int:

@@ -13,39 +13,70 @@ import io
 import logging
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gate.app.registry_values import CompoundName, ImportLimits, ImportReport, file_refused
+from gate.app.registry_values import (
+    CompoundName,
+    ImportLimits,
+    ImportMapping,
+    ImportReport,
+    file_refused,
+)
 from gate.domain.documents import mask
-from gate.domain.errors import ImportProblem, ImportRejected
+from gate.domain.errors import (
+    ImportNeedsMapping,
+    ImportProblem,
+    ImportRejected,
+    OurColumn,
+    SheetHeadings,
+)
 from gate.domain.status import local_date
 from registry.crypto import PersonalDataCipher
+from registry.headings import (
+    HEADER_SCAN_ROWS,
+    HeaderGuess,
+    check_mapping,
+    find_header,
+    preview_text,
+)
 from registry.import_worker import parse_in_worker
 from registry.records import PersonRecord
 from registry.service import Change, RegistryWriter, get_or_create_compound
-from registry.tabular import COLUMNS, COLUMNS_BY_HEADING, cell_text, parse_row
+from registry.tabular import COLUMNS, cell_text, parse_row
 
 logger = logging.getLogger(__name__)
 
-HEADER_SCAN_ROWS = 10
+PREVIEW_ROWS = 5
 MAX_PROBLEMS = 1000  # the page lists 500; beyond this only their number comes back
 
 
-def read_table(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    """Yield (row number, cells) of a CSV or XLSX file the import use case has checked.
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of an XLSX in order; a CSV is one sheet without a name."""
+    if path.suffix.lower() != ".xlsx":
+        return [""]
+    with _workbook(path) as workbook:
+        return list(workbook.sheetnames)
+
+
+def read_table(
+    path: Path, sheet: str = "", *, max_row: int | None = None
+) -> Iterator[tuple[int, list[Any]]]:
+    """Yield (row number, cells) of a sheet (the first if unnamed) of a checked CSV or XLSX.
 
     ``ImportRejected`` if it cannot be read.
     """
     if path.suffix.lower() == ".xlsx":
-        return _read_xlsx(path)
-    return _read_csv(path)
+        return _read_xlsx(path, sheet, max_row)
+    return _read_csv(path, max_row)
 
 
-def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
+@contextmanager
+def _workbook(path: Path) -> Iterator[Any]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -63,16 +94,27 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
             "malformed_file", f"不是有效的 XLSX 文件 ({type(exc).__name__})"
         ) from None
     try:
-        sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(row)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
-        raise file_refused("malformed_file", f"XLSX 文件已损坏 ({type(exc).__name__})") from None
+        yield workbook
     finally:
         workbook.close()
 
 
-def _read_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
+def _read_xlsx(path: Path, sheet: str, max_row: int | None) -> Iterator[tuple[int, list[Any]]]:
+    with _workbook(path) as workbook:
+        if sheet and sheet not in workbook.sheetnames:
+            raise file_refused("unknown_sheet", f"没有名为「{sheet[:40]}」的工作表", sheet=sheet)
+        chosen = workbook[sheet] if sheet else workbook.worksheets[0]
+        try:
+            rows = chosen.iter_rows(values_only=True, max_row=max_row)
+            for number, row in enumerate(rows, start=1):
+                yield number, list(row)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+            raise file_refused(
+                "malformed_file", f"XLSX 文件已损坏 ({type(exc).__name__})"
+            ) from None
+
+
+def _read_csv(path: Path, max_row: int | None) -> Iterator[tuple[int, list[Any]]]:
     raw = path.read_bytes()
     # Excel in China saves CSV as GB18030/GBK unless told otherwise; UTF-8 (with BOM) first.
     for encoding in ("utf-8-sig", "gb18030"):
@@ -88,54 +130,121 @@ def _read_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
     reader = csv.reader(io.StringIO(content, newline=""))
     try:
         for number, row in enumerate(reader, start=1):
+            if max_row is not None and number > max_row:
+                return
             yield number, list(row)
     except csv.Error as exc:
         raise file_refused("malformed_file", f"CSV 格式错误: {exc}") from None
 
 
+def _skipped(texts: list[str]) -> bool:
+    return not any(texts) or texts[0].startswith("#")
+
+
+def inspect_sheet(path: Path, sheet: str) -> tuple[HeaderGuess | None, SheetHeadings]:
+    """The heading guess of one sheet and how the mapping step shows it."""
+    scanned = [
+        (number, [cell_text(cell) for cell in cells])
+        for number, cells in read_table(path, sheet, max_row=HEADER_SCAN_ROWS + PREVIEW_ROWS)
+    ]
+    rows = [(number, texts) for number, texts in scanned if not _skipped(texts)]
+    guess = find_header([row for row in rows if row[0] <= HEADER_SCAN_ROWS])
+    if guess is None:
+        return None, SheetHeadings(sheet, 0, (), {}, False, ())
+    preview = tuple(
+        tuple(preview_text(text) for text in texts)
+        for number, texts in rows
+        if number > guess.last_row
+    )[:PREVIEW_ROWS]
+    shown = SheetHeadings(
+        sheet, guess.last_row, guess.headings, dict(guess.columns), guess.complete, preview
+    )
+    return guess, shown
+
+
+OUR_COLUMNS = tuple(OurColumn(c.name, c.heading, c.required) for c in COLUMNS)
+
+
+def _choose_sheet(path: Path) -> tuple[str, int, tuple[str, ...], dict[str, int]]:
+    """The one sheet whose headings name every required column, or ``ImportNeedsMapping``."""
+    inspected = [inspect_sheet(path, name) for name in sheet_names(path)]
+    complete = [(guess, shown) for guess, shown in inspected if guess and guess.complete]
+    if len(complete) == 1:
+        ((guess, shown),) = complete
+        return shown.name, guess.last_row, guess.headings, dict(guess.columns)
+    sheets = [shown for _guess, shown in inspected]
+    if complete:
+        names = "、".join(shown.name for _guess, shown in complete)
+        problems = [
+            ImportProblem(
+                0,
+                None,
+                "several_sheets",
+                f"多个工作表都有表头（{names}），请选择要导入的一个",
+                {"sheets": names},
+            )
+        ]
+        chosen = complete[0][1].name
+    else:
+        guesses = [(guess, shown) for guess, shown in inspected if guess is not None]
+        if not guesses:
+            raise ImportRejected([ImportProblem(0, None, "no_rows", "文件中没有数据行")])
+        best, shown = max(guesses, key=lambda pair: pair[0].found)
+        chosen = shown.name
+        problems = [
+            ImportProblem(
+                0, None, "no_header", "找不到表头行（须含“证件号码”等列）；请对应各列或使用模板"
+            ),
+            *best.problems,
+        ]
+    raise ImportNeedsMapping(problems, sheets=sheets, ours=OUR_COLUMNS, chosen=chosen)
+
+
 def parse_file(
-    path: Path, *, max_rows: int, today: Any
+    path: Path, *, max_rows: int, today: Any, mapping: ImportMapping | None = None
 ) -> tuple[list[tuple[int, PersonRecord]], list[str], list[ImportProblem]]:
-    """Parse every row: records with their row numbers, ignored headings, problems."""
-    rows = read_table(path)
-    header: dict[int, str] | None = None
-    ignored: list[str] = []
+    """Parse every row: records with their row numbers, ignored headings, problems.
+
+    Without ``mapping`` the headings are found (``registry.headings``); if they cannot be,
+    ``ImportNeedsMapping`` says what was seen so that the office can map the columns.
+    """
+    if mapping is None:
+        sheet, header_row, headings, columns = _choose_sheet(path)
+    else:
+        sheet, header_row, columns = mapping.sheet, mapping.header_row, dict(mapping.columns)
+        headings = ()
     records: list[tuple[int, PersonRecord]] = []
     problems: list[ImportProblem] = []
     data_rows = 0
-    for number, cells in rows:
-        texts = [cell_text(cell) for cell in cells]
-        if not any(texts) or texts[0].startswith("#"):
+    for number, cells in read_table(path, sheet):
+        if number <= header_row:
+            if number == header_row and mapping is not None:
+                headings = tuple(cell_text(cell) for cell in cells)
+                mapping_problems = check_mapping(number, headings, columns)
+                if mapping_problems:
+                    return [], [], mapping_problems
             continue
-        if header is None:
-            if number > HEADER_SCAN_ROWS:
-                break
-            if "证件号码" in texts:
-                header, ignored, header_problems = _read_header(number, texts)
-                if header_problems:
-                    return [], ignored, header_problems
+        if _skipped([cell_text(cell) for cell in cells]):
             continue
         data_rows += 1
         if data_rows > max_rows:
             return (
                 [],
-                ignored,
+                [],
                 [ImportProblem(0, None, "too_many_rows", f"超过 {max_rows} 行的上限")],
             )
         values = {
-            name: cells[index] if index < len(cells) else None for index, name in header.items()
+            name: cells[index] if index < len(cells) else None for name, index in columns.items()
         }
         parsed = parse_row(number, values, today=today)
         if isinstance(parsed, PersonRecord):
             records.append((number, parsed))
         else:
             problems.extend(parsed)
-    if header is None:
-        return (
-            [],
-            ignored,
-            [ImportProblem(0, None, "no_header", "找不到表头行（须含“证件号码”等列）；请使用模板")],
-        )
+    used = set(columns.values())
+    ignored = [heading for index, heading in enumerate(headings) if heading and index not in used]
+    if mapping is not None and not headings:
+        return [], [], [ImportProblem(header_row, None, "bad_mapping", "列的对应关系无效")]
     if data_rows == 0:
         return [], ignored, [ImportProblem(0, None, "no_rows", "文件中没有数据行")]
     if len(problems) > MAX_PROBLEMS:
@@ -147,35 +256,6 @@ def parse_file(
     return records, ignored, problems
 
 
-def _read_header(
-    number: int, texts: list[str]
-) -> tuple[dict[int, str], list[str], list[ImportProblem]]:
-    header: dict[int, str] = {}
-    ignored: list[str] = []
-    problems: list[ImportProblem] = []
-    seen: set[str] = set()
-    for index, heading in enumerate(texts):
-        column = COLUMNS_BY_HEADING.get(heading)
-        if column is None:
-            if heading:
-                ignored.append(heading)
-            continue
-        if column.name in seen:
-            problems.append(
-                ImportProblem(number, heading, "duplicate_column", f"表头「{heading}」重复")
-            )
-        seen.add(column.name)
-        header[index] = column.name
-    for column in COLUMNS:
-        if column.required and column.name not in seen:
-            problems.append(
-                ImportProblem(
-                    number, column.heading, "missing_column", f"缺少必填列「{column.heading}」"
-                )
-            )
-    return header, ignored, problems
-
-
 def import_file(
     session: Session,
     *,
@@ -185,6 +265,7 @@ def import_file(
     limits: ImportLimits,
     now: datetime,
     recorded_by: str,
+    mapping: ImportMapping | None = None,
 ) -> ImportReport:
     """Validate the whole file, then apply it in the caller's transaction, or raise.
 
@@ -192,7 +273,9 @@ def import_file(
     its size and format are checked, and the import audited, by the use case
     (``gate.app.registry_io``), which also tells running gates when rows changed.
     """
-    records, ignored, problems = parse_in_worker(path, limits=limits, today=local_date(now))
+    records, ignored, problems = parse_in_worker(
+        path, limits=limits, today=local_date(now), mapping=mapping
+    )
     compound_row = get_or_create_compound(session, code=compound.code, name=compound.name)
     writer = RegistryWriter(
         session,

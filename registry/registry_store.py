@@ -11,6 +11,7 @@ from gate.app.actor import Actor
 from gate.app.registry_values import (
     CompoundName,
     ImportLimits,
+    ImportMapping,
     ImportReport,
     RegistryStats,
     SchemaState,
@@ -48,7 +49,12 @@ class SqlRegistryStore:
         return building.key, len(building.units)
 
     def import_file(
-        self, path: Path, *, compound: CompoundName, limits: ImportLimits
+        self,
+        path: Path,
+        *,
+        compound: CompoundName,
+        limits: ImportLimits,
+        mapping: ImportMapping | None = None,
     ) -> ImportReport:
         """Check every row (parsed in a worker), then apply them all, or raise."""
         return import_file(
@@ -59,6 +65,7 @@ class SqlRegistryStore:
             limits=limits,
             now=self._actor.at,
             recorded_by=self._actor.name,
+            mapping=mapping,
         )
 
     def export_file(self, path: Path, *, reveal: bool) -> int:

@@ -8,6 +8,7 @@ problems of that row; it needs no database.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -49,7 +50,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("name", "姓名", True),
     Column("sex", "性别", False, "男/女；可空，按证件号码推断"),
     Column(
-        "doc_type", "证件类型", True, "居民身份证/港澳台居民居住证/外国人永久居留身份证/护照/其他"
+        "doc_type",
+        "证件类型",
+        False,
+        "居民身份证/港澳台居民居住证/外国人永久居留身份证/护照/其他；空：按号码判断身份证件",
     ),
     Column("doc_number", "证件号码", True, "请将本列设为文本格式"),
     Column("birth_date", "出生日期", False, "如 1980-05-01；身份证可空"),
@@ -62,7 +66,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("legal_basis", "法律依据", False, "本人同意/突发公共卫生事件/合同约定"),
     Column("note", "备注", False),
 )
-COLUMNS_BY_HEADING = {column.heading: column for column in COLUMNS}
 
 DOC_TYPE_ALIASES: dict[str, DocumentType | None] = {
     "居民身份证": DocumentType.RESIDENT_ID,
@@ -86,15 +89,23 @@ RELATION_ALIASES = {
 }
 
 
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
+# Columns of codes, numbers and labels: a space inside is a typing slip ("3 号楼", "138 1234 5678").
+_NO_SPACES = frozenset(
+    name for name in (column.name for column in COLUMNS) if name not in ("name", "note")
+)
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
 def cell_text(value: Any) -> str:
-    """A cell as stripped text; undoes ``gate.app.spreadsheet.neutralise`` (a leading ')."""
+    """A cell as stripped text, full-width folded (NFKC); undoes ``neutralise`` (a leading ')."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime):
         value = value.date()
-    text = str(value).strip()
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", str(value))).strip()
     if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
         text = text[1:]
     return text
@@ -114,7 +125,7 @@ def parse_row(
 ) -> PersonRecord | list[ImportProblem]:
     """Turn one row (internal column name -> raw cell) into a record, or say what is wrong."""
     problems = _RowProblems(row)
-    text = {name: cell_text(value) for name, value in cells.items()}
+    text = {name: _tidy(name, cell_text(value)) for name, value in cells.items()}
 
     for column in COLUMNS:
         if column.required and not text.get(column.name):
@@ -167,10 +178,25 @@ def parse_row(
     )
 
 
+def _tidy(name: str, text: str) -> str:
+    if name in _NO_SPACES:
+        return re.sub(r"\s+", "", text)
+    # "王 小明": a stray space between Chinese characters; "Anna  Li" keeps one.
+    return _CJK_GAP.sub("", re.sub(r"\s+", " ", text))
+
+
+# What Excel shows (and saves into a CSV) for a long number in a number cell.
+_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?E\+?[0-9]+$", re.IGNORECASE)
+_LOST_DIGITS = (
+    "证件号码被 Excel 存成了数字，后几位已丢失，无法确定是哪一个人；"
+    "请把该列设为文本格式，按证件重新填写这一行"
+)
+
+
 def _document(
     problems: _RowProblems, raw_number: Any, type_text: str, number_text: str, today: date
 ) -> tuple[DocumentType | None, str | None, date | None, Sex | None]:
-    if not type_text or not number_text:
+    if not number_text:
         return None, None, None, None
     if "*" in number_text:
         problems.add(
@@ -179,13 +205,16 @@ def _document(
             "证件号码已脱敏，无法导入；请用 gate registry export --reveal 导出的文件",
         )
         return None, None, None, None
+    # Excel keeps 15 significant digits: an 18-digit number in a number cell has lost its
+    # last ones even when what is left happens to pass the check digit (1 time in 11).
     if isinstance(raw_number, (int, float)) and len(number_text) > 15:
-        problems.add(
-            "证件号码",
-            "numeric_cell",
-            "证件号码被存成了数字，末几位已丢失；请把该列设为文本格式后重新填写",
-        )
+        problems.add("证件号码", "numeric_cell", _LOST_DIGITS)
         return None, None, None, None
+    if _SCIENTIFIC.match(number_text):
+        problems.add("证件号码", "scientific", _LOST_DIGITS)
+        return None, None, None, None
+    if not type_text:
+        return _undeclared_document(problems, number_text, today)
     if type_text in DOC_TYPE_ALIASES:
         doc_type = DOC_TYPE_ALIASES[type_text]
     elif type_text in DocumentType.__members__.values():
@@ -205,6 +234,38 @@ def _document(
         info = validate(doc_type, number_text, today=today)
     except DocumentInvalid as exc:
         problems.add("证件号码", exc.reason, f"证件号码无效: {exc}", **exc.params)
+        return None, None, None, None
+    return info.doc_type, info.number, info.birth_date, info.sex
+
+
+# The types a number's shape names without doubt (18 characters under GB 11643, or the
+# 2017 foreigner card); a passport or other document needs its 证件类型.
+_SHAPE_TYPES = (
+    DocumentType.RESIDENT_ID,
+    DocumentType.HMT_RESIDENCE_PERMIT,
+    DocumentType.FOREIGN_PERMANENT_2023,
+    DocumentType.FOREIGN_PERMANENT_2017,
+)
+
+
+def _undeclared_document(
+    problems: _RowProblems, number_text: str, today: date
+) -> tuple[DocumentType | None, str | None, date | None, Sex | None]:
+    """A number without 证件类型 (a sheet of 身份证号): its type read from its shape."""
+    try:
+        doc_type = detect_type(number_text)
+        if doc_type not in _SHAPE_TYPES:
+            raise DocumentInvalid("unrecognised", "give the type")
+        info = validate(doc_type, number_text, today=today)
+    except DocumentInvalid as exc:
+        if exc.reason == "unrecognised":
+            problems.add(
+                "证件类型",
+                "doc_type_needed",
+                "号码不是身份证件号码，请在「证件类型」列注明证件类型",
+            )
+        else:
+            problems.add("证件号码", exc.reason, f"证件号码无效: {exc}", **exc.params)
         return None, None, None, None
     return info.doc_type, info.number, info.birth_date, info.sex
 

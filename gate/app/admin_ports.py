@@ -17,6 +17,7 @@ from typing import Protocol
 from gate.app.registry_values import (
     CompoundName,
     ImportLimits,
+    ImportMapping,
     ImportReport,
     RegistryStats,
     SchemaState,
@@ -123,9 +124,17 @@ class RegistryStore(Protocol):
         ...
 
     def import_file(
-        self, path: Path, *, compound: CompoundName, limits: ImportLimits
+        self,
+        path: Path,
+        *,
+        compound: CompoundName,
+        limits: ImportLimits,
+        mapping: ImportMapping | None = None,
     ) -> ImportReport:
         """Check every row of a readable CSV/XLSX, then apply them all or raise.
+
+        ``mapping`` reads the office's own columns; without it the headings are found, or
+        ``ImportNeedsMapping`` tells what the sheets hold.
 
         The file is parsed away from the caller's process, within ``limits`` (an archive
         that inflates past them, or a parse that outgrows its memory, is refused).

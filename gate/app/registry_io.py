@@ -17,6 +17,7 @@ from gate.app.ports import UnitOfWorkFactory
 from gate.app.registry_values import (
     CompoundName,
     ImportLimits,
+    ImportMapping,
     ImportReport,
     RegistryStats,
     SchemaState,
@@ -41,27 +42,39 @@ def registry_schema(*, actor: Actor, units: UnitOfWorkFactory) -> SchemaState:
 
 @dataclass(frozen=True)
 class ImportRegistry:
-    """Import the persons of a CSV or XLSX file in the template's layout."""
+    """Import the persons of a CSV or XLSX file: the template's layout, headings we
+    recognise, or the office's own ``mapping`` of its columns to ours."""
 
     path: Path
     compound: CompoundName
     limits: ImportLimits
+    mapping: ImportMapping | None = None
 
 
 def import_registry(
     command: ImportRegistry, *, actor: Actor, units: UnitOfWorkFactory
 ) -> ImportReport:
-    """Apply the whole file or nothing; ``ImportRejected`` lists every problem by row."""
+    """Apply the whole file or nothing; ``ImportRejected`` lists every problem by row.
+
+    ``ImportNeedsMapping`` (an ``ImportRejected``) when no sheet's headings could be read
+    and no mapping was given: it carries what the sheets hold, for a mapping step.
+    """
     _check_file(command.path, command.limits)
     with units(actor) as uow:
         report = uow.registry.import_file(
-            command.path, compound=command.compound, limits=command.limits
+            command.path,
+            compound=command.compound,
+            limits=command.limits,
+            mapping=command.mapping,
         )
-        uow.audit(
-            "registry.import",
-            command.path.name,
-            {"rows": report.rows, "created": report.created, "updated": report.updated},
-        )
+        detail: dict[str, object] = {
+            "rows": report.rows,
+            "created": report.created,
+            "updated": report.updated,
+        }
+        if command.mapping is not None:
+            detail["mapped"] = {"sheet": command.mapping.sheet, **command.mapping.columns}
+        uow.audit("registry.import", command.path.name, detail)
         if report.created or report.updated:
             uow.registry_changed()
         uow.commit()

@@ -37,6 +37,16 @@ class ImportLimits:
 
 
 @dataclass(frozen=True)
+class ImportMapping:
+    """The office's own reading of a sheet: which sheet, where its headings end, and
+    which of its columns (by index) holds each of ours (by name)."""
+
+    sheet: str
+    header_row: int
+    columns: dict[str, int]
+
+
+@dataclass(frozen=True)
 class CompoundName:
     """The compound an import files persons under (created on first use)."""
 

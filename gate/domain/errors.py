@@ -26,6 +26,7 @@
     │   ├── DuplicateDocument     one document given twice where it must be unique
     │   └── NotFound              a named registry object does not exist
     ├── ImportRejected            an import file was refused as a whole; ``problems`` lists why
+    │   └── ImportNeedsMapping    its headings were not recognised; ``sheets`` to map them by hand
     ├── ActionRefused             a command that cannot be carried out; ``code`` + ``params``
     └── OutOfScope                the target lies outside the buildings the actor may see
 
@@ -255,3 +256,61 @@ class ImportRejected(GateError):
         self.problems = tuple(problems)
         first = self.problems[0].message if self.problems else "rejected"
         super().__init__(f"import refused, {len(self.problems)} problem(s); first: {first}")
+
+
+@dataclass(frozen=True)
+class OurColumn:
+    """A column the import reads: internal name, Chinese heading, whether it must be mapped."""
+
+    name: str
+    heading: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class SheetHeadings:
+    """A sheet of an import file as the mapping step shows it (numbers and phones masked).
+
+    ``columns`` is the guess, our column name -> their column index; ``preview`` the first
+    data rows below ``header_row`` (the last heading row), cell by cell as text.
+    """
+
+    name: str
+    header_row: int
+    headings: tuple[str, ...]
+    columns: Mapping[str, int]
+    complete: bool
+    preview: tuple[tuple[str, ...], ...]
+
+
+class ImportNeedsMapping(ImportRejected):
+    """No sheet's headings name every required column once (or several sheets do).
+
+    ``problems`` say so for the CLI; ``sheets`` and ``ours`` let a page ask which of their
+    columns is which of ours, and ``chosen`` is the sheet to show first. Nothing was written.
+    """
+
+    def __init__(
+        self,
+        problems: Sequence[ImportProblem],
+        *,
+        sheets: Sequence[SheetHeadings],
+        ours: Sequence[OurColumn],
+        chosen: str,
+    ) -> None:
+        super().__init__(problems)
+        self.sheets = tuple(sheets)
+        self.ours = tuple(ours)
+        self.chosen = chosen
+
+    def __reduce__(self) -> Any:  # crosses the worker's pipe
+        return (_needs_mapping, (self.problems, self.sheets, self.ours, self.chosen))
+
+
+def _needs_mapping(
+    problems: Sequence[ImportProblem],
+    sheets: Sequence[SheetHeadings],
+    ours: Sequence[OurColumn],
+    chosen: str,
+) -> ImportNeedsMapping:
+    return ImportNeedsMapping(problems, sheets=sheets, ours=ours, chosen=chosen)
