@@ -61,6 +61,7 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.web.staged_imports.close()
             if station is not None:
                 station.stop()
 

@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from api.i18n import DEFAULT_LANGUAGE, LANGUAGES, reason_text, t
+from api.web.import_staging import StagedImports
 from gate.app.actor import Actor, Scope
 from gate.app.place_codes import PlaceCodes
 from gate.app.staff import SESSION_LIFETIME, record_denial, resolve_session
@@ -98,6 +99,8 @@ class WebContext:
         default_factory=lambda: SubmissionThrottle(limit=20, window=timedelta(minutes=1))
     )
     place_codes: PlaceCodes = field(default_factory=PlaceCodes)
+    # Uploads whose columns the office is mapping (``api.web.office_io``).
+    staged_imports: StagedImports = field(default_factory=StagedImports)
     # Each API key's requests (``api.requests_per_minute``; create_app sets the limit).
     api_throttle: SubmissionThrottle = field(
         default_factory=lambda: SubmissionThrottle(limit=600, window=timedelta(minutes=1))
