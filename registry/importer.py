@@ -47,7 +47,14 @@ from registry.headings import (
 from registry.import_worker import parse_in_worker
 from registry.records import PersonRecord
 from registry.service import Change, RegistryWriter, get_or_create_compound
-from registry.tabular import COLUMNS, cell_text, parse_row
+from registry.tabular import (
+    COLUMNS,
+    LOST_DIGIT_REASONS,
+    LOST_DIGITS_MESSAGE,
+    cell_text,
+    looks_rounded,
+    parse_row,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -241,6 +248,7 @@ def parse_file(
             records.append((number, parsed))
         else:
             problems.extend(parsed)
+    problems.extend(_rounded_alike(records, problems))
     used = set(columns.values())
     ignored = [heading for index, heading in enumerate(headings) if heading and index not in used]
     if mapping is not None and not headings:
@@ -254,6 +262,20 @@ def parse_file(
             ImportProblem(0, None, "more_problems", f"另有 {more} 个问题未列出", {"count": more}),
         ]
     return records, ignored, problems
+
+
+def _rounded_alike(
+    records: list[tuple[int, PersonRecord]], problems: list[ImportProblem]
+) -> list[ImportProblem]:
+    """Once Excel has rounded some numbers of the column, a 000-ending one that happens to
+    pass the check digit (1 in 11) is as lost as the others: refused, never a wrong person."""
+    if not any(problem.reason in LOST_DIGIT_REASONS for problem in problems):
+        return []
+    return [
+        ImportProblem(number, "证件号码", "lost_digits", LOST_DIGITS_MESSAGE)
+        for number, record in records
+        if looks_rounded(record.doc_number)
+    ]
 
 
 def import_file(

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from gate.domain.documents import DocumentType, detect_type, validate
+from gate.domain.documents import DocumentType, detect_type, normalize, validate
 from gate.domain.errors import DocumentInvalid, ImportProblem
 from gate.domain.people import (
     HealthStatus,
@@ -187,7 +187,7 @@ def _tidy(name: str, text: str) -> str:
 
 # What Excel shows (and saves into a CSV) for a long number in a number cell.
 _SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?E\+?[0-9]+$", re.IGNORECASE)
-_LOST_DIGITS = (
+LOST_DIGITS_MESSAGE = (
     "证件号码被 Excel 存成了数字，后几位已丢失，无法确定是哪一个人；"
     "请把该列设为文本格式，按证件重新填写这一行"
 )
@@ -208,10 +208,10 @@ def _document(
     # Excel keeps 15 significant digits: an 18-digit number in a number cell has lost its
     # last ones even when what is left happens to pass the check digit (1 time in 11).
     if isinstance(raw_number, (int, float)) and len(number_text) > 15:
-        problems.add("证件号码", "numeric_cell", _LOST_DIGITS)
+        problems.add("证件号码", "numeric_cell", LOST_DIGITS_MESSAGE)
         return None, None, None, None
     if _SCIENTIFIC.match(number_text):
-        problems.add("证件号码", "scientific", _LOST_DIGITS)
+        problems.add("证件号码", "scientific", LOST_DIGITS_MESSAGE)
         return None, None, None, None
     if not type_text:
         return _undeclared_document(problems, number_text, today)
@@ -233,9 +233,25 @@ def _document(
                 return None, None, None, None
         info = validate(doc_type, number_text, today=today)
     except DocumentInvalid as exc:
-        problems.add("证件号码", exc.reason, f"证件号码无效: {exc}", **exc.params)
+        _invalid_number(problems, exc, number_text)
         return None, None, None, None
     return info.doc_type, info.number, info.birth_date, info.sex
+
+
+# Excel's 15 digits leave an 18-digit number ending in 000; saved to CSV it is text again.
+LOST_DIGIT_REASONS = frozenset({"numeric_cell", "scientific", "lost_digits"})
+
+
+def looks_rounded(number: str) -> bool:
+    """True for an 18-digit number ending in 000: what a number Excel rounded looks like."""
+    return len(number) == 18 and number.endswith("000")
+
+
+def _invalid_number(problems: _RowProblems, exc: DocumentInvalid, number_text: str) -> None:
+    if exc.reason == "check_digit" and looks_rounded(normalize(number_text)):
+        problems.add("证件号码", "lost_digits", LOST_DIGITS_MESSAGE)
+    else:
+        problems.add("证件号码", exc.reason, f"证件号码无效: {exc}", **exc.params)
 
 
 # The types a number's shape names without doubt (18 characters under GB 11643, or the
@@ -265,7 +281,7 @@ def _undeclared_document(
                 "号码不是身份证件号码，请在「证件类型」列注明证件类型",
             )
         else:
-            problems.add("证件号码", exc.reason, f"证件号码无效: {exc}", **exc.params)
+            _invalid_number(problems, exc, number_text)
         return None, None, None, None
     return info.doc_type, info.number, info.birth_date, info.sex
 

@@ -163,3 +163,18 @@ def test_two_sheets_with_headings_ask_which_and_another_sheet_brings_its_guesses
     )
     done = office.post("/office/import/mapping", data=data)
     assert "共 1 行" in done.text
+
+
+def test_an_id_excel_made_a_number_is_named_by_row_in_both_languages(
+    office: TestClient, compound: Compound, tmp_path: Path
+) -> None:
+    sheet = sheets.excel_numbers(tmp_path)
+    response = upload(office, sheet, csrf(office, "/office/import"))
+    assert response.status_code == 422
+    assert '<td class="num">3</td><td>证件号码</td>' in response.text
+    assert "证件号码被 Excel 存成了数字，后几位已丢失，无法确定是哪一个人" in response.text
+    office.cookies.set(LANG_COOKIE, "en")
+    response = upload(office, sheet, csrf(office, "/office/import"))
+    assert '<td class="num">4</td><td>证件号码</td>' in response.text
+    assert "Excel stored the document number as a number and lost its last digits" in response.text
+    assert person_by_number(compound.services, sheets.ZHANG) is None

@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from gate.domain.documents import gb11643_check_character
 from tests.registry.builders import resident_number
 
 WANG = resident_number("19800101", "003")  # male
@@ -159,6 +160,39 @@ def excel_csv(folder: Path) -> Path:
     return path
 
 
+def excel_rounded(number: str) -> str:
+    """The text Excel writes into a CSV for the number cell: its 15 digits, then zeros."""
+    mantissa, exponent = f"{int(number):.14e}".split("e")
+    return mantissa.replace(".", "") + "0" * (int(exponent) + 1 - 15)
+
+
+def _passes_when_rounded() -> str:
+    """A real number whose rounded form (…000) happens to pass the check digit too."""
+    for seq in range(1000):
+        number = resident_number("19850707", f"{seq:03d}")
+        if not number.isdigit():
+            continue
+        rounded = excel_rounded(number)
+        if rounded != number and rounded[-1] == gb11643_check_character(rounded[:17]):
+            return number
+    raise AssertionError("no such number")
+
+
+ZHAO = _passes_when_rounded()
+
+
+def excel_rounded_csv(folder: Path) -> Path:
+    """A CSV of a number column Excel rounded: 李梅's fails its check digit, 赵六's passes."""
+    path = folder / "身份证末三位为0.csv"
+    with path.open("w", encoding="gb18030", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(NEW_OFFICE_HEADINGS)
+        writer.writerow(NEW_OFFICE_ROWS[0])
+        writer.writerow(["1号楼", "1单元", "102", "李梅", "女", excel_rounded(LI), "13900001111"])
+        writer.writerow(["2号楼", "1单元", "201", "赵六", "", excel_rounded(ZHAO), "13600003333"])
+    return path
+
+
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
 
@@ -210,6 +244,7 @@ BUILDERS: tuple[Callable[[Path], Path], ...] = (
     several_sheets,
     excel_numbers,
     excel_csv,
+    excel_rounded_csv,
     full_width_and_spaces,
     unknown_headings,
 )

@@ -168,6 +168,19 @@ def test_an_id_saved_in_scientific_notation_is_refused_by_row(
     assert person_count(registry) == 0
 
 
+def test_a_rounded_number_that_passes_its_check_digit_by_chance_is_refused_too(
+    registry: Services, tmp_path: Path
+) -> None:
+    # Text again in a CSV: 李梅's 000-ending number fails its check digit; 赵六's passes
+    # (1 time in 11), but the column was rounded, so it is no more his than hers.
+    error = rejected(registry, sheets.excel_rounded_csv(tmp_path))
+    assert sorted((p.row, p.column, p.reason) for p in error.problems) == [
+        (3, "证件号码", "lost_digits"),
+        (4, "证件号码", "lost_digits"),
+    ]
+    assert person_count(registry) == 0
+
+
 def test_full_width_digits_and_stray_spaces_are_folded(registry: Services, tmp_path: Path) -> None:
     report = run_import(registry, sheets.full_width_and_spaces(tmp_path))
     assert report.created == 2
