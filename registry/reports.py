@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from gate.app.report_timeline import TimelineTally
 from gate.app.report_values import (
     AlertLine,
     Attempt,
@@ -47,6 +48,7 @@ from registry.models import (
     Unit,
     Visitor,
 )
+from registry.report_timeline import timeline
 from registry.reports_audit import audit_actions, audit_events, audit_page
 from registry.status_rows import QUARANTINE_IN
 
@@ -109,14 +111,18 @@ def _who(people: Mapping[str, Who], row: Passage) -> Who:
     return Who(row.identity_kind)
 
 
-def _lane_counts(session: Session, start: datetime, end: datetime) -> tuple[LaneCounts, ...]:
-    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-    for lane, direction, outcome, count in session.execute(
-        select(Passage.lane, Passage.direction, Passage.outcome, func.count())
-        .where(_in_window(start, end), Passage.overrides_seq.is_(None))
-        .group_by(Passage.lane, Passage.direction, Passage.outcome)
+def _lane_counts(
+    session: Session, start: datetime, end: datetime, tally: TimelineTally
+) -> tuple[LaneCounts, ...]:
+    """The gate's decisions by lane, direction and outcome; ``tally`` counts them by time."""
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for lane, direction, outcome, at in session.execute(
+        select(Passage.lane, Passage.direction, Passage.outcome, Passage.at).where(
+            _in_window(start, end), Passage.overrides_seq.is_(None)
+        )
     ):
-        counts[(lane, direction)][outcome] = count
+        counts[(lane, direction)][outcome] += 1
+        tally.passage(at=at, direction=direction, outcome=outcome)
     return tuple(
         LaneCounts(lane, direction, **by_outcome)
         for (lane, direction), by_outcome in sorted(counts.items())
@@ -148,10 +154,12 @@ def shift_report(session: Session, *, start: datetime, end: datetime) -> ShiftRe
     override_rows, originals = _override_rows(session, start, end)
     exit_rows = _quarantine_exit_rows(session, start, end)
     people = _people(session, [*alert_rows, *override_rows, *(row for row, _ in exit_rows)])
+    tally = TimelineTally(start, end)
+    lanes = _lane_counts(session, start, end, tally)
     return ShiftReport(
         start=start,
         end=end,
-        lanes=_lane_counts(session, start, end),
+        lanes=lanes,
         overrides=tuple(_override_line(row, originals, people) for row in override_rows),
         alerts=tuple(
             AlertLine(
@@ -168,6 +176,7 @@ def shift_report(session: Session, *, start: datetime, end: datetime) -> ShiftRe
             for row in alert_rows
         ),
         quarantine_exits=tuple(_quarantine_exit(row, status, people) for row, status in exit_rows),
+        timeline=timeline(session, tally),
     )
 
 
@@ -283,6 +292,7 @@ def daily_report(session: Session, *, day: date) -> DailyReport:
     """The report of the local day ``day``, 00:00-24:00 Asia/Shanghai."""
     start, end = start_of_local_day(day), end_of_local_day(day)
     tally = DayTally()
+    hours = TimelineTally(start, end)
     for at, direction, outcome, kind, document_hash, person_ref in session.execute(
         select(
             Passage.at,
@@ -300,6 +310,7 @@ def daily_report(session: Session, *, day: date) -> DailyReport:
             identity_kind=kind,
             who=document_hash if kind == IdentityKind.OUTSIDER else person_ref,
         )
+        hours.passage(at=at, direction=direction, outcome=outcome)
     override_rows, originals = _override_rows(session, start, end)
     quarantined, attempt_rows = _quarantined_of_day(session, start, end)
     people = _people(session, [*override_rows, *attempt_rows])
@@ -324,6 +335,7 @@ def daily_report(session: Session, *, day: date) -> DailyReport:
         ),
         overrides=tuple(_override_line(row, originals, people) for row in override_rows),
         occupancy=_occupancy_at(session, end),
+        timeline=timeline(session, hours),
     )
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import PlainTextResponse, Response
 from api.i18n import t
 from api.web import report_audit, report_daily
 from api.web.deps import actor, language, now, render, require, web
+from api.web.report_charts import occupancy_chart, passages_chart
 from api.web.report_text import LONG, ReportText, local
 from api.web.report_xlsx import export_name, report_workbook, workbook_writer, xlsx_download
 from gate.app.report_values import ShiftReport
@@ -138,6 +139,8 @@ def _render(
         next_link=_link("/report", end, end + SHIFT_LENGTH),
         current_link=_link("/report", *current),
         xlsx_link=_link("/report.xlsx", start, end),
+        passages_chart=passages_chart(report.timeline, ReportText(language(request)).t),
+        occupancy_chart=occupancy_chart(report.timeline, ReportText(language(request)).t),
         shift_link=lambda at: _link("/report", *shift_containing(at)),
         outcome_allow=Outcome.ALLOW,
         outcome_deny=Outcome.DENY,

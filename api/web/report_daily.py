@@ -22,6 +22,7 @@ from api.i18n import refusal_text
 from api.web.deps import actor, language, now, render, require, web
 from api.web.hub import hub_reach, not_this_compound, refused_compound
 from api.web.machine_auth import CompoundCaller, caller_with_compounds
+from api.web.report_charts import occupancy_chart, passages_chart
 from api.web.report_text import LONG, ReportText, local
 from api.web.report_xlsx import (
     daily_export_name,
@@ -92,6 +93,8 @@ def daily_page(request: Request, user: Reader, date: DayQuery = None) -> Respons
             else None
         ),
         xlsx_link=_day_link("/report/daily.xlsx", report.day),
+        passages_chart=passages_chart(report.timeline, ReportText(language(request)).t),
+        occupancy_chart=occupancy_chart(report.timeline, ReportText(language(request)).t),
         outcome_allow=Outcome.ALLOW,
         outcome_deny=Outcome.DENY,
         error=error,

@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from api.web.report_text import ReportText
+from api.web.report_xlsx_charts import charts_sheet
 from gate.app.report_values import DailyReport, OverrideLine, ShiftReport
 from gate.app.spreadsheet import neutralise
 from gate.domain.model import Outcome
@@ -310,6 +311,7 @@ def report_workbook(
             for line in report.quarantine_exits
         ],
     )
+    charts_sheet(workbook, text, report.timeline)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -504,6 +506,7 @@ def daily_workbook(
             [text.t("daily.quarantined_outside"), occupancy.quarantined_outside],
         ],
     )
+    charts_sheet(workbook, text, report.timeline)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -14,7 +14,7 @@ each of their attempts at the gate, and who was inside at the end of the day.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -105,6 +105,57 @@ class QuarantineExit:
 
 
 @dataclass(frozen=True)
+class TimeBucket:
+    """The gate's decisions in ``[start, end)`` (an hour, or a day of a long window).
+
+    ``inbound``/``outbound`` map each outcome (allow, review, deny: always all three) to
+    its count; override rows are not passages and are not counted.
+    """
+
+    start: datetime
+    end: datetime
+    inbound: Mapping[str, int]
+    outbound: Mapping[str, int]
+
+    @property
+    def total_in(self) -> int:
+        """Every decision on a way in."""
+        return sum(self.inbound.values())
+
+    @property
+    def total_out(self) -> int:
+        """Every decision on a way out."""
+        return sum(self.outbound.values())
+
+
+@dataclass(frozen=True)
+class OccupancyPoint:
+    """Registered persons living here inside, outside, unknown at the moment ``at``."""
+
+    at: datetime
+    inside: int
+    outside: int
+    unknown: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A report's passages bucket by bucket and its occupancy at each bucket's edge.
+
+    ``occupancy`` has one point more than ``buckets``: the window's start, then each
+    bucket's end. Charts and the tables by hour read this same value.
+    """
+
+    buckets: tuple[TimeBucket, ...] = ()
+    occupancy: tuple[OccupancyPoint, ...] = ()
+
+    @property
+    def hourly(self) -> bool:
+        """Buckets of an hour (else of a day)."""
+        return not self.buckets or (self.buckets[0].end - self.buckets[0].start).days == 0
+
+
+@dataclass(frozen=True)
 class ShiftReport:
     """Everything the shift report page and its XLSX show."""
 
@@ -114,6 +165,7 @@ class ShiftReport:
     overrides: tuple[OverrideLine, ...]
     alerts: tuple[AlertLine, ...]
     quarantine_exits: tuple[QuarantineExit, ...]
+    timeline: Timeline = field(default_factory=Timeline)
 
     @property
     def totals(self) -> LaneCounts:
@@ -301,6 +353,7 @@ class DailyReport:
     quarantined: tuple[QuarantinedDay, ...]
     overrides: tuple[OverrideLine, ...]
     occupancy: DayOccupancy
+    timeline: Timeline = field(default_factory=Timeline)
 
     @property
     def totals(self) -> OutcomeCounts:

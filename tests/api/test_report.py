@@ -269,7 +269,7 @@ def test_the_xlsx_has_the_summary_decisions_and_alerts_in_local_time(
         "shift-report-20261129-0800-20261129-2000.xlsx" in response.headers["content-disposition"]
     )
     book = load_workbook(BytesIO(response.content))
-    assert book.sheetnames == ["汇总", "人工处理", "告警", "隔离人员外出"]
+    assert book.sheetnames == ["汇总", "人工处理", "告警", "隔离人员外出", "图表"]
     summary = {r[0]: r[1:] for r in book["汇总"].iter_rows(values_only=True) if r[0]}
     assert summary["自"][0] == wall(2026, 11, 29, 8, 0)  # wall-clock Beijing time
     assert summary["至"][0] == wall(2026, 11, 29, 20, 0)
@@ -368,3 +368,49 @@ def test_nobody_signed_in_is_sent_to_sign_in(reported: Reported) -> None:
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login")
         assert client.get("/report.xlsx").status_code == 401
+
+
+# --- the charts ------------------------------------------------------------------------
+
+
+def test_the_charts_are_drawn_from_the_same_report_as_the_tables(
+    guard: TestClient, reported: Reported
+) -> None:
+    html = guard.get(f"/report?{SHIFT_QUERY}").text
+    section = html[html.index('id="h-charts"') : html.index('id="h-alerts"')]
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="rp-chart" id="chart-passages"' in section
+    assert (
+        '<svg xmlns="http://www.w3.org/2000/svg" class="rp-chart" id="chart-occupancy"' in section
+    )
+    bars = re.findall(
+        r'data-outcome="(\w+)"><title>(\d\d:\d\d) (\w+) · \w+: (\d+)</title>', section
+    )
+    drawn = {
+        (outcome, direction): 0 for outcome in ("allow", "review", "deny") for direction in "进出"
+    }
+    for outcome, _at, direction, count in bars:
+        drawn[(outcome, direction)] += int(count)
+    east, west = lane_counts(html, "east", "in"), lane_counts(html, "west", "out")
+    assert [drawn[(o, "进")] for o in ("allow", "review", "deny")] == east[:3]
+    assert [drawn[(o, "出")] for o in ("allow", "review", "deny")] == west[:3]
+    assert ("review", "19:00", "进", "1") in bars  # the outsider at 19:50
+    assert '<desc id="chart-passages-desc">08:00 至 20:00：进 4 人次，出 3 人次' in section
+
+
+def test_the_xlsx_holds_native_charts_over_the_timeline(guard: TestClient) -> None:
+    book = load_workbook(BytesIO(guard.get(f"/report.xlsx?{SHIFT_QUERY}").content))
+    sheet = book["图表"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:7] == ("起", "进·放行", "进·待核", "进·拒绝", "出·放行", "出·待核", "出·拒绝")
+    assert len(rows) == 1 + 12
+    by_hour = {r[0]: r[1:7] for r in rows[1:]}
+    assert by_hour["09:00"] == (1, 0, 0, -1, 0, 0)  # ways out drawn below the axis
+    assert by_hour["10:00"] == (0, 0, 0, 0, 0, -1)
+    assert by_hour["19:00"] == (0, 1, 0, 0, 0, 0)
+    charts = sheet._charts
+    assert [type(chart).__name__ for chart in charts] == ["BarChart", "LineChart"]
+    bars, lines = charts
+    assert bars.grouping == "stacked"
+    assert len(bars.series) == 6
+    assert len(lines.series) == 3
+    assert lines.series[1].graphicalProperties.line.dashStyle == "dash"

@@ -114,6 +114,7 @@ def test_the_xlsx_export_is_audited_once(guard: TestClient, swiped: Services) ->
         "隔离人员",
         "人工处理",
         "在内人数",
+        "图表",
     ]
     [event] = audits(swiped, "report.daily.export")
     assert event.actor == "guard"

@@ -30,7 +30,7 @@ from tests.e2e.test_cli_log import env_of
 from tests.e2e.test_serve import gate
 
 DAY = date(2026, 11, 29)
-SHEETS = ["汇总", "按小时", "按结果", "访客", "隔离人员", "人工处理", "在内人数"]
+SHEETS = ["汇总", "按小时", "按结果", "访客", "隔离人员", "人工处理", "在内人数", "图表"]
 
 
 def local(day: int, hour: int, minute: int = 0) -> datetime:
@@ -168,6 +168,31 @@ def test_a_day_without_passages_gives_zeros(gate_under_test: GateUnderTest) -> N
     assert workbook["按小时"]["B25"].value == 0  # the total row under 24 hours
 
 
+def test_the_charts_timeline_agrees_with_the_tables_of_the_day(
+    gate_under_test: GateUnderTest,
+) -> None:
+    play_the_day(gate_under_test)
+    report = report_of(gate_under_test, DAY)
+    buckets = report.timeline.buckets
+    assert len(buckets) == 24
+    assert [(b.total_in, b.total_out) for b in buckets] == [
+        (h.inbound, h.outbound) for h in report.hours
+    ]
+    for outcome in report.outcomes:
+        assert sum(b.inbound[outcome.outcome] for b in buckets) == outcome.inbound
+        assert sum(b.outbound[outcome.outcome] for b in buckets) == outcome.outbound
+    points = report.timeline.occupancy
+    assert len(points) == 25
+    assert (points[0].at, points[-1].at) == (report.start, report.end)
+    occupancy = report.occupancy
+    last = points[-1]
+    assert (last.inside, last.outside, last.unknown) == (
+        occupancy.inside,
+        occupancy.outside,
+        occupancy.unknown,
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "code"),
     [
@@ -263,7 +288,11 @@ def test_an_export_writes_one_audit_row_and_a_workbook_of_the_forms(
         "Quarantined persons",
         "Guard decisions",
         "Occupancy",
+        "Charts",
     ]
+    charts = workbook["图表"]
+    assert [type(chart).__name__ for chart in charts._charts] == ["BarChart", "LineChart"]
+    assert charts.max_row == 1 + 24
 
 
 def test_gate_report_daily_writes_the_workbook_audited_and_refuses_a_bad_date(
