@@ -15,9 +15,10 @@ exist where is the caller's (``BackupLayout``, built from the settings by the ru
 The anchor file is copied before the database, so every anchor it holds names a row the
 dump has: the restored log verifies against it.
 
-A restore reads and checks the whole backup (passphrase, every checksum, the engine)
-before it writes anything, and refuses a database that holds tables or key files that
-differ unless told ``replace``; then the files it replaces are moved aside, not deleted.
+A restore (``registry.backup_restore``) reads and checks the whole backup (passphrase,
+every checksum, the engine) before it writes anything, and refuses a database that holds
+tables or key files that differ unless told ``replace``; then the files it replaces are
+moved aside, not deleted.
 """
 
 from __future__ import annotations
@@ -32,23 +33,20 @@ import re
 import secrets
 import tarfile
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gate.domain.errors import BackupInvalid, RegistryNotEmpty
+from gate.domain.errors import BackupInvalid
 from registry.backup_dump import (
     POSTGRES_MEMBER,
     SQLITE_MEMBER,
-    clear_database,
     dump_database,
     dump_member,
-    is_empty,
-    load_database,
 )
 from registry.backup_seal import SALT_BYTES, SCRYPT_N, SCRYPT_P, SCRYPT_R, PassphraseKey
 from registry.chain_check import chain_state, log_head
@@ -59,7 +57,6 @@ logger = logging.getLogger(__name__)
 FORMAT = "gate-backup/1"
 MANIFEST = "manifest.json"
 SEALED = "keys.sealed"
-_MAX_MANIFEST = 1 << 20
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,80}(/[a-z0-9][a-z0-9._-]{0,80})?", re.IGNORECASE)
 
 
@@ -78,7 +75,7 @@ class BackupLayout:
 
     def path_of(self, name: str) -> Path | None:
         """Where the member ``name`` lives on this gate (None: this layout has no place)."""
-        _check_name(name)
+        check_member_name(name)
         if name in self.secret_files:
             return self.secret_files[name]
         if name in self.plain_files:
@@ -174,7 +171,7 @@ def write_backup(
             "secrets": sorted(secret_paths),
             "members": {name: _describe(path) for name, path in sorted(members.items())},
         }
-        manifest["mac"] = key.mac(_canonical(manifest))
+        manifest["mac"] = key.mac(canonical(manifest))
         partial = work / "backup.tar"
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
@@ -186,178 +183,9 @@ def write_backup(
             handle.flush()
             os.fsync(handle.fileno())
         _publish(partial, out)
-    _fsync_dir(out.parent)
+    fsync_dir(out.parent)
     logger.info("backup %s written (%d bytes)", backup_id, out.stat().st_size)
-    return _summary(out, manifest)
-
-
-def read_summary(path: Path, passphrase: str) -> BackupSummary:
-    """What the backup at ``path`` holds, its passphrase and checksums checked."""
-    with _opened(path, passphrase) as (manifest, _members, _secrets):
-        return _summary(path, manifest)
-
-
-@dataclass(frozen=True)
-class RestoreSummary:
-    """What a restore did: the backup it read and where it put aside what it replaced."""
-
-    backup: BackupSummary
-    written: tuple[Path, ...]
-    moved_aside: Path | None
-
-
-def restore_backup(
-    *,
-    source: Path,
-    passphrase: str,
-    database: Database,
-    layout: BackupLayout,
-    replace: bool,
-    aside: Path,
-    tools: Path | None = None,
-) -> RestoreSummary:
-    """Put the backup at ``source`` into ``database`` and the files of ``layout``.
-
-    ``aside`` is the folder that receives the files a ``replace`` overwrites.
-    """
-    with _opened(source, passphrase) as (manifest, members, sealed):
-        if manifest["engine"] != database.dialect:
-            raise BackupInvalid(
-                f"the backup is of a {manifest['engine']} database and this gate's is "
-                f"{database.dialect}: restore it into the same engine"
-            )
-        targets = _targets(manifest, members, sealed, layout)
-        changed = {path: data for path, data in targets.items() if _differs(path, data)}
-        if not replace:
-            if not is_empty(database):
-                raise RegistryNotEmpty(
-                    f"the database {database.describe()} holds tables; restore into a new one "
-                    "or say --replace (its files are moved aside first)"
-                )
-            clash = [path for path in changed if path.exists()]
-            if clash:
-                raise RegistryNotEmpty(
-                    f"{clash[0]} exists with other content; say --replace to move it aside"
-                )
-        moved = _move_aside(changed, layout, aside) if replace else None
-        if replace and not is_empty(database):
-            clear_database(database)
-        load_database(database, members[dump_member(database)], tools=tools)
-        for path, data in changed.items():
-            _write_private(path, data)
-        logger.info("backup %s restored into %s", manifest["id"], database.describe())
-        return RestoreSummary(_summary(source, manifest), tuple(changed), moved)
-
-
-@contextmanager
-def _opened(
-    path: Path, passphrase: str
-) -> Iterator[tuple[dict[str, Any], dict[str, Path], dict[str, bytes]]]:
-    """The checked manifest, the members unpacked into a scratch folder, the opened secrets."""
-    try:
-        archive = tarfile.open(path, "r:")  # noqa: SIM115 (closed by the with below)
-    except (OSError, tarfile.TarError) as exc:
-        raise BackupInvalid(f"{path} is not a gate backup: {exc}") from None
-    with archive, tempfile.TemporaryDirectory(prefix=".gate-restore-") as scratch:
-        manifest = _manifest(archive, path)
-        kdf = manifest["kdf"]
-        key = PassphraseKey(
-            passphrase, base64.b64decode(kdf["salt"]), n=kdf["n"], r=kdf["r"], p=kdf["p"]
-        )
-        claimed = {name: value for name, value in manifest.items() if name != "mac"}
-        if not key.verifies(_canonical(claimed), str(manifest.get("mac", ""))):
-            raise BackupInvalid(f"{path}: wrong passphrase, or the backup was changed")
-        members: dict[str, Path] = {}
-        for name, expected in manifest["members"].items():
-            _check_name(name.removeprefix("files/"))
-            members[name] = _extract(archive, name, Path(scratch) / f"m{len(members)}", expected)
-        opened = json.loads(key.open(members[SEALED].read_bytes(), bound_to=manifest["id"]))
-        yield manifest, members, {name: base64.b64decode(v) for name, v in opened.items()}
-
-
-def _manifest(archive: tarfile.TarFile, path: Path) -> dict[str, Any]:
-    try:
-        info = archive.getmember(MANIFEST)
-        handle = archive.extractfile(info) if info.size <= _MAX_MANIFEST else None
-        manifest = json.loads(handle.read()) if handle else None
-    except (KeyError, ValueError, tarfile.TarError):
-        manifest = None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupInvalid(f"{path} is not a gate backup ({FORMAT})")
-    return manifest
-
-
-def _extract(archive: tarfile.TarFile, name: str, target: Path, expected: dict[str, Any]) -> Path:
-    try:
-        info = archive.getmember(name)
-        source = archive.extractfile(info) if info.isfile() else None
-    except KeyError:
-        source = None
-    if source is None:
-        raise BackupInvalid(f"the backup has no {name}: incomplete")
-    digest = hashlib.sha256()
-    with source, target.open("wb") as out:
-        while chunk := source.read(1 << 20):
-            digest.update(chunk)
-            out.write(chunk)
-    if digest.hexdigest() != expected["sha256"]:
-        raise BackupInvalid(f"the backup's {name} does not match its checksum: damaged")
-    return target
-
-
-def _targets(
-    manifest: dict[str, Any],
-    members: dict[str, Path],
-    sealed: dict[str, bytes],
-    layout: BackupLayout,
-) -> dict[Path, bytes]:
-    targets: dict[Path, bytes] = {}
-    plain = {
-        name.removeprefix("files/"): members[name].read_bytes()
-        for name in manifest["members"]
-        if name.startswith("files/")
-    }
-    for name, data in [*sealed.items(), *plain.items()]:
-        path = layout.path_of(name)
-        if path is None:
-            raise BackupInvalid(f"this gate has no place for the backup's {name}")
-        targets[path] = data
-    return targets
-
-
-def _move_aside(changed: Mapping[Path, bytes], layout: BackupLayout, aside: Path) -> Path | None:
-    existing = [path for path in changed if path.exists()]
-    # Files of a key folder that the backup does not have (a newer pass key) go too: left
-    # in place they would outrank the restored keys.
-    for folder in layout.secret_dirs.values():
-        if folder.is_dir():
-            existing += [p for p in folder.iterdir() if p.is_file() and p not in changed]
-    if not existing:
-        return None
-    aside.mkdir(parents=True, exist_ok=False, mode=0o700)
-    for number, path in enumerate(existing):
-        os.replace(path, aside / f"{number:02d}-{path.name}")
-    logger.warning("moved %d files aside to %s before the restore", len(existing), aside)
-    return aside
-
-
-def _differs(path: Path, data: bytes) -> bool:
-    return not path.is_file() or path.read_bytes() != data
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    partial = path.with_name(f".{path.name}.restoring")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except OSError as exc:
-        raise BackupInvalid(f"cannot write {path}: {exc}") from None
-    _fsync_dir(path.parent)
+    return summary_of(out, manifest)
 
 
 def _copy(source: Path, target: Path) -> Path:
@@ -373,11 +201,13 @@ def _describe(path: Path) -> dict[str, Any]:
     return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def _canonical(value: dict[str, Any]) -> bytes:
+def canonical(value: dict[str, Any]) -> bytes:
+    """The bytes the manifest's MAC is over: sorted keys, no spaces."""
     return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
-def _check_name(name: str) -> None:
+def check_member_name(name: str) -> None:
+    """Refuse a member name that could write outside the places a layout names."""
     if name not in (SQLITE_MEMBER, POSTGRES_MEMBER, SEALED) and not _NAME.fullmatch(name):
         raise BackupInvalid(f"the backup names a file {name!r} this gate will not write")
     if ".." in name.split("/"):
@@ -386,7 +216,7 @@ def _check_name(name: str) -> None:
 
 def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
-    info.size, info.mode = len(data), 0o600
+    info.size, info.mode, info.mtime = len(data), 0o600, int(time.time())
     archive.addfile(info, io.BytesIO(data))
 
 
@@ -397,7 +227,8 @@ def _plain_entry(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
-def _summary(path: Path, manifest: dict[str, Any]) -> BackupSummary:
+def summary_of(path: Path, manifest: dict[str, Any]) -> BackupSummary:
+    """The summary of the backup at ``path`` from its manifest."""
     return BackupSummary(
         path=path,
         backup_id=manifest["id"],
@@ -427,7 +258,8 @@ def _publish(partial: Path, out: Path) -> None:
         os.replace(partial, out)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in the folder ``path`` durable."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)

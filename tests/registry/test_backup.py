@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from gate.domain.errors import BackupInvalid
-from registry.backup import BackupLayout, read_summary, restore_backup, write_backup
+from registry.backup import BackupLayout, write_backup
+from registry.backup_restore import read_summary, restore_backup
 from registry.backup_seal import check_passphrase
 from registry.database import Database
 

@@ -14,7 +14,8 @@ from gate.domain.errors import BackupInvalid
 from gate.runtime.backup_layout import backup_layout
 from gate.runtime.bootstrap import bootstrap, open_database
 from gate.runtime.cli.context import cli_context
-from registry.backup import BackupSummary, restore_backup, write_backup
+from registry.backup import BackupSummary, write_backup
+from registry.backup_restore import restore_backup
 from registry.backup_seal import check_passphrase
 from registry.chain_check import verify_chain
 
