@@ -89,10 +89,11 @@ def restore_backup(
                 raise RegistryNotEmpty(
                     f"{clash[0]} exists with other content; say --replace to move it aside"
                 )
-        moved = _move_aside(changed, layout, aside) if replace else None
         if replace and not is_empty(database):
             clear_database(database)
         load_database(database, members[dump_member(database)], tools=tools)
+        # Files only once the database is in: a failed load leaves the gate's keys in place.
+        moved = _move_aside(changed, layout, aside) if replace else None
         for path, data in changed.items():
             _write_private(path, data)
         logger.info("backup %s restored into %s", manifest["id"], database.describe())
