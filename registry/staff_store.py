@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -24,11 +25,17 @@ from registry.models import StaffAccount, WebSession
 
 _hasher = PasswordHasher()
 
+# Each argon2 check takes its memory cost (64 MiB by default) for its duration, and the
+# checks run in the web server's thread pool, in the process that also runs the lanes: 20
+# sign-ins at once (or a burst of anonymous tries) took the process past 1 GB. Two at a
+# time (the gate PC's cores) keep that at about 128 MiB; a third waits a few milliseconds.
+_HASHING = threading.BoundedSemaphore(2)
+
 
 @functools.cache
 def _dummy_hash() -> str:
     """A hash of nothing anyone types: an unknown name costs the same check as a real one."""
-    return _hasher.hash(secrets.token_urlsafe(32))
+    return _hash(secrets.token_urlsafe(32))
 
 
 def _token_hash(token: str) -> str:
@@ -39,9 +46,15 @@ def _verify(hashed: str | None, secret: str) -> bool:
     if hashed is None:
         return False
     try:
-        return _hasher.verify(hashed, secret)
+        with _HASHING:
+            return _hasher.verify(hashed, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _hash(secret: str) -> str:
+    with _HASHING:
+        return _hasher.hash(secret)
 
 
 def _account(row: StaffAccount) -> AccountOnFile:
@@ -107,8 +120,8 @@ class SqlStaffStore:
             display_name=display_name,
             role=role.value,
             building_keys=sorted(building_keys),
-            password_hash=_hasher.hash(password),
-            pin_hash=_hasher.hash(pin) if pin else None,
+            password_hash=_hash(password),
+            pin_hash=_hash(pin) if pin else None,
             created_at=self._actor.at,
         )
         self._session.add(row)
