@@ -4,16 +4,20 @@ An append is one short transaction: bump the chain head (which takes the write l
 SQLite and a row lock on PostgreSQL, so lanes and processes append in one order), check
 the registry revision the decision was made on, insert the row, move the head. It is
 committed - durable, ``synchronous=FULL`` on SQLite - before ``append`` returns, and only
-then may the barrier open. Each row's hash is HMAC-SHA-256 under the chain key, which is
+then may the barrier open. When the database refuses the write, a log with a spool keeps
+the passage in a local file instead (``registry.passage_spool``, fsynced: also durable
+before the barrier) and writes it, in order and before any newer one, once the database
+answers again. Each row's hash is HMAC-SHA-256 under the chain key, which is
 not in the database (``gate.domain.hashchain``); ``registry.chain_check`` verifies.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Connection, RowMapping
@@ -36,8 +40,10 @@ from gate.domain.passes import spent_passes
 from gate.domain.status import LOCAL_TZ
 from registry.database import Database
 from registry.models import Exemption, IssuedPass, Passage, PassageChain, RegistryRevision
+from registry.passage_spool import PassageSpool
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _passages: Table = Passage.__table__  # type: ignore[assignment]
 _chain: Table = PassageChain.__table__  # type: ignore[assignment]
@@ -175,21 +181,90 @@ class SqlPassageLog(SqlPassageReader):
     Build one per process (the composition root does): each holds an engine.
     ``chain_key`` keys every row's hash; the composition root checks it is the key the
     database's chain is under (``gate.runtime.log_keys``).
+
+    With a ``spool``, a write the database refuses is kept in it and ``append`` returns a
+    record with ``seq`` 0 (numbered when the database takes it); every append first writes
+    what the spool holds (``flush_spool``, also run by the station's upkeep), so the log's
+    order is the order of the passages. Without one, ``LogUnavailable`` as before.
     """
 
     def __init__(
-        self, database: Database, *, chain_key: bytes, lock_timeout_ms: int = 2000
+        self,
+        database: Database,
+        *,
+        chain_key: bytes,
+        lock_timeout_ms: int = 2000,
+        spool: PassageSpool | None = None,
     ) -> None:
         super().__init__(database)
         self._chain_key = chain_key
         self._writer = database.writer_engine(lock_timeout_ms=lock_timeout_ms)
+        self._spool = spool
+        self._spool_lock = threading.Lock()  # the lanes' threads drain and hold one at a time
 
     def append(self, entry: PassageEntry, *, registry_revision: int | None = None) -> PassageRecord:
         """Write ``entry`` durably (see the module docstring)."""
+        if self._spool is None:
+            return self._write(lambda c: self._append(c, entry, registry_revision))
+        with self._spool_lock:
+            try:
+                self._drain(self._spool)
+                return self._write(lambda c: self._append(c, entry, registry_revision))
+            except LogUnavailable as exc:
+                self._spool.hold(_row_values(0, entry, ""))  # LogUnavailable if that fails too
+                logger.warning(
+                    "passage kept in the local spool until the database is back: %s", exc
+                )
+                return PassageRecord(seq=0, entry=entry, row_hash="")
+
+    def flush_spool(self) -> int:
+        """Write what the spool holds if the database takes it; how many passages were written."""
+        if self._spool is None or not self._spool.pending():
+            return 0
+        with self._spool_lock:
+            try:
+                return self._drain(self._spool)
+            except LogUnavailable:
+                return 0
+
+    def spooled(self) -> int:
+        """How many passages wait in the spool for the database."""
+        return 0 if self._spool is None else self._spool.count()
+
+    def _drain(self, spool: PassageSpool) -> int:
+        if not spool.pending():
+            return 0
+        with spool.draining() as held:
+            written = self._write(lambda connection: self._replay(connection, held))
+        logger.warning("wrote %d passages from the local spool to the database", written)
+        return written
+
+    def _replay(self, connection: Connection, held: list[dict[str, Any]]) -> int:
+        uuids = [values["uuid"] for values in held]
+        known: set[str] = set()
+        for start in range(0, len(uuids), 500):
+            chunk = uuids[start : start + 500]
+            known |= set(
+                connection.scalars(select(_passages.c.uuid).where(_passages.c.uuid.in_(chunk)))
+            )
+        written = 0
+        for values in held:
+            if values["uuid"] in known:
+                continue  # written before a crash left the spool full: not twice
+            try:
+                entry = record_from_row({**values, "seq": 0, "row_hash": ""}).entry  # type: ignore[arg-type]
+            except (KeyError, ValueError, TypeError) as exc:  # never one bad line blocking the rest
+                logger.error("passage spool: %s unreadable, skipped: %r", values.get("uuid"), exc)
+                continue
+            self._append(connection, entry, None, replayed=True)
+            written += 1
+        return written
+
+    def _write(self, work: Callable[[Connection], _T]) -> _T:
         for attempt in range(2):
             try:
                 with self._writer.begin() as connection:
-                    return self._append(connection, entry, registry_revision)
+                    return work(connection)
             except DBAPIError as exc:
                 if exc.connection_invalidated and attempt == 0:
                     continue  # the server dropped an idle connection: once more, fresh
@@ -198,12 +273,17 @@ class SqlPassageLog(SqlPassageReader):
         raise AssertionError("unreachable")
 
     def _append(
-        self, connection: Connection, entry: PassageEntry, registry_revision: int | None
+        self,
+        connection: Connection,
+        entry: PassageEntry,
+        registry_revision: int | None,
+        *,
+        replayed: bool = False,
     ) -> PassageRecord:
         last_seq, last_hash, current_revision = connection.execute(_BUMP_HEAD).one()
         if registry_revision is not None and current_revision != registry_revision:
             raise StaleSnapshot(int(current_revision or 0))
-        self._spend_one_time_passes(connection, entry, last_seq)
+        self._spend_one_time_passes(connection, entry, last_seq, replayed=replayed)
         values = _row_values(last_seq, entry, last_hash)
         values["row_hash"] = keyed_row_digest(self._chain_key, last_hash, hashed_content(values))
         connection.execute(_INSERT_ROW, values)
@@ -212,12 +292,16 @@ class SqlPassageLog(SqlPassageReader):
             self._consume_single_use_passes(connection, entry)
         return PassageRecord(seq=last_seq, entry=entry, row_hash=values["row_hash"])
 
-    def _spend_one_time_passes(self, connection: Connection, entry: PassageEntry, seq: int) -> None:
+    def _spend_one_time_passes(
+        self, connection: Connection, entry: PassageEntry, seq: int, *, replayed: bool = False
+    ) -> None:
         """A one-time QR pass (an invite) is spent by the passage it lets through.
 
         Same transaction as the row, and only if nobody spent or revoked it first: two
         lanes scanning one invite at the same moment let exactly one person in; the other
-        gets ``PassSpent`` (nothing written) and decides again.
+        gets ``PassSpent`` (nothing written) and decides again. A passage written from the
+        spool happened already (the barrier opened offline): it is written even if the pass
+        was spent meanwhile elsewhere, with a warning.
         """
         for pass_id in spent_passes(entry.decision):
             result = connection.execute(
@@ -230,6 +314,9 @@ class SqlPassageLog(SqlPassageReader):
                 .values(used_at=entry.at.astimezone(UTC), used_seq=seq)
             )
             if result.rowcount != 1:
+                if replayed:
+                    logger.warning("one-time pass %s was also used while offline", pass_id)
+                    continue
                 raise PassSpent(pass_id)
 
     def _consume_single_use_passes(self, connection: Connection, entry: PassageEntry) -> None:

@@ -53,6 +53,7 @@ from registry.face_snapshots import SqlFacePassageStore
 from registry.face_store import SqlFaceStore
 from registry.feed_reader import SqlFeedReader
 from registry.log_anchors import Anchorer
+from registry.passage_spool import SPOOL_NAME, PassageSpool
 from registry.passages import SqlPassageLog, SqlPassageReader
 from registry.snapshot import SnapshotSource
 from registry.unit_of_work import SqlUnits
@@ -209,7 +210,9 @@ def build_gate(
         return cipher.lookup_hash(document.doc_type.value, normalize(document.number))
 
     snapshots = SnapshotSource(services.database, clock=clock)
-    log = SqlPassageLog(services.database, chain_key=services.chain_key.material)
+    # A passage the database cannot take is kept in the data folder until it can.
+    spool = PassageSpool(services.settings.data_dir / SPOOL_NAME)
+    log = SqlPassageLog(services.database, chain_key=services.chain_key.material, spool=spool)
     events = EventBus()
     free_exit = frozenset(lane.id for lane in services.settings.gate.lanes if lane.free_exit)
     chosen_barrier = barrier if barrier is not None else LaneBarriers({}, free_exit=free_exit)
@@ -270,6 +273,10 @@ class Station:
                     logger.exception(
                         "housekeeping failed; tried again in %.0f s", self.housekeeping_seconds
                     )
+            try:  # passages kept locally while the database was away, once it is back
+                self.gate.log.flush_spool()
+            except Exception:
+                logger.exception("writing the passage spool to the database failed")
             try:
                 self.gate.snapshots.refresh_if_changed()
             except GateError as exc:

@@ -161,8 +161,31 @@ def test_same_seed_same_counts_through_the_command(
 
 
 def test_every_passage_reported_before_a_kill_is_in_the_log(services: Services) -> None:
+    """Killed three times in a row (issue 13, proof 1): no reported passage is lost."""
     seed(services)
     env = env_of(services)
+    reported: list[dict[str, object]] = []
+    for kill_after in (200, 70, 140):  # each run starts the day again on the same log
+        reported += killed_simulation(env, kill_after)
+    with services.database.session() as session:
+        logged = {
+            seq: (uuid, outcome)
+            for seq, uuid, outcome in session.execute(
+                select(Passage.seq, Passage.uuid, Passage.outcome)
+            )
+        }
+    assert len(reported) >= 410
+    assert len({shown["seq"] for shown in reported}) == len(reported)  # none reported twice
+    for shown in reported:
+        assert logged[shown["seq"]] == (shown["uuid"], shown["outcome"]), shown  # type: ignore[index]
+    assert sorted(logged) == list(range(1, len(logged) + 1))
+    report = verify_chain(services.database, chain_key=services.chain_key.material)
+    assert report.intact
+    assert report.checked == len(logged) >= len(reported)
+
+
+def killed_simulation(env: dict[str, str], kill_after: int) -> list[dict[str, object]]:
+    """``gate simulate --day --json`` SIGKILLed after ``kill_after`` lines: what it reported."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -186,7 +209,7 @@ def test_every_passage_reported_before_a_kill_is_in_the_log(services: Services) 
     try:
         for line in process.stdout:
             reported.append(json.loads(line))
-            if len(reported) >= 200:
+            if len(reported) >= kill_after:
                 break
     finally:
         process.send_signal(signal.SIGKILL)
@@ -194,20 +217,9 @@ def test_every_passage_reported_before_a_kill_is_in_the_log(services: Services) 
     assert process.returncode == -signal.SIGKILL
     # Whatever else was printed before the kill landed counts too (a torn last line not).
     reported += [json.loads(line) for line in rest.splitlines(keepends=True) if line.endswith("\n")]
-    assert len(reported) >= 200
+    assert len(reported) >= kill_after
     assert "summary" not in reported[-1]
-    with services.database.session() as session:
-        logged = {
-            seq: (uuid, outcome)
-            for seq, uuid, outcome in session.execute(
-                select(Passage.seq, Passage.uuid, Passage.outcome)
-            )
-        }
-    for shown in reported:
-        assert logged[shown["seq"]] == (shown["uuid"], shown["outcome"]), shown  # type: ignore[index]
-    report = verify_chain(services.database, chain_key=services.chain_key.material)
-    assert report.intact
-    assert report.checked == len(logged) >= len(reported)
+    return reported
 
 
 def test_a_registry_the_demo_did_not_fill_is_refused_unless_said(services: Services) -> None:
