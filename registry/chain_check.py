@@ -6,6 +6,11 @@ from it on. It names the first row that does not fit. Then the anchors (signed h
 outside the database, ``registry.log_anchors``): a row at an anchor's ``seq`` with another
 hash was rewritten, a log that ends before the latest anchor's ``seq`` was cut back, and
 a ``keyed_from`` other than the anchors' is an attempt to pass keyed rows off as old.
+
+After a retention purge the log starts at ``passage_chain.purged_to + 1`` and that row's
+``prev_hash`` is ``purged_hash``. The walk starts there, but only if a signed anchor
+carries the same checkpoint (written before the rows were deleted): rows deleted from the
+start without one, or more rows than the checkpoint says, are named like any other gap.
 """
 
 from __future__ import annotations
@@ -85,6 +90,8 @@ class ChainReport:
     problem: str | None = None
     keyed_from: int = 1
     anchor: Anchor | None = None  # the latest anchor the log was checked against
+    purged_to: int = 0  # rows 1..purged_to deleted by retention, checked from the checkpoint
+    checkpoint: Anchor | None = None  # the signed anchor that first carried that checkpoint
 
     @property
     def intact(self) -> bool:
@@ -116,9 +123,29 @@ def verify_chain(
                     f"the log says its keyed chain starts at row {keyed_from} but anchor "
                     f"{anchor.n} says row {anchor.keyed_from}",
                 )
-        at_seq = {anchor.seq: anchor for anchor in anchors if anchor.seq > 0}
-        expected_seq, prev_hash, checked = 1, GENESIS, 0
-        for row in _rows_in_order(connection, batch):
+        purged_to = int(head["purged_to"] or 0)
+        purged_hash = str(head["purged_hash"] or GENESIS)
+        checkpoint = min(
+            (a for a in anchors if (a.purged_to, a.purged_hash) == (purged_to, purged_hash)),
+            key=lambda anchor: anchor.n,
+            default=None,
+        )
+        if purged_to > 0 and checkpoint is None:
+            return report(
+                0,
+                1,
+                f"rows 1-{purged_to} are gone and no signed anchor says they were purged "
+                "under retention",
+            )
+        for anchor in anchors:
+            if anchor.seq == purged_to > 0 and anchor.row_hash != purged_hash:
+                return report(
+                    0, purged_to, f"row {purged_to} is not the row anchor {anchor.n} signed"
+                )
+        # Anchors of rows purged since cannot be held against them: the checkpoint covers them.
+        at_seq = {anchor.seq: anchor for anchor in anchors if anchor.seq > purged_to}
+        expected_seq, prev_hash, checked = purged_to + 1, purged_hash, 0
+        for row in _rows_in_order(connection, batch, after=purged_to):
             seq = row["seq"]
             if seq != expected_seq:
                 return report(checked, expected_seq, f"row {expected_seq} is missing")
@@ -136,24 +163,31 @@ def verify_chain(
                     checked, seq, f"row {seq} is not the row anchor {signed.n} signed: rewritten"
                 )
             prev_hash, expected_seq, checked = row["row_hash"], expected_seq + 1, checked + 1
-    if latest is not None and latest.seq > checked:
+    last = expected_seq - 1
+    if latest is not None and latest.seq > last:
         return report(
             checked,
-            checked + 1,
-            f"log ends at seq {checked} but anchor {latest.n} ({latest.at}) says seq "
-            f"{latest.seq}: rows {checked + 1}-{latest.seq} were removed",
+            last + 1,
+            f"log ends at seq {last} but anchor {latest.n} ({latest.at}) says seq "
+            f"{latest.seq}: rows {last + 1}-{latest.seq} were removed",
         )
-    if head["last_seq"] != checked or head["last_hash"] != prev_hash:
+    if head["last_seq"] != last or head["last_hash"] != prev_hash:
         return report(
             checked,
-            checked + 1 if head["last_seq"] > checked else None,
-            f"the log head says {head['last_seq']} rows, {checked} found",
+            last + 1 if head["last_seq"] > last else None,
+            f"the log head says {head['last_seq']} rows, {last} found",
         )
-    return ChainReport(checked, keyed_from=keyed_from, anchor=latest)
+    return ChainReport(
+        checked,
+        keyed_from=keyed_from,
+        anchor=latest,
+        purged_to=purged_to,
+        checkpoint=checkpoint if purged_to > 0 else None,
+    )
 
 
-def _rows_in_order(connection: Connection, batch: int) -> Iterator[RowMapping]:
-    last = 0
+def _rows_in_order(connection: Connection, batch: int, *, after: int = 0) -> Iterator[RowMapping]:
+    last = after
     while True:
         rows = list(
             connection.execute(

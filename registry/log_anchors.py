@@ -25,12 +25,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gate.domain.anchors import Anchor, AnchorInvalid, parse_anchor
+from gate.domain.errors import RegistryError
 from registry.chain_check import log_head
 from registry.database import Database
 
 logger = logging.getLogger(__name__)
 
 _TAIL_BYTES = 16384  # the latest anchor is in the last few lines (one is about 450 bytes)
+
+
+class LogAnchorRefused(RegistryError):
+    """An anchor that would hide a cut (the log is shorter than the latest anchor)."""
 
 
 class AnchorKey:
@@ -190,17 +195,42 @@ class Anchorer:
 
         return self._write(now, due=due)
 
-    def _write(self, now: datetime, *, due: Callable[[Anchor, int], bool]) -> Anchor | None:
+    def anchor_purge(self, now: datetime, *, purged_to: int, purged_hash: str) -> Anchor:
+        """Sign the checkpoint of a purge about to delete rows 1..``purged_to`` (row
+        ``purged_to`` hashing to ``purged_hash``) with the head; ``LogAnchorRefused`` if the
+        log is shorter than the latest anchor (a cut: nothing is purged over it)."""
+        anchor = self._write(now, due=lambda latest, seq: True, purge=(purged_to, purged_hash))
+        if anchor is None:
+            raise LogAnchorRefused(
+                "the passage log is shorter than its latest anchor: run `gate log verify`"
+            )
+        return anchor
+
+    def _write(
+        self,
+        now: datetime,
+        *,
+        due: Callable[[Anchor, int], bool],
+        purge: tuple[int, str] | None = None,
+    ) -> Anchor | None:
         head = log_head(self._database)
 
         def make(latest: Anchor | None) -> Anchor | None:
             if latest is not None and (
                 # Never sign a log shorter than an anchor: a cut stays visible.
                 latest.seq > head.seq
-                or (latest.seq, latest.row_hash) == (head.seq, head.row_hash)
+                or (purge is None and ((latest.seq, latest.row_hash) == (head.seq, head.row_hash)))
                 or not due(latest, head.seq)
             ):
                 return None
+            # A purge checkpoint is carried on by every later anchor, so the latest one,
+            # wherever a copy of it went, says where the log now starts.
+            if purge is not None:
+                purged_to, purged_hash = purge
+            elif latest is not None:
+                purged_to, purged_hash = latest.purged_to, latest.purged_hash
+            else:
+                purged_to, purged_hash = 0, ""
             return Anchor.made(
                 n=1 if latest is None else latest.n + 1,
                 compound=self._compound,
@@ -210,6 +240,8 @@ class Anchorer:
                 keyed_from=head.keyed_from,
                 chain_key_id=self._chain_key_id,
                 key=self._public_key,
+                purged_to=purged_to,
+                purged_hash=purged_hash,
             )
 
         anchor = self.log.append(make)

@@ -298,6 +298,11 @@ class PassageChain(Base):
     keyed_from: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
     # Which chain key (``chain_key_id``, not the key): recorded on first use, then enforced.
     key_id: Mapped[str | None] = mapped_column(String(16))
+    # Retention's checkpoint: rows 1..purged_to were deleted, row purged_to hashed to
+    # purged_hash (the next row's prev_hash); a signed anchor repeats both.
+    purged_to: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    purged_hash: Mapped[str | None] = mapped_column(String(64))
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Passage(Base):
@@ -577,6 +582,21 @@ class FaceConsent(Base):
     recorded_by: Mapped[str] = mapped_column(String(100))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class ImpactAssessment(Base):
+    """A personal-information impact assessment (PIPL Art. 55-56) of face recognition,
+    recorded by an admin; face enrolment is refused until one is on file."""
+
+    __tablename__ = "impact_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessed_on: Mapped[date] = mapped_column(Date)
+    assessed_by: Mapped[str] = mapped_column(String(100))
+    reference: Mapped[str] = mapped_column(Text)  # the summary, or where the report is kept
+    scope: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class FaceTemplate(Base):

@@ -25,6 +25,7 @@ from registry.pass_store import SqlPassStore
 from registry.people_store import SqlPersonRecordStore, SqlStatusStore
 from registry.registry_store import SqlRegistryStore
 from registry.reports import SqlReportStore
+from registry.retention_store import SqlRetentionStore
 from registry.round_store import SqlRoundStore
 from registry.service import audit, bump_revision
 from registry.staff_store import SqlStaffStore
@@ -71,6 +72,7 @@ class SqlUnitOfWork:
         self.controls = SqlControlStore(self.session, cipher, actor)
         self.traces = SqlTraceStore(self.session)
         self.faces = SqlFaceRecords(self.session, cipher, actor)
+        self.retention = SqlRetentionStore(self.session)
         self.hub = SqlHubStore(self.session, partitions or HubPartitions(database), actor.at)
 
     def __enter__(self) -> SqlUnitOfWork:

@@ -22,6 +22,7 @@ from gate.app.hub_ports import HubStore
 from gate.app.office_ports import OfficeViewStore
 from gate.app.office_values import NeedOnFile, PersonEntry, PersonOnFile, PersonSaved, StatusOnFile
 from gate.app.pass_ports import PassStore
+from gate.app.retention_ports import RetentionStore
 from gate.app.views import (
     ExemptionLine,
     HouseholdRef,
@@ -353,6 +354,11 @@ class UnitOfWork(Protocol):
     @property
     def faces(self) -> FaceRecords:
         """Face consents and templates (encrypted; never exported)."""
+        ...
+
+    @property
+    def retention(self) -> RetentionStore:
+        """Retention's deletes per data class."""
         ...
 
     def audit(self, action: str, target: str, detail: Mapping[str, Any] | None = None) -> None:

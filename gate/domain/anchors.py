@@ -3,7 +3,12 @@
 An anchor says "this compound's log had ``seq`` rows, the last one hashing to
 ``row_hash``, keyed from ``keyed_from`` under chain key ``chain_key_id``, at ``at``",
 signed with the gate's anchor key (Ed25519). A log that ends before an anchor's ``seq``
-was cut back; a row at an anchor's ``seq`` with another hash was rewritten. Pure: the
+was cut back; a row at an anchor's ``seq`` with another hash was rewritten.
+
+After the retention job deleted the oldest rows, an anchor also says "rows 1 to
+``purged_to`` were purged, the last of them hashing to ``purged_hash``" (the checkpoint
+verification starts from). Those two fields are signed and written only when
+``purged_to`` is above 0, so the anchors of a log never purged keep their first form. Pure: the
 signature is made and checked by the adapter (``registry.log_anchors``); this module
 holds the value, the exact bytes that are signed and the one JSON form.
 """
@@ -12,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +27,7 @@ _HEX16 = re.compile(r"^[0-9a-f]{16}$")
 _HEX128 = re.compile(r"^[0-9a-f]{128}$")
 _COMPOUND = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _FIELDS = ("v", "n", "compound", "seq", "row_hash", "at", "keyed_from", "chain_key_id", "key")
+_PURGE_FIELDS = ("purged_to", "purged_hash")
 
 
 class AnchorInvalid(ValueError):
@@ -42,11 +48,16 @@ class Anchor:
     key: str  # the signer's Ed25519 public key, hex (which key; trust comes from the file)
     signature: str = ""  # Ed25519 over ``message()``, hex
     v: int = VERSION
+    purged_to: int = 0  # rows 1..purged_to deleted by retention (0: none)
+    purged_hash: str = ""  # the hash of row ``purged_to`` (the next row's prev_hash)
+
+    def _fields(self) -> dict[str, Any]:
+        names = (*_FIELDS, *_PURGE_FIELDS) if self.purged_to > 0 else _FIELDS
+        return {name: getattr(self, name) for name in names}
 
     def message(self) -> bytes:
         """The bytes the signature covers: every field but the signature, canonical JSON."""
-        fields = {name: getattr(self, name) for name in _FIELDS}
-        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("ascii")
+        return json.dumps(self._fields(), sort_keys=True, separators=(",", ":")).encode("ascii")
 
     def signed(self, signature: str) -> Anchor:
         """This anchor with its signature."""
@@ -54,8 +65,8 @@ class Anchor:
 
     def to_json(self) -> str:
         """One line of JSON (ASCII, no newline): the anchor file's and the feed's form."""
-        data = asdict(self)
-        data["sig"] = data.pop("signature")
+        data = self._fields()
+        data["sig"] = self.signature
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @classmethod
@@ -70,11 +81,26 @@ class Anchor:
         keyed_from: int,
         chain_key_id: str,
         key: str,
+        purged_to: int = 0,
+        purged_hash: str = "",
     ) -> Anchor:
         """An unsigned anchor of a head read at ``at`` (timezone-aware)."""
         if at.tzinfo is None:
             raise ValueError("an anchor's time is timezone-aware")
-        return cls(n, compound, seq, row_hash, at.isoformat(), keyed_from, chain_key_id, key)
+        if purged_to < 0 or (purged_to > 0 and not _HEX64.fullmatch(purged_hash)):
+            raise ValueError("a purge checkpoint is a row number and that row's hash")
+        return cls(
+            n,
+            compound,
+            seq,
+            row_hash,
+            at.isoformat(),
+            keyed_from,
+            chain_key_id,
+            key,
+            purged_to=purged_to,
+            purged_hash=purged_hash if purged_to > 0 else "",
+        )
 
 
 def parse_anchor(text: str | bytes | dict[str, Any]) -> Anchor:
@@ -83,8 +109,17 @@ def parse_anchor(text: str | bytes | dict[str, Any]) -> Anchor:
         data = json.loads(text) if isinstance(text, str | bytes) else text
     except (ValueError, UnicodeDecodeError) as exc:
         raise AnchorInvalid(f"not JSON: {exc}") from None
-    if not isinstance(data, dict) or set(data) != {*_FIELDS, "sig"}:
+    purged = isinstance(data, dict) and "purged_to" in data
+    expected = {*_FIELDS, *_PURGE_FIELDS, "sig"} if purged else {*_FIELDS, "sig"}
+    if not isinstance(data, dict) or set(data) != expected:
         raise AnchorInvalid("not an anchor object")
+    if purged and (
+        type(data["purged_to"]) is not int
+        or data["purged_to"] < 1
+        or not isinstance(data["purged_hash"], str)
+        or not _HEX64.fullmatch(data["purged_hash"])
+    ):
+        raise AnchorInvalid("purged_to and purged_hash are malformed")
     if data["v"] != VERSION:
         raise AnchorInvalid(f"unknown anchor version {data['v']!r}")
     ints = ("n", "seq", "keyed_from")
@@ -118,4 +153,6 @@ def parse_anchor(text: str | bytes | dict[str, Any]) -> Anchor:
         chain_key_id=data["chain_key_id"],
         key=data["key"],
         signature=data["sig"],
+        purged_to=data["purged_to"] if purged else 0,
+        purged_hash=data["purged_hash"] if purged else "",
     )

@@ -22,8 +22,8 @@ from gate.app.outbound import CursorStore, OutboundRelay
 from gate.app.pass_ports import PassSigner
 from gate.app.pipeline import PassagePipeline
 from gate.app.ports import PassageLogReader, UnitOfWorkFactory
+from gate.app.retention import RetentionPolicy, run_retention
 from gate.app.sync_status import LagWatch
-from gate.app.visit_requests import purge_old_requests
 from gate.domain.device_ports import Camera
 from gate.domain.documents import normalize
 from gate.domain.errors import GateError
@@ -325,6 +325,16 @@ class Station:
                 logger.exception("closing %r failed", driver)
 
 
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    """The retention periods of ``[retention]``."""
+    retention = settings.retention
+    return RetentionPolicy(
+        passage_days=retention.passage_days,
+        visitor_days=retention.visitor_days,
+        emergency_ended=retention.emergency_ended,
+    )
+
+
 DEVICE_KINDS = ("id_reader", "qr_scanner", "camera", "barrier", "thermometer")
 
 
@@ -383,12 +393,15 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
 
     def housekeeping() -> None:
         upkeep = Actor(name="gate-upkeep", origin="service", at=clock())
-        purged = purge_old_requests(actor=upkeep, units=services.units)
-        if purged:
-            logger.info("deleted %d phone-registered visits past their retention", purged)
-        pictures = services.face_passages.purge_expired(clock())
-        if pictures:
-            logger.info("deleted %d face snapshots past their retention", pictures)
+        report = run_retention(
+            retention_policy(settings),
+            actor=upkeep,
+            units=services.units,
+            checkpoints=services.anchors,
+        )
+        for entry in report.classes:
+            if entry.deleted:
+                logger.info("retention deleted %d of %s", entry.deleted, entry.name)
 
     return Station(
         gate=gate,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -295,6 +296,31 @@ class FaceSettings(_Section):
     )
 
 
+class RetentionSettings(_Section):
+    """How long each class of personal data is kept (``gate retention run``; the service
+    runs it every few hours). Face snapshots: ``[faces] unknown_snapshot_hours`` and
+    ``snapshot_days``; templates go at withdrawal or move-out (``docs/reliability.md``)."""
+
+    passage_days: float = Field(
+        default=365, gt=0, description="Passages older than this are deleted (a signed checkpoint)"
+    )
+    visitor_days: float = Field(
+        default=30, gt=0, description="Visitors are deleted this long after their window ended"
+    )
+    emergency_ended: datetime | None = Field(
+        default=None,
+        description="The emergency's end (timezone-aware): from then on every epidemic-mode "
+        "record (quarantine statuses, temperatures, household needs) is deleted",
+    )
+
+    @field_validator("emergency_ended")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give the time zone, e.g. 2026-06-30T00:00:00+08:00")
+        return value
+
+
 class Settings(BaseSettings):
     """The effective configuration of one gate service."""
 
@@ -323,6 +349,7 @@ class Settings(BaseSettings):
     events: EventsSettings = EventsSettings()
     upstream: UpstreamSettings = UpstreamSettings()
     faces: FaceSettings = FaceSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -30,6 +30,7 @@ from gate.runtime.cli import (
     qr_cmd,
     registry_cmd,
     report_cmd,
+    retention_cmd,
     rules_cmd,
     serve_cmd,
     simulate_cmd,
@@ -62,6 +63,7 @@ app.add_typer(report_cmd.app, name="report")
 app.add_typer(apikey_cmd.app, name="apikey")
 app.add_typer(sync_cmd.app, name="sync")
 app.add_typer(face_cmd.app, name="face")
+app.add_typer(retention_cmd.app, name="retention")
 app.command("passage")(passage_cmd.passage)
 app.command("presence")(passage_cmd.presence)
 app.command("serve")(serve_cmd.serve)

@@ -223,6 +223,12 @@ def verify(
     typer.echo(
         f"passage log intact: {report.checked} rows (keyed from row {report.keyed_from}{old})"
     )
+    if report.checkpoint is not None:
+        on = datetime.fromisoformat(report.checkpoint.at).astimezone(LOCAL_TZ).date()
+        typer.echo(
+            f"rows 1-{report.purged_to} purged under retention on {on.isoformat()}, "
+            f"checked from checkpoint (anchor {report.checkpoint.n})"
+        )
     if report.anchor is None:
         typer.echo("no anchor to check against: rows cut from the end would not show")
     else:
