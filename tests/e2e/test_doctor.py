@@ -29,7 +29,10 @@ def _config(services: Services, tmp_path: Path, extra: str = "") -> Path:
 
 
 def _doctor(config: Path, *more: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["-c", str(config), "doctor", "--device-seconds", "2", *more])
+    # After the command, as the operator's guide writes it; `gate -c FILE doctor` works too.
+    result = CliRunner().invoke(
+        app, ["doctor", "--config", str(config), "--device-seconds", "2", *more]
+    )
     return result.exit_code, result.output
 
 
@@ -71,7 +74,8 @@ def test_a_well_gate_is_all_well_and_each_device_says_what_it_sees(
 def test_a_broken_config_is_the_one_finding_with_its_key_and_fix(tmp_path: Path) -> None:
     config = tmp_path / "gate.toml"
     config.write_text('[server]\nprot = 8000\n[upstream]\nurl = "ftp://hub"\n')
-    code, output = _doctor(config)
+    result = CliRunner().invoke(app, ["-c", str(config), "doctor"])
+    code, output = result.exit_code, result.output
     assert code == 1
     lines = output.splitlines()
     assert lines[0].startswith("FAIL config  server.prot: unknown setting")

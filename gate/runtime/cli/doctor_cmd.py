@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +16,12 @@ from gate.runtime.doctor import run_doctor
 
 def doctor(
     ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="TOML config file, as `gate --config` (which it overrides)."
+        ),
+    ] = None,
     min_free_mb: Annotated[
         float, typer.Option("--min-free-mb", min=0, help="Less free disk than this is a finding.")
     ] = 1024,
@@ -28,7 +35,9 @@ def doctor(
     logging.disable(logging.CRITICAL)
     try:
         findings = run_doctor(
-            cli_context(ctx).config_file, min_free_mb=min_free_mb, device_seconds=device_seconds
+            config or cli_context(ctx).config_file,
+            min_free_mb=min_free_mb,
+            device_seconds=device_seconds,
         )
     finally:
         logging.disable(logging.NOTSET)
