@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,15 +27,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from devices.drivers import open_driver
 from gate.app.doctor import Finding, judge_clock, judge_disk, judge_key_mode
 from gate.app.outbound import DeliveryFailed
 from gate.app.sync_status import UPSTREAM, relay_lags, upstream_lag
-from gate.domain.device_ports import DeviceState
-from gate.domain.errors import ConfigError, GateError, RegistryError
+from gate.domain.errors import ConfigError, RegistryError
 from gate.domain.hashchain import chain_key_id
 from gate.domain.redaction import mask_urls
-from gate.runtime.bootstrap import DEVICE_KINDS, open_database
+from gate.runtime.bootstrap import open_database
+from gate.runtime.doctor_devices import device_findings
 from gate.runtime.keyfile import SETTING, key_path, load_data_key, read_key_file
 from gate.runtime.log_keys import (
     ANCHOR_SETTING,
@@ -79,19 +77,41 @@ def run_doctor(
         return [Finding("config", False, str(exc), fix)]
     source = str(config_file) if config_file else "defaults and GATE_ variables (or $GATE_CONFIG)"
     findings = [Finding("config", True, f"{source}; data folder {settings.data_dir}")]
-    database = open_database(settings)
-    try:
-        schema = _database(database)
-        findings.append(schema)
-        usable = database if schema.ok else None
-        findings += _keys(settings, usable)
-        findings.append(_clock(usable, clock()))
-        findings += _disk(settings, min_free_mb)
-        findings.append(_upstream(settings, usable, clock()))
-    finally:
-        database.dispose()
-    findings += _devices(settings, device_seconds)
+    url = settings.effective_database_url
+    missing = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    if missing is not None and not missing.exists():  # opening it would create it
+        findings.append(
+            Finding(
+                "database",
+                False,
+                f"the SQLite file {missing} does not exist",
+                "gate db upgrade for a new gate, or gate restore BACKUP to bring one back",
+            )
+        )
+        findings += _without_database(settings, min_free_mb, clock())
+    else:
+        database = open_database(settings)
+        try:
+            schema = _database(database)
+            findings.append(schema)
+            usable = database if schema.ok else None
+            findings += _keys(settings, usable)
+            findings.append(_clock(usable, clock()))
+            findings += _disk(settings, min_free_mb)
+            findings.append(_upstream(settings, usable, clock()))
+        finally:
+            database.dispose()
+    findings += device_findings(settings, device_seconds)
     return findings
+
+
+def _without_database(settings: Settings, min_free_mb: float, now: datetime) -> list[Finding]:
+    return [
+        *_keys(settings, None),
+        _clock(None, now),
+        *_disk(settings, min_free_mb),
+        _upstream(settings, None, now),
+    ]
 
 
 def _database(database: Database) -> Finding:
@@ -305,84 +325,3 @@ def _upstream(settings: Settings, database: Database | None, now: datetime) -> F
             "is gate serve running? gate sync status shows the relay; its log says why it fails",
         )
     return Finding("upstream", True, f"{said}; {lag.behind if lag else 0} passages waiting")
-
-
-def _devices(settings: Settings, seconds: float) -> list[Finding]:
-    findings = []
-    for lane in settings.gate.lanes:
-        for kind in DEVICE_KINDS:
-            config = getattr(lane, kind)
-            if config is not None:
-                findings.append(_device(settings, lane.id, kind, config, seconds))
-    if not findings:
-        findings.append(Finding("devices", True, "none configured"))
-    return findings
-
-
-def _device(settings: Settings, lane: str, kind: str, config: Any, seconds: float) -> Finding:
-    check = f"device {lane}/{kind}"
-    try:
-        device = open_driver(config, name=f"{lane}-{kind}", data_dir=settings.data_dir)
-    except GateError as exc:
-        return Finding(check, False, mask_urls(str(exc)), "correct the device's config")
-    try:
-        seen = _look(device, kind, seconds)
-        health = device.health()
-    except GateError as exc:
-        return Finding(check, False, mask_urls(str(exc)), _device_fix(kind))
-    finally:
-        device.close()
-    text = f"{config.type}: {seen}"
-    if health.state is DeviceState.OFFLINE:
-        detail = mask_urls(health.detail)
-        return Finding(check, False, f"{config.type}: offline: {detail}", _device_fix(kind))
-    if health.state is DeviceState.DEGRADED:
-        return Finding(
-            check, False, f"{text}; degraded: {mask_urls(health.detail)}", _device_fix(kind)
-        )
-    return Finding(check, True, text)
-
-
-def _look(device: Any, kind: str, seconds: float) -> str:
-    """What the device sees within ``seconds``; never a document number or a code's text."""
-    if kind == "id_reader":
-        connect = getattr(device, "connect", None)
-        if callable(connect):
-            connect(timeout=seconds)
-        card = device.read_card(min(seconds, 1.0))
-        return (
-            "answers; no card on it"
-            if card is None
-            else f"answers; a {card.card_type.value} card on it"
-        )
-    if kind == "qr_scanner":
-        code = device.read_code(min(seconds, 1.0))
-        return (
-            "open; nothing scanned" if code is None else f"open; a code of {len(code)} characters"
-        )
-    if kind == "camera":
-        deadline = time.monotonic() + seconds
-        while (frame := device.latest_frame()) is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if frame is None:
-            return f"no frame within {seconds:.0f} s"
-        height, width = frame.image.shape[:2]
-        return f"a {width}x{height} frame"
-    if kind == "thermometer":
-        value = device.read_celsius(min(seconds, 1.0))
-        return "answers; nothing measured" if value is None else f"answers; reads {value:.1f} °C"
-    probe = getattr(device, "probe", None)  # a barrier: asked, never moved
-    if callable(probe):
-        probe()
-    return "answers (not moved)"
-
-
-def _device_fix(kind: str) -> str:
-    return {
-        "id_reader": "check the reader's cable and port (udev: /dev/gate-idreader) and that "
-        "gate serve is stopped; gate devices read-id --port ... reads one by hand",
-        "qr_scanner": "check the scanner's cable and port, and that gate serve is stopped",
-        "camera": "check the camera's URL, its network and its password file",
-        "barrier": "check the relay's power, address and port",
-        "thermometer": "check the thermometer's power, address and port",
-    }[kind]

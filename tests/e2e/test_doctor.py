@@ -125,3 +125,16 @@ def test_another_data_key_is_told_apart_from_a_missing_one(
     code, output = _doctor(_config(services, tmp_path))
     assert code == 1
     assert "does not open the stored document numbers: it is another key" in output
+
+
+def test_a_missing_sqlite_file_is_a_finding_and_is_not_created(tmp_path: Path) -> None:
+    config = tmp_path / "gate.toml"
+    config.write_text(f'data_dir = "{tmp_path / "var"}"\n')
+    code, output = _doctor(config)
+    assert code == 1
+    assert (
+        f"FAIL database    the SQLite file {tmp_path / 'var' / 'gate.db'} does not exist" in output
+    )
+    assert "fix: gate db upgrade for a new gate, or gate restore BACKUP" in output
+    assert "ok   data key    " in output  # not made yet: the first start makes it
+    assert not (tmp_path / "var" / "gate.db").exists()
