@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -13,10 +14,14 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from gate.app.actor import Actor
 from gate.app.api_keys import CreateApiKey, create_api_key
+from gate.app.simulation_run import SimulatedClock
 from gate.domain.documents import DocumentType
 from gate.domain.model import Credential, CredentialKind, Direction, DocumentRead
+from gate.domain.status import start_of_local_day
 from gate.runtime.bootstrap import Services, Station, bootstrap, build_station
+from registry.simulation_cards import registered_cards
 from tests.e2e.conftest import OUTSIDER, RESIDENT_A, populate, same_gate
+from tests.e2e.demo_day import play_day, seed_for, yesterday
 
 
 def key(services: Services, *scopes: str) -> str:
@@ -124,3 +129,47 @@ def test_not_ready_while_a_device_is_offline(services: Services) -> None:
     finally:
         station.stop()
         camera_services.close()
+
+
+def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """Every sample of one metric: its labels (sorted pairs) -> value."""
+    found: dict[tuple[tuple[str, str], ...], float] = {}
+    for line in text.splitlines():
+        matched = re.match(rf"^{re.escape(name)}\{{(.*)\}} (\S+)$", line)
+        if matched:
+            labels = tuple(sorted(re.findall(r'(\w+)="([^"]*)"', matched.group(1))))
+            found[labels] = float(matched.group(2))
+    return found
+
+
+def test_metrics_after_a_simulated_day_add_up_to_its_passages(services: Services) -> None:
+    """A day of the demo compound through the station's pipeline: /metrics agrees with it."""
+    day = yesterday()
+    seed_for(services, day)
+    clock = SimulatedClock(start_of_local_day(day))
+    station = build_station(services, clock=clock)
+    try:
+        client = TestClient(create_app(services, station))
+        tally = play_day(services, station.gate, clock, day, scale=0.05)
+        scraper = {"Authorization": f"Bearer {key(services, 'metrics:read')}"}
+        text = client.get("/metrics", headers=scraper).text
+    finally:
+        station.stop()
+    assert tally.passages > 100
+    passages = samples(text, "gate_passages_total")
+    assert sum(passages.values()) == tally.passages
+    by_outcome: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    for labels, value in passages.items():
+        by_outcome[dict(labels)["outcome"]] += int(value)
+        by_kind[dict(labels)["credential_kind"]] += int(value)
+    assert by_outcome == tally.by_outcome
+    assert set(by_kind) == set(tally.by_credential)  # card and QR passes both played
+    # Every decision timed, in its credential kind's histogram.
+    timed = samples(text, "gate_decision_seconds_count")
+    assert {dict(labels)["credential_kind"]: int(v) for labels, v in timed.items()} == by_kind
+    # Counts only: no resident's document number or name in the exposition.
+    cards = registered_cards(services.database, services.cipher)
+    assert len(cards) > 100
+    assert not [card for card in cards.values() if card.number in text]
+    assert not re.search(r"[\u4e00-\u9fff]", text)

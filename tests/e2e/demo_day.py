@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from devices.memory_barrier import RecordingBarrier
 from gate.app.actor import Actor
 from gate.app.simulation import DayOptions, SimLane, plan_day
-from gate.app.simulation_run import SimulatedClock, simulate_day
+from gate.app.simulation_run import DayTally, SimulatedClock, simulate_day
 from gate.domain.status import LOCAL_TZ, start_of_local_day
-from gate.runtime.bootstrap import Services, build_gate
+from gate.runtime.bootstrap import Gate, Services, build_gate
 from registry.demo import generate_demo
 from registry.demo_seed import seed_demo
 from registry.simulation_cards import registered_cards
@@ -23,6 +23,15 @@ def yesterday() -> date:
 def demo_day(services: Services, *, scale: float = 0.3) -> date:
     """Seed the demo compound and play yesterday at ``scale``; return that day."""
     day = yesterday()
+    seed_for(services, day)
+    clock = SimulatedClock(start_of_local_day(day))
+    play_day(services, build_gate(services, barrier=RecordingBarrier(), clock=clock), clock, day,
+             scale=scale)  # fmt: skip
+    return day
+
+
+def seed_for(services: Services, day: date) -> None:
+    """The demo compound as it stood the day before ``day``."""
     with services.database.session() as session:
         seed_demo(
             session,
@@ -34,12 +43,16 @@ def demo_day(services: Services, *, scale: float = 0.3) -> date:
             actor="test",
             origin="test",
         )
-    clock = SimulatedClock(start_of_local_day(day))
-    gate = build_gate(services, barrier=RecordingBarrier(), clock=clock)
+
+
+def play_day(
+    services: Services, gate: Gate, clock: SimulatedClock, day: date, *, scale: float
+) -> DayTally:
+    """Play ``day`` through ``gate`` (built over ``clock``) at lane ``main``."""
     cards = registered_cards(services.database, services.cipher)
     options = DayOptions(day, 7, (SimLane("main", thermometer=True),), scale=scale)
     plan = plan_day(gate.snapshots.current(), cards, options)
-    simulate_day(
+    return simulate_day(
         plan,
         actor=Actor("test", "test", datetime.now(UTC)),
         units=services.units,
@@ -48,4 +61,3 @@ def demo_day(services: Services, *, scale: float = 0.3) -> date:
         snapshots=gate.snapshots,
         clock=clock,
     )
-    return day
