@@ -33,6 +33,8 @@ ZH: dict[str, str] = {
     "terminal.controls.cleared": "解除",
     "terminal.controls.ended": "解除（未登记人员）",
     "terminal.upstream_late": "向区平台上传滞后：{count} 条未上传，最早 {since}",
+    "terminal.clock_behind": "本机时钟慢了 {seconds} 秒（对照 {source}，{at}）：通行记录时间不准，请校时",
+    "terminal.clock_ahead": "本机时钟快了 {seconds} 秒（对照 {source}，{at}）：通行记录时间不准，请校时",
 }
 
 EN: dict[str, str] = {
@@ -66,4 +68,6 @@ EN: dict[str, str] = {
     "terminal.controls.cleared": "cleared",
     "terminal.controls.ended": "cleared (not registered here)",
     "terminal.upstream_late": "Upload to the district hub is behind: {count} passages waiting, oldest {since}",
+    "terminal.clock_behind": "This machine's clock is {seconds} s slow (against {source}, {at}): passage times are off; set the clock",
+    "terminal.clock_ahead": "This machine's clock is {seconds} s fast (against {source}, {at}): passage times are off; set the clock",
 }

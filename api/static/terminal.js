@@ -167,7 +167,9 @@
     q.classList.toggle("bad", h.quarantined_outside.length > 0);
     h.quarantined_outside.forEach((p) => q.append(el("span", "person", `${p.name} ${p.home || ""}`)));
     if (h.requests) syncRequests(h.requests);
-    const up = $("upstream"); up.hidden = !h.upstream; up.textContent = h.upstream ? h.upstream.text : "";
+    [["upstream", h.upstream], ["clock-off", h.clock]].forEach(([id, warning]) => {
+      const line = $(id); line.hidden = !warning; line.textContent = warning ? warning.text : "";
+    });
     const c = $("controls"); c.replaceChildren(el("span", null, h.controls_text));
     c.hidden = !(h.controls && h.controls.length);
     (h.controls || []).forEach((p) => {

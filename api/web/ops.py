@@ -15,6 +15,7 @@ text format, counts only, no personal data:
     gate_relay_behind_passages{relay}               events out / the hub: not yet delivered
     gate_relay_lag_seconds{relay}                   age of the oldest undelivered passage
     gate_snapshot_age_seconds                       since the snapshot was known current
+    gate_clock_offset_seconds{source}               NTP or the hub's time minus this clock
     gate_face_queue{lane,state}                     the face workers' waiting / in_flight
     gate_face_frames_total{lane,result}             processed, dropped, failed
     gate_face_templates                             templates in the gallery
@@ -122,8 +123,17 @@ class _StationCollector(Collector):
                 frames.add_metric([lane, "processed"], stats.processed)
                 frames.add_metric([lane, "dropped"], stats.dropped)
                 frames.add_metric([lane, "failed"], stats.failed)
+        clock = GaugeMetricFamily(
+            "gate_clock_offset_seconds",
+            "The reference's time minus this clock at the last check ([clock])",
+            labels=["source"],
+        )
+        reading = station.clock_watch.last if station and station.clock_watch else None
+        if reading is not None:
+            clock.add_metric([reading.source], reading.offset_seconds)
         yield devices
         yield snapshot_age
+        yield clock
         yield queue
         yield frames
         templates = GaugeMetricFamily("gate_face_templates", "Templates in the face gallery")

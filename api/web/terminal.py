@@ -168,6 +168,25 @@ def _upstream(request: Request, lang: str) -> dict[str, Any] | None:
     }
 
 
+def _clock(station: Station, lang: str) -> dict[str, Any] | None:
+    """A warning when this clock was found off by more than ``[clock] alarm_seconds``."""
+    watch = station.clock_watch
+    alarm = watch.alarm() if watch is not None else None
+    if alarm is None:
+        return None
+    key = "terminal.clock_behind" if alarm.offset_seconds > 0 else "terminal.clock_ahead"
+    return {
+        "offset_seconds": round(alarm.offset_seconds, 1),
+        "text": t(
+            lang,
+            key,
+            seconds=f"{abs(alarm.offset_seconds):.0f}",
+            source=alarm.source,
+            at=f"{alarm.at.astimezone(LOCAL_TZ):%H:%M}",
+        ),
+    }
+
+
 def _header(station: Station, lang: str, request: Request) -> dict[str, Any]:
     controls = _controls(request, lang)
     silence = station.watch.silence_after.total_seconds()
@@ -185,6 +204,7 @@ def _header(station: Station, lang: str, request: Request) -> dict[str, Any]:
         ),
         "requests": _requests(request, lang),
         "upstream": _upstream(request, lang),
+        "clock": _clock(station, lang),
         "controls": controls[:CONTROL_LINES],
         "controls_text": t(
             lang,

@@ -14,6 +14,7 @@ from typing import Any
 from devices.drivers import open_driver
 from gate.app.actor import Actor
 from gate.app.admin_ports import TemplateWriter
+from gate.app.clock_watch import ClockWatch
 from gate.app.district_feed import CompoundAddress, FeedReader, Pseudonym
 from gate.app.face_camera import FaceCamera, FaceRetention
 from gate.app.face_gallery import FaceGallery
@@ -32,6 +33,7 @@ from gate.domain.faces import FaceThresholds
 from gate.domain.model import Direction, DocumentRead
 from gate.domain.passes import PassVerifier
 from gate.domain.ports import Barrier
+from gate.runtime.clock_sources import build_clock_watch
 from gate.runtime.keyfile import DataKey, load_data_key
 from gate.runtime.log_keys import ChainKey, build_anchorer, load_chain_key
 from gate.runtime.logging_setup import configure_logging
@@ -247,8 +249,10 @@ class Station:
     face_pools: dict[str, FacePool] = field(default_factory=dict)  # by lane: /metrics' queue
     face_gallery: FaceGallery | None = None  # kept in step with enrolments in other processes
     anchors: Anchorer | None = None  # signs the log's head every N passages or minutes
+    clock_watch: ClockWatch | None = None  # this clock against NTP or the hub ([clock])
     _stop: threading.Event = field(default_factory=threading.Event)
     _upkeep: threading.Thread | None = None
+    _clock_thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Start reading devices and the upkeep loop (snapshot refresh, device watch)."""
@@ -260,6 +264,20 @@ class Station:
             runner.start()
         self._upkeep = threading.Thread(target=self._upkeep_loop, name="gate-upkeep", daemon=True)
         self._upkeep.start()
+        if self.clock_watch is not None:  # its own thread: a silent reference waits seconds
+            self._clock_thread = threading.Thread(
+                target=self._clock_loop, args=(self.clock_watch,), name="gate-clock", daemon=True
+            )
+            self._clock_thread.start()
+
+    def _clock_loop(self, watch: ClockWatch) -> None:
+        while True:
+            try:
+                watch.check()
+            except Exception:
+                logger.exception("checking the clock failed")
+            if self._stop.wait(watch.every_seconds):
+                return
 
     def _upkeep_loop(self) -> None:
         next_housekeeping = 0.0
@@ -315,6 +333,8 @@ class Station:
             runner.stop()
         if self._upkeep is not None:
             self._upkeep.join(timeout=5)
+        if self._clock_thread is not None:
+            self._clock_thread.join(timeout=10)
         self._anchor(now=True)  # the head as the lanes left it
         for relay in self.relays:
             relay.stop()
@@ -415,6 +435,7 @@ def build_station(services: Services, *, clock: Callable[[], datetime] = utc_now
         cameras={lane: dev for (lane, kind), dev in opened.items() if kind == "camera"},
         face_pools=face_pools,
         anchors=services.anchors,
+        clock_watch=build_clock_watch(settings),
         lag_watch=LagWatch(
             threshold=timedelta(seconds=settings.upstream.lag_warning_seconds),
             cursors=services.delivery_cursors,

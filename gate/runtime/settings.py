@@ -262,6 +262,23 @@ class UpstreamSettings(_Section):
     )
 
 
+class ClockSettings(_Section):
+    """This machine's clock against a reference (``gate clock check``; alarm on the terminal).
+
+    The reference: ``ntp_server`` (SNTP) if set, else the hub of ``[upstream] url`` (its
+    HTTP Date), else none and no check.
+    """
+
+    ntp_server: str | None = Field(
+        default=None, description="host, host:port or [v6]:port of an NTP server"
+    )
+    check_minutes: float = Field(default=60.0, gt=0, description="How often the service checks")
+    alarm_seconds: float = Field(
+        default=10.0, gt=0, description="Off by more than this: alarm (IEC 60839-11-1: 10 s)"
+    )
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60, description="Wait for an answer")
+
+
 class FaceSettings(_Section):
     """Face recognition (opt-in per person; ``docs/faces.md``). Off: no workers, no models."""
 
@@ -348,6 +365,7 @@ class Settings(BaseSettings):
     gate: GateSettings = GateSettings()
     events: EventsSettings = EventsSettings()
     upstream: UpstreamSettings = UpstreamSettings()
+    clock: ClockSettings = ClockSettings()
     faces: FaceSettings = FaceSettings()
     retention: RetentionSettings = RetentionSettings()
 

@@ -16,6 +16,7 @@ from gate.domain.errors import GateError
 from gate.runtime.cli import (
     apikey_cmd,
     backup_cmd,
+    clock_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
@@ -62,6 +63,7 @@ app.add_typer(pass_cmd.app, name="pass")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(apikey_cmd.app, name="apikey")
 app.add_typer(sync_cmd.app, name="sync")
+app.add_typer(clock_cmd.app, name="clock")
 app.add_typer(face_cmd.app, name="face")
 app.add_typer(retention_cmd.app, name="retention")
 app.command("passage")(passage_cmd.passage)
