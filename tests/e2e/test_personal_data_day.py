@@ -205,7 +205,7 @@ def test_a_simulated_day_leaves_no_personal_data_anywhere(
         finally:
             relay.stop()
             subscriber.close()
-    mqtt_messages = [message.payload for message in subscriber.messages]
+    mqtt_messages = [bytes(message.payload) for message in subscriber.messages]
 
     # What leaves through the web app and the API.
     add_staff(services, "admin", Role.ADMIN, PASSWORD)
