@@ -25,8 +25,10 @@ from gate.app.office_values import (
     StatusLine,
     UnitBlock,
 )
+from gate.app.plan_values import HouseholdPlan
 from gate.domain.errors import NotFound, OutOfScope
 from gate.domain.places import building_key, natural_key
+from registry.household_plan import household_plan
 from registry.models import Building, Household, HouseholdNeed, Person, Unit
 from registry.office import (
     HOUSEHOLD_LOADS,
@@ -180,3 +182,7 @@ class SqlOfficeViewStore:
     def daily_round(self, scope: Scope) -> DailyRound:
         """Today's round."""
         return daily_round(self._session, scope=scope, now=self._actor.at)
+
+    def plan(self, key: str, scope: Scope) -> HouseholdPlan:
+        """One building as the household plan."""
+        return household_plan(self._session, key=key, scope=scope, now=self._actor.at)

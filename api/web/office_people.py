@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.i18n import refusal_text, t
+from api.web import office_plan
 from api.web.deps import RowId, actor, language, web
 from api.web.office_common import (
     OfficePost,
@@ -59,6 +60,7 @@ from gate.domain.places import building_key
 from gate.domain.status import local_date
 
 router = APIRouter(prefix="/office")
+router.include_router(office_plan.router)  # before /buildings/{key}: its own page
 E = TypeVar("E", bound=StrEnum)
 Text = Annotated[str, Form()]
 Refusals = (ActionRefused, DocumentInvalid)

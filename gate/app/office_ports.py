@@ -19,6 +19,7 @@ from gate.app.office_values import (
     PersonDetail,
     UnitBlock,
 )
+from gate.app.plan_values import HouseholdPlan
 
 
 class OfficeViewStore(Protocol):
@@ -42,4 +43,8 @@ class OfficeViewStore(Protocol):
 
     def daily_round(self, scope: Scope) -> DailyRound:
         """Today's quarantined persons in ``scope`` by household, with today's checks."""
+        ...
+
+    def plan(self, key: str, scope: Scope) -> HouseholdPlan:
+        """Building ``key`` as the household plan (``NotFound``, ``OutOfScope``)."""
         ...

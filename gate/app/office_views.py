@@ -17,6 +17,7 @@ from gate.app.office_values import (
     PersonDetail,
     UnitBlock,
 )
+from gate.app.plan_values import HouseholdPlan
 from gate.app.ports import UnitOfWorkFactory
 from gate.domain.places import building_key
 
@@ -49,3 +50,9 @@ def todays_round(*, actor: Actor, units: UnitOfWorkFactory) -> DailyRound:
     """The building head's round of the actor's local day over the buildings in scope."""
     with units(actor) as uow:
         return uow.office_views.daily_round(actor.scope)
+
+
+def building_plan(key: str, *, actor: Actor, units: UnitOfWorkFactory) -> HouseholdPlan:
+    """One building ("3" or "3号楼") as the building heads' household plan, at the actor's time."""
+    with units(actor) as uow:
+        return uow.office_views.plan(building_key(key), actor.scope)

@@ -72,6 +72,7 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/terminal/search"): Permission.SEARCH_PERSONS,
     ("GET", "/office"): Permission.OFFICE,
     ("GET", "/office/buildings/{key}"): Permission.OFFICE,
+    ("GET", "/office/buildings/{key}/plan"): Permission.OFFICE,
     ("GET", "/office/households/{ref}"): Permission.OFFICE,
     ("POST", "/office/persons"): Permission.OFFICE,
     ("GET", "/office/persons/{ref}"): Permission.OFFICE,
