@@ -50,6 +50,7 @@ class RedactingFilter(logging.Filter):
             record.args = (*args[:2], mask_query_values(str(args[2])), *args[3:])
         record.msg = mask_personal(record.getMessage())
         record.args = None
+        record.__dict__.pop("color_message", None)  # uvicorn's copy of msg with ANSI colours
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

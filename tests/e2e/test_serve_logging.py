@@ -48,5 +48,6 @@ def test_serve_writes_masked_json_lines_to_its_file(
     access = [line["message"] for line in lines if line["logger"] == "uvicorn.access"]
     assert any("GET /terminal/search?q=*** HTTP/1.1" in message for message in access), access
     assert all(line["ts"].endswith("Z") for line in lines)
+    assert not [line for line in lines if "color_message" in line]  # uvicorn's ANSI copy
     assert PHONE not in log_file.read_text(encoding="utf-8")
     assert "Application startup complete" not in output  # the file, not stderr
