@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -113,3 +115,23 @@ def test_an_unknown_format_fails_naming_the_key(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"logging\.format"):
         load_settings(data_dir=tmp_path, logging={"format": "xml"})
+
+
+def test_under_systemd_stderr_lines_carry_the_journal_priority(
+    configured: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = (tmp_path / "journal").open("w", encoding="utf-8")  # stands in for the stream
+    status = os.fstat(journal.fileno())
+    monkeypatch.setattr(sys, "stderr", journal)
+    monkeypatch.setenv("JOURNAL_STREAM", f"{status.st_dev}:{status.st_ino}")
+    try:
+        configured()  # no file: stderr, which is the journal
+        logging.getLogger("gate.test").error("reader on %s lost, card %s", "/dev/ttyUSB0", DOCUMENT)
+        logging.getLogger("gate.test").info("back")
+    finally:
+        remove_logging()
+        journal.close()
+    assert (tmp_path / "journal").read_text(encoding="utf-8").splitlines() == [
+        "<3>ERROR gate.test: reader on /dev/ttyUSB0 lost, card **************002X",
+        "<6>INFO gate.test: back",
+    ]
