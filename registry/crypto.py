@@ -1,7 +1,10 @@
 """Personal data at rest: a keyed hash to find a value, AES-GCM to read it back.
 
 Two sub-keys are derived from the one data key with HKDF, so the lookup hash and the
-cipher never share key material. Ciphertext layout: version byte, 12-byte nonce, then
+cipher never share key material. After a key rotation (``registry.key_rotation``) the
+lookup sub-key is the one derived from the first key, given as ``lookup_key``: the document
+hashes in the chained passage log and the district's pseudonyms are made with it, and they
+cannot change. Ciphertext layout: version byte, 12-byte nonce, then
 AES-GCM output; the field name is bound in as associated data, so a value copied from
 the phone column into the document column does not decrypt.
 """
@@ -26,11 +29,16 @@ _TAG_BYTES = 16
 class PersonalDataCipher:
     """Hash, encrypt and decrypt personal values with sub-keys of one data key."""
 
-    def __init__(self, data_key: bytes) -> None:
-        if len(data_key) != 32:
+    def __init__(self, data_key: bytes, *, lookup_key: bytes | None = None) -> None:
+        if len(data_key) != 32 or (lookup_key is not None and len(lookup_key) != 32):
             raise ValueError("the data key must be 32 bytes")
-        self._hash_key = _derive(data_key, b"gate/lookup-hash/v1")
+        self._hash_key = lookup_key or _derive(data_key, b"gate/lookup-hash/v1")
         self._aead = AESGCM(_derive(data_key, b"gate/aes-gcm/v1"))
+
+    @property
+    def lookup_key(self) -> bytes:
+        """The lookup-hash sub-key: kept across a rotation of the data key."""
+        return self._hash_key
 
     def __repr__(self) -> str:
         return "PersonalDataCipher(<key hidden>)"

@@ -34,6 +34,7 @@ from gate.domain.model import Direction, DocumentRead
 from gate.domain.passes import PassVerifier
 from gate.domain.ports import Barrier
 from gate.runtime.clock_sources import build_clock_watch
+from gate.runtime.data_key import check_data_key, cipher_of
 from gate.runtime.keyfile import DataKey, load_data_key
 from gate.runtime.log_keys import ChainKey, build_anchorer, load_chain_key
 from gate.runtime.logging_setup import configure_logging
@@ -114,6 +115,9 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         if require_schema:
             database.require_current_schema()
         data_key = load_data_key(settings)
+        cipher = cipher_of(data_key)
+        if require_schema:  # a key that reads none of the registry's data: refused
+            check_data_key(database, data_key, cipher)
         chain_key = load_chain_key(settings, database)
         anchors = build_anchorer(settings, database, chain_key)
         if anchors.log.latest() is None:  # the keyed chain's start, signed before any row
@@ -121,7 +125,6 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
     except Exception:
         database.dispose()
         raise
-    cipher = PersonalDataCipher(data_key.material)
     face_store = SqlFaceStore(database, cipher)
     faces = settings.faces
     return Services(

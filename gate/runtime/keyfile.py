@@ -4,6 +4,9 @@ The key protects document numbers and phone numbers at rest (keyed hash for look
 encryption for the value). Lose it and those columns cannot be read back: back it up
 with the database. Under systemd, ``LoadCredential=gate-data-key:/etc/gate/data.key``
 puts it in ``$CREDENTIALS_DIRECTORY``, where it is found without any setting.
+
+After ``gate key rotate`` the file holds a second line, ``lookup <base64>``: the
+lookup-hash sub-key of the first key, which the rotation keeps (``registry.crypto``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class DataKey:
     material: bytes
     path: Path
     generated: bool
+    lookup: bytes | None = None  # the kept lookup-hash sub-key, after a rotation
 
     def __repr__(self) -> str:
         return f"DataKey(path={self.path!s}, generated={self.generated})"
@@ -68,7 +72,31 @@ def load_data_key(settings: Settings) -> DataKey:
             path,
         )
         return DataKey(_read(path), path, generated=True)
-    return DataKey(_read(path), path, generated=False)
+    return read_data_key(path)
+
+
+LOOKUP_PREFIX = "lookup "
+
+
+def read_data_key(path: Path) -> DataKey:
+    """A data key file as it is written at first start or by a rotation; ``ConfigError``."""
+    text = _text(path, SETTING)
+    first, _, rest = text.strip().partition("\n")
+    if not rest.strip().startswith(LOOKUP_PREFIX):
+        return DataKey(_material(text, path, SETTING), path, generated=False)
+    lookup = _material(rest.strip()[len(LOOKUP_PREFIX) :], path, SETTING)
+    return DataKey(_material(first, path, SETTING), path, generated=False, lookup=lookup)
+
+
+def write_data_key(path: Path, material: bytes, *, lookup: bytes) -> None:
+    """Write a rotated key (and the kept lookup sub-key) to a new file, mode 0600, synced."""
+    encoded, kept = base64.b64encode(material).decode(), base64.b64encode(lookup).decode()
+    text = f"{encoded}\n{LOOKUP_PREFIX}{kept}\n"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(text.encode("ascii"))
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _generate(path: Path) -> None:
@@ -98,10 +126,18 @@ def read_key_file(path: Path, *, setting: str) -> bytes:
 
 
 def _read(path: Path, setting: str = SETTING) -> bytes:
+    return _material(_text(path, setting), path, setting)
+
+
+def _text(path: Path, setting: str) -> str:
     try:
-        text = path.read_text(encoding="ascii").strip()
+        return path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read key file {path}: {exc}", key=setting) from None
+
+
+def _material(text: str, path: Path, setting: str) -> bytes:
+    text = text.strip()
     if text.lower() in _PLACEHOLDERS or len(set(text)) < 8:
         raise ConfigError(
             f"key file {path} holds a placeholder; put base64 of {KEY_BYTES} random bytes there "

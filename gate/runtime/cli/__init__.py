@@ -26,6 +26,7 @@ from gate.runtime.cli import (
     face_enrol_cmd,  # noqa: F401 (imported for its commands on face_cmd.app)
     face_eval_cmd,  # noqa: F401 (imported for its commands on face_cmd.app)
     id_cmd,
+    key_cmd,
     pass_cmd,
     passage_cmd,
     qr_cmd,
@@ -65,6 +66,7 @@ app.add_typer(apikey_cmd.app, name="apikey")
 app.add_typer(sync_cmd.app, name="sync")
 app.add_typer(clock_cmd.app, name="clock")
 app.add_typer(face_cmd.app, name="face")
+app.add_typer(key_cmd.app, name="key")
 app.add_typer(retention_cmd.app, name="retention")
 app.command("passage")(passage_cmd.passage)
 app.command("presence")(passage_cmd.presence)
