@@ -62,24 +62,62 @@ PREVIEW_ROWS = 5
 MAX_PROBLEMS = 1000  # the page lists 500; beyond this only their number comes back
 
 
-def sheet_names(path: Path) -> list[str]:
-    """The sheets of an XLSX in order; a CSV is one sheet without a name."""
-    if path.suffix.lower() != ".xlsx":
-        return [""]
-    with _workbook(path) as workbook:
-        return list(workbook.sheetnames)
+class Table:
+    """An opened import file: its sheets and their rows. A CSV is one sheet named ""."""
+
+    def __init__(self, workbook: Any = None, content: str = "") -> None:
+        self._workbook, self._content = workbook, content
+
+    def names(self) -> list[str]:
+        """The sheets in order."""
+        return list(self._workbook.sheetnames) if self._workbook is not None else [""]
+
+    def rows(
+        self, sheet: str = "", *, max_row: int | None = None
+    ) -> Iterator[tuple[int, list[Any]]]:
+        """Yield (row number, cells) of a sheet (the first if unnamed); ``ImportRejected``
+        if it cannot be read."""
+        if self._workbook is None:
+            return self._csv_rows(max_row)
+        return self._xlsx_rows(sheet, max_row)
+
+    def _xlsx_rows(self, sheet: str, max_row: int | None) -> Iterator[tuple[int, list[Any]]]:
+        workbook = self._workbook
+        if sheet and sheet not in workbook.sheetnames:
+            raise file_refused("unknown_sheet", f"没有名为「{sheet[:40]}」的工作表", sheet=sheet)
+        chosen = workbook[sheet] if sheet else workbook.worksheets[0]
+        try:
+            rows = chosen.iter_rows(values_only=True, max_row=max_row)
+            for number, row in enumerate(rows, start=1):
+                yield number, list(row)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+            raise file_refused(
+                "malformed_file", f"XLSX 文件已损坏 ({type(exc).__name__})"
+            ) from None
+
+    def _csv_rows(self, max_row: int | None) -> Iterator[tuple[int, list[Any]]]:
+        reader = csv.reader(io.StringIO(self._content, newline=""))
+        try:
+            for number, row in enumerate(reader, start=1):
+                if max_row is not None and number > max_row:
+                    return
+                yield number, list(row)
+        except csv.Error as exc:
+            raise file_refused("malformed_file", f"CSV 格式错误: {exc}") from None
 
 
-def read_table(
-    path: Path, sheet: str = "", *, max_row: int | None = None
-) -> Iterator[tuple[int, list[Any]]]:
-    """Yield (row number, cells) of a sheet (the first if unnamed) of a checked CSV or XLSX.
+@contextmanager
+def open_table(path: Path) -> Iterator[Table]:
+    """Open a CSV or XLSX the import use case has checked, once for every pass over it.
 
-    ``ImportRejected`` if it cannot be read.
+    ``ImportRejected`` if it cannot be read. (openpyxl reads every sheet's extent when it
+    loads a workbook, a pass over the whole sheet: loading it once matters.)
     """
     if path.suffix.lower() == ".xlsx":
-        return _read_xlsx(path, sheet, max_row)
-    return _read_csv(path, max_row)
+        with _workbook(path) as workbook:
+            yield Table(workbook=workbook)
+    else:
+        yield Table(content=_csv_content(path))
 
 
 @contextmanager
@@ -106,22 +144,7 @@ def _workbook(path: Path) -> Iterator[Any]:
         workbook.close()
 
 
-def _read_xlsx(path: Path, sheet: str, max_row: int | None) -> Iterator[tuple[int, list[Any]]]:
-    with _workbook(path) as workbook:
-        if sheet and sheet not in workbook.sheetnames:
-            raise file_refused("unknown_sheet", f"没有名为「{sheet[:40]}」的工作表", sheet=sheet)
-        chosen = workbook[sheet] if sheet else workbook.worksheets[0]
-        try:
-            rows = chosen.iter_rows(values_only=True, max_row=max_row)
-            for number, row in enumerate(rows, start=1):
-                yield number, list(row)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
-            raise file_refused(
-                "malformed_file", f"XLSX 文件已损坏 ({type(exc).__name__})"
-            ) from None
-
-
-def _read_csv(path: Path, max_row: int | None) -> Iterator[tuple[int, list[Any]]]:
+def _csv_content(path: Path) -> str:
     raw = path.read_bytes()
     # Excel in China saves CSV as GB18030/GBK unless told otherwise; UTF-8 (with BOM) first.
     for encoding in ("utf-8-sig", "gb18030"):
@@ -134,25 +157,18 @@ def _read_csv(path: Path, max_row: int | None) -> Iterator[tuple[int, list[Any]]
         raise file_refused("encoding", "无法识别的文本编码，请另存为 UTF-8 CSV")
     if "\x00" in content:
         raise file_refused("malformed_file", "不是有效的 CSV 文件 (binary content)")
-    reader = csv.reader(io.StringIO(content, newline=""))
-    try:
-        for number, row in enumerate(reader, start=1):
-            if max_row is not None and number > max_row:
-                return
-            yield number, list(row)
-    except csv.Error as exc:
-        raise file_refused("malformed_file", f"CSV 格式错误: {exc}") from None
+    return content
 
 
 def _skipped(texts: list[str]) -> bool:
     return not any(texts) or texts[0].startswith("#")
 
 
-def inspect_sheet(path: Path, sheet: str) -> tuple[HeaderGuess | None, SheetHeadings]:
+def inspect_sheet(table: Table, sheet: str) -> tuple[HeaderGuess | None, SheetHeadings]:
     """The heading guess of one sheet and how the mapping step shows it."""
     scanned = [
         (number, [cell_text(cell) for cell in cells])
-        for number, cells in read_table(path, sheet, max_row=HEADER_SCAN_ROWS + PREVIEW_ROWS)
+        for number, cells in table.rows(sheet, max_row=HEADER_SCAN_ROWS + PREVIEW_ROWS)
     ]
     rows = [(number, texts) for number, texts in scanned if not _skipped(texts)]
     guess = find_header([row for row in rows if row[0] <= HEADER_SCAN_ROWS])
@@ -172,9 +188,9 @@ def inspect_sheet(path: Path, sheet: str) -> tuple[HeaderGuess | None, SheetHead
 OUR_COLUMNS = tuple(OurColumn(c.name, c.heading, c.required) for c in COLUMNS)
 
 
-def _choose_sheet(path: Path) -> tuple[str, int, tuple[str, ...], dict[str, int]]:
+def _choose_sheet(table: Table) -> tuple[str, int, tuple[str, ...], dict[str, int]]:
     """The one sheet whose headings name every required column, or ``ImportNeedsMapping``."""
-    inspected = [inspect_sheet(path, name) for name in sheet_names(path)]
+    inspected = [inspect_sheet(table, name) for name in table.names()]
     complete = [(guess, shown) for guess, shown in inspected if guess and guess.complete]
     if len(complete) == 1:
         ((guess, shown),) = complete
@@ -215,15 +231,22 @@ def parse_file(
     Without ``mapping`` the headings are found (``registry.headings``); if they cannot be,
     ``ImportNeedsMapping`` says what was seen so that the office can map the columns.
     """
+    with open_table(path) as table:
+        return _parse_table(table, max_rows=max_rows, today=today, mapping=mapping)
+
+
+def _parse_table(
+    table: Table, *, max_rows: int, today: Any, mapping: ImportMapping | None
+) -> tuple[list[tuple[int, PersonRecord]], list[str], list[ImportProblem]]:
     if mapping is None:
-        sheet, header_row, headings, columns = _choose_sheet(path)
+        sheet, header_row, headings, columns = _choose_sheet(table)
     else:
         sheet, header_row, columns = mapping.sheet, mapping.header_row, dict(mapping.columns)
         headings = ()
     records: list[tuple[int, PersonRecord]] = []
     problems: list[ImportProblem] = []
     data_rows = 0
-    for number, cells in read_table(path, sheet):
+    for number, cells in table.rows(sheet):
         if number <= header_row:
             if number == header_row and mapping is not None:
                 headings = tuple(cell_text(cell) for cell in cells)
