@@ -101,6 +101,7 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/office/rules/{rule_id}"): Permission.MANAGE_RULES,
     ("GET", "/office/import"): Permission.REGISTRY_IO,
     ("POST", "/office/import"): Permission.REGISTRY_IO,
+    ("POST", "/office/import/mapping"): Permission.REGISTRY_IO,
     ("GET", "/office/import/template"): Permission.REGISTRY_IO,
     ("GET", "/office/export"): Permission.REGISTRY_IO,
     ("GET", "/report"): Permission.SHIFT_REPORT,
