@@ -85,6 +85,7 @@ def household_plan(session: Session, *, key: str, scope: Scope, now: datetime) -
             with_loader_criteria(Person, Person.moved_out_at.is_(None)),
         )
     ).all()
+    units = [unit for unit in units if scope.covers_unit(wanted, unit.key)]
     persons = [p for unit in units for h in unit.households for p in h.persons]
     outside = _outside(session, sorted(p.ref for p in persons))
     today = local_date(now)

@@ -384,6 +384,8 @@ class StaffAccount(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(32))
     building_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A unit head's (单元长) units as "building/unit" keys; the building keys hold their buildings.
+    unit_keys: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     password_hash: Mapped[str] = mapped_column(String(200))
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     failed_logins: Mapped[int] = mapped_column(default=0)

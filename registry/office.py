@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from gate.app.actor import Scope
@@ -32,10 +32,16 @@ def present() -> Any:
 
 
 def in_scope(query: Any, scope: Scope) -> Any:
-    """``query`` (which joins ``Building``) narrowed to the buildings in ``scope``."""
+    """``query`` (which joins ``Building`` and ``Unit``) narrowed to the units in ``scope``."""
     if scope.buildings is None:
         return query
-    return query.where(Building.key.in_(sorted(scope.buildings)))
+    query = query.where(Building.key.in_(sorted(scope.buildings)))
+    if scope.units is None:
+        return query
+    # A unit head's units (the query joins ``Unit`` too).
+    return query.where(
+        or_(*(and_(Building.key == b, Unit.key == u) for b, u in sorted(scope.units)))
+    )
 
 
 def person_line(person: Person, now: datetime) -> PersonLine:
@@ -85,7 +91,7 @@ def load_household(session: Session, ref: str, scope: Scope) -> Household:
     )
     if household is None:
         raise NotFound("no such household")
-    if not scope.covers(household.unit.building.key):
+    if not scope.covers_home(household.unit.building.key, household.unit.key):
         raise OutOfScope(f"household:{ref}")
     return household
 
@@ -104,7 +110,8 @@ def load_person(session: Session, ref: str, scope: Scope) -> Person:
     if person is None:
         raise NotFound("no such person")
     building = person.household.unit.building.key if person.household else None
-    if not scope.covers(building):
+    unit = person.household.unit.key if person.household else None
+    if not scope.covers_home(building, unit):
         raise OutOfScope(f"person:{ref}")
     return person
 

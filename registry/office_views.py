@@ -93,9 +93,13 @@ def building_view(session: Session, *, key: str, scope: Scope, now: datetime) ->
         raise NotFound(f"no building {key!r}")
     if not scope.covers(wanted):
         raise OutOfScope(f"building:{wanted}")
-    units = session.scalars(
-        select(Unit).join(Building).where(Building.key == wanted).order_by(Unit.key)
-    ).all()
+    units = [
+        unit
+        for unit in session.scalars(
+            select(Unit).join(Building).where(Building.key == wanted).order_by(Unit.key)
+        )
+        if scope.covers_unit(wanted, unit.key)
+    ]
     households = session.scalars(
         select(Household)
         .where(Household.unit_id.in_([unit.id for unit in units]))

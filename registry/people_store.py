@@ -65,7 +65,7 @@ class SqlPersonRecordStore:
         """The person with their (first) document in the clear."""
         person = self._person(ref)
         found = person_ref(person)
-        if not scope.covers(found.building):
+        if not scope.covers_home(found.building, found.household.unit if found.household else None):
             raise OutOfScope(f"person:{ref}")
         document = person.documents[0]
         return PersonOnFile(

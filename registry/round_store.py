@@ -40,7 +40,7 @@ class SqlRoundStore:
     def household(self, ref: str, scope: Scope) -> HouseholdRef:
         """The household ``ref``, if ``scope`` covers its building."""
         found = household_ref(self._household(ref))
-        if not scope.covers(found.building):
+        if not scope.covers_home(found.building, found.unit):
             raise OutOfScope(f"household:{ref}")
         return found
 

@@ -64,6 +64,7 @@ def _account(row: StaffAccount) -> AccountOnFile:
         display_name=row.display_name,
         role=Role(row.role),
         building_keys=tuple(row.building_keys),
+        unit_keys=tuple(row.unit_keys or ()),
         revoked=row.revoked_at is not None,
         failed_logins=row.failed_logins,
         locked_until=row.locked_until,
@@ -113,6 +114,7 @@ class SqlStaffStore:
         password: str,
         pin: str | None,
         building_keys: Sequence[str],
+        unit_keys: Sequence[str] = (),
     ) -> AccountOnFile:
         """Store a new account with its secrets hashed."""
         row = StaffAccount(
@@ -120,6 +122,7 @@ class SqlStaffStore:
             display_name=display_name,
             role=role.value,
             building_keys=sorted(building_keys),
+            unit_keys=sorted(unit_keys),
             password_hash=_hash(password),
             pin_hash=_hash(pin) if pin else None,
             created_at=self._actor.at,

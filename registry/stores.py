@@ -124,7 +124,7 @@ class SqlPersonStore:
         if person is None:
             raise NotFound("no such person")
         found = person_ref(person)
-        if not scope.covers(found.building):
+        if not scope.covers_home(found.building, found.household.unit if found.household else None):
             raise OutOfScope(f"person:{ref}")
         return found
 

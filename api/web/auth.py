@@ -50,6 +50,7 @@ router = APIRouter()
 HOME_OF_ROLE = {
     Role.GUARD: "/terminal",
     Role.BUILDING_HEAD: "/office",
+    Role.UNIT_HEAD: "/office",
     Role.OFFICE: "/office",
     Role.AUDITOR: "/audit",
     Role.ADMIN: "/office",

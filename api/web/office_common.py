@@ -22,7 +22,7 @@ from gate.app.staff_values import ActiveSession
 from gate.domain.documents import mask
 from gate.domain.people import FEVER_FROM, mask_name
 from gate.domain.places import natural_key
-from gate.domain.roles import Permission, scoped_to_buildings
+from gate.domain.roles import Permission, scoped_to_buildings, scoped_to_units
 from gate.domain.status import LOCAL_TZ
 
 OfficeUser = Annotated[ActiveSession, Depends(require(Permission.OFFICE))]
@@ -60,6 +60,8 @@ DONE = frozenset(
 
 def scope_of(user: ActiveSession) -> Scope:
     """The buildings ``user`` may see."""
+    if scoped_to_units(user.role):
+        return Scope.of_units(user.unit_keys)
     if scoped_to_buildings(user.role):
         return Scope(frozenset(user.building_keys))
     return Scope()

@@ -43,6 +43,7 @@ class StaffStore(Protocol):
         password: str,
         pin: str | None,
         building_keys: Sequence[str],
+        unit_keys: Sequence[str] = (),
     ) -> AccountOnFile:
         """Store a new account, its password and PIN hashed; return it."""
         ...

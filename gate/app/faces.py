@@ -129,7 +129,8 @@ def _person(uow: UnitOfWork, subject: str) -> PersonRef:
             continue
         holder = uow.persons.holder_of(doc_type, normalize(text))
         if holder is not None:
-            if not uow.actor.scope.covers(holder.building):
+            unit = holder.household.unit if holder.household else None
+            if not uow.actor.scope.covers_home(holder.building, unit):
                 raise OutOfScope(f"person:{holder.ref}")
             return holder
     raise NotFound("no such person")

@@ -89,9 +89,11 @@ class EndStatus:
     record_id: int
 
 
-def _checked_scope(actor: Actor, building: str) -> None:
+def _checked_scope(actor: Actor, building: str, unit: str) -> None:
     if not actor.scope.covers(building_key(building)):
         raise OutOfScope(f"building:{building_key(building)}")
+    if not actor.scope.covers_home(building_key(building), unit_key(unit)):
+        raise OutOfScope(f"unit:{building_key(building)}/{unit_key(unit)}")
 
 
 def _phone(text: str | None) -> str | None:
@@ -159,7 +161,7 @@ def add_person(command: AddPerson, *, actor: Actor, units: UnitOfWorkFactory) ->
     scope does not cover the holder's building without saying that anyone holds it
     (``document_unavailable``: the property office can look).
     """
-    _checked_scope(actor, command.details.building)
+    _checked_scope(actor, command.details.building, command.details.unit)
     checked = _checked_form(command.details)
     with units(actor) as uow:
         entry = _entry(
@@ -173,7 +175,8 @@ def add_person(command: AddPerson, *, actor: Actor, units: UnitOfWorkFactory) ->
         )
         holder = uow.persons.holder_of(entry.doc_type, entry.doc_number)
         if holder is not None and not holder.moved_out:
-            if not actor.scope.covers(holder.building):
+            home_unit = holder.household.unit if holder.household else None
+            if not actor.scope.covers_home(holder.building, home_unit):
                 raise ActionRefused("document_unavailable")
             raise ActionRefused("document_taken")
         saved = uow.person_records.save(entry)
@@ -194,7 +197,7 @@ def update_person(command: UpdatePerson, *, actor: Actor, units: UnitOfWorkFacto
         on_file = uow.person_records.on_file(command.ref, actor.scope)
         if on_file.person.moved_out:
             raise ActionRefused("moved_out")
-        _checked_scope(actor, command.details.building)
+        _checked_scope(actor, command.details.building, command.details.unit)
         entry = _entry(
             uow,
             command.details,

@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from gate.app.actor import Actor
+from gate.app.actor import Actor, unit_pair
 from gate.app.ports import UnitOfWork, UnitOfWorkFactory
 from gate.app.staff_values import AccountOnFile, ActiveSession, SessionOnFile, SignedIn
 from gate.app.throttle import LoginThrottle
 from gate.domain.errors import ActionRefused, NotFound
+from gate.domain.places import building_key, unit_key
 from gate.domain.roles import Role
 
 MIN_PASSWORD = 8
@@ -64,6 +65,21 @@ class CreateStaff:
     display_name: str = ""  # empty: the user name
     pin: str | None = None
     building_keys: tuple[str, ...] = ()
+    unit_keys: tuple[str, ...] = ()  # a unit head's units, "building/unit" ("1/2")
+
+
+def _unit_keys(keys: tuple[str, ...]) -> list[str]:
+    """Unit keys in canonical form (``1号楼/2单元`` -> ``1/2``); ``ActionRefused`` if not one."""
+    found = set()
+    for key in keys:
+        if not key.strip():
+            continue
+        try:
+            building, unit = unit_pair(key)
+        except ValueError:
+            raise ActionRefused("unit_key_format", key=key[:40]) from None
+        found.add(f"{building_key(building)}/{unit_key(unit)}")
+    return sorted(found)
 
 
 def create_staff(command: CreateStaff, *, actor: Actor, units: UnitOfWorkFactory) -> AccountOnFile:
@@ -71,6 +87,14 @@ def create_staff(command: CreateStaff, *, actor: Actor, units: UnitOfWorkFactory
     username = command.username.strip()
     display_name = command.display_name.strip() or username
     keys = sorted({key.strip() for key in command.building_keys if key.strip()})
+    unit_keys = _unit_keys(command.unit_keys)
+    if command.role is Role.UNIT_HEAD:
+        if not unit_keys:
+            raise ActionRefused("required", field="unit_keys")
+        # A unit head sees the buildings of their units, and only those units in them.
+        keys = sorted({unit_pair(key)[0] for key in unit_keys})
+    elif unit_keys:
+        raise ActionRefused("unit_keys_unit_head")
     if not username:
         raise ActionRefused("required", field="username")
     if len(username) > MAX_USERNAME:
@@ -93,11 +117,16 @@ def create_staff(command: CreateStaff, *, actor: Actor, units: UnitOfWorkFactory
             password=command.password,
             pin=command.pin,
             building_keys=keys,
+            unit_keys=unit_keys,
         )
         uow.audit(
             "account.create",
             f"account:{username}",
-            {"role": command.role.value, "buildings": list(account.building_keys)},
+            {
+                "role": command.role.value,
+                "buildings": list(account.building_keys),
+                **({"units": list(account.unit_keys)} if account.unit_keys else {}),
+            },
         )
         uow.commit()
     return account
@@ -213,6 +242,7 @@ def resolve_session(
         display_name=account.display_name,
         role=account.role,
         building_keys=account.building_keys,
+        unit_keys=account.unit_keys,
         csrf_token=found.csrf_token,
         locked=locked,
     )

@@ -25,6 +25,7 @@ class AccountOnFile:
     failed_logins: int
     locked_until: datetime | None
     session_version: int  # goes up when the account is revoked or changed
+    unit_keys: tuple[str, ...] = ()  # a unit head's units, "building/unit"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class ActiveSession:
     building_keys: tuple[str, ...]
     csrf_token: str
     locked: bool
+    unit_keys: tuple[str, ...] = ()  # a unit head's units, "building/unit"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ class Role(StrEnum):
 
     GUARD = "guard"
     BUILDING_HEAD = "building_head"  # sees only their own buildings
+    UNIT_HEAD = "unit_head"  # 单元长: sees only their own units (kept a unit's WeChat group)
     OFFICE = "office"  # property office
     AUDITOR = "auditor"
     ADMIN = "admin"
@@ -42,6 +43,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.BUILDING_HEAD: frozenset({Permission.OFFICE, Permission.DAILY_ROUND}),
+    Role.UNIT_HEAD: frozenset({Permission.OFFICE, Permission.DAILY_ROUND}),
     Role.OFFICE: frozenset(
         {
             Permission.OFFICE,
@@ -63,5 +65,10 @@ def allowed(role: Role, permission: Permission) -> bool:
 
 
 def scoped_to_buildings(role: Role) -> bool:
-    """True for roles that see only the buildings assigned to them."""
-    return role is Role.BUILDING_HEAD
+    """True for roles that see only the buildings (or units) assigned to them."""
+    return role in (Role.BUILDING_HEAD, Role.UNIT_HEAD)
+
+
+def scoped_to_units(role: Role) -> bool:
+    """True for roles that see only the units assigned to them, within their buildings."""
+    return role is Role.UNIT_HEAD

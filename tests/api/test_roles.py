@@ -129,6 +129,7 @@ def app_and_refs(services: Services) -> tuple[object, dict[str, str]]:
             "role-password",
             pin="1234",
             buildings=["1"] if role is Role.BUILDING_HEAD else [],
+            units=["1/1"] if role is Role.UNIT_HEAD else [],
         )
     with services.database.session() as session:
         household = session.scalars(select(Household)).first()

@@ -18,10 +18,15 @@ app = typer.Typer(help="Staff accounts of the web app.", no_args_is_help=True)
 def create(
     ctx: typer.Context,
     username: Annotated[str, typer.Option(help="Login name.")],
-    role: Annotated[Role, typer.Option(help="guard, building_head, office, auditor or admin.")],
+    role: Annotated[
+        Role, typer.Option(help="guard, building_head, unit_head, office, auditor or admin.")
+    ],
     name: Annotated[str | None, typer.Option(help="Name shown on screens.")] = None,
     buildings: Annotated[
         str | None, typer.Option(help="Building keys of a building head, e.g. 1,2,3.")
+    ] = None,
+    units: Annotated[
+        str | None, typer.Option(help="Units of a unit head as building/unit, e.g. 1/1,1/2.")
     ] = None,
     password_file: Annotated[
         Path | None, typer.Option(help="Read the password from this file instead of a prompt.")
@@ -42,6 +47,7 @@ def create(
         display_name=name or "",
         pin=pin,
         building_keys=tuple((buildings or "").split(",")),
+        unit_keys=tuple((units or "").split(",")),
     )
     services = cli_context(ctx).services()
     try:

@@ -20,6 +20,7 @@ def add_staff(
     name: str = "",
     pin: str | None = None,
     buildings: Sequence[str] = (),
+    units: Sequence[str] = (),
     at: datetime | None = None,
 ) -> None:
     """An account, created by "test" now (or at ``at``)."""
@@ -31,6 +32,7 @@ def add_staff(
             display_name=name,
             pin=pin,
             building_keys=tuple(buildings),
+            unit_keys=tuple(units),
         ),
         actor=Actor("test", "test", at or datetime.now(UTC)),
         units=services.units,
