@@ -12,6 +12,7 @@ from typing import Any
 
 from api.messages import (
     api_keys,
+    assessments,
     controls,
     core,
     imports,
@@ -36,6 +37,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         **imports.ZH,
         **office_forms.ZH,
         **office_faces.ZH,
+        **assessments.ZH,
         **report.ZH,
         **passes.ZH,
         **phone.ZH,
@@ -49,6 +51,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         **imports.EN,
         **office_forms.EN,
         **office_faces.EN,
+        **assessments.EN,
         **report.EN,
         **passes.EN,
         **phone.EN,

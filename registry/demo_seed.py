@@ -16,7 +16,7 @@ from gate.domain.status import LOCAL_TZ
 from registry.crypto import PersonalDataCipher
 from registry.demo import DemoCompound
 from registry.demo_facts import RECORDED_BY, Card
-from registry.models import Building, Person, StaffAssignment
+from registry.models import Building, ImpactAssessment, Person, StaffAssignment
 from registry.service import (
     Change,
     RegistryStats,
@@ -68,6 +68,18 @@ def seed_demo(
         building = rows[duty.building] if duty.building else None
         session.add(StaffAssignment(person_id=person_id, role=duty.role, building=building))
         assigned += 1
+    # The demo enrols faces (scripts/run-demo --face-photo): enrolment waits for an impact
+    # assessment, so the demo records one, marked as the demo's own.
+    session.add(
+        ImpactAssessment(
+            assessed_on=demo.today,
+            assessed_by=RECORDED_BY,
+            reference="演示数据：不是真实的影响评估 (demo data, not a real assessment)",
+            scope="演示小区的入口通道摄像头 (the demo compound's entry lane camera)",
+            recorded_by=RECORDED_BY,
+            recorded_at=now,
+        )
+    )
     detail = {"seed": demo.seed, "today": demo.today.isoformat(), "persons": len(demo.persons)}
     target = f"compound:{compound_code}"
     audit(

@@ -21,11 +21,11 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gate.app.actor import Actor
-from gate.app.face_ports import ConsentOnFile, EnrolmentFace, TemplateOnFile
+from gate.app.face_ports import AssessmentOnFile, ConsentOnFile, EnrolmentFace, TemplateOnFile
 from gate.domain.errors import NotFound
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
-from registry.models import FaceConsent, FaceTemplate, Person
+from registry.models import FaceConsent, FaceTemplate, ImpactAssessment, Person
 
 
 def template_field(person_ref: str) -> str:
@@ -189,6 +189,39 @@ class SqlFaceRecords:
     def photo(self, template_id: int) -> tuple[str, bytes | None]:
         """The person ref and enrolment JPEG of a template; ``NotFound``."""
         return _photo(self._session, self._cipher, template_id)
+
+    def assessments(self) -> Sequence[AssessmentOnFile]:
+        """Every impact assessment recorded, newest first."""
+        rows = self._session.scalars(select(ImpactAssessment).order_by(ImpactAssessment.id.desc()))
+        return [_assessment(row) for row in rows]
+
+    def record_assessment(
+        self, *, assessed_on: date, assessed_by: str, reference: str, scope: str
+    ) -> AssessmentOnFile:
+        """Record an impact assessment, recorded by the actor now."""
+        row = ImpactAssessment(
+            assessed_on=assessed_on,
+            assessed_by=assessed_by,
+            reference=reference,
+            scope=scope,
+            recorded_by=self._actor.name,
+            recorded_at=self._actor.at,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return _assessment(row)
+
+
+def _assessment(row: ImpactAssessment) -> AssessmentOnFile:
+    return AssessmentOnFile(
+        id=row.id,
+        assessed_on=row.assessed_on,
+        assessed_by=row.assessed_by,
+        reference=row.reference,
+        scope=row.scope,
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
+    )
 
 
 def _photo(

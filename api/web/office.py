@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web import office_controls, office_faces, office_io, office_people, office_round
+from api.web import (
+    office_assessment,
+    office_controls,
+    office_faces,
+    office_io,
+    office_people,
+    office_round,
+)
 
 router = APIRouter()
 router.include_router(office_round.router)
@@ -17,3 +24,4 @@ router.include_router(office_controls.router)
 router.include_router(office_io.router)
 router.include_router(office_people.router)
 router.include_router(office_faces.router)
+router.include_router(office_assessment.router)

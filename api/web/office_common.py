@@ -33,6 +33,8 @@ RulesUser = Annotated[ActiveSession, Depends(require(Permission.MANAGE_RULES))]
 RulesPost = Annotated[ActiveSession, Depends(require_csrf(Permission.MANAGE_RULES))]
 IoUser = Annotated[ActiveSession, Depends(require(Permission.REGISTRY_IO))]
 IoPost = Annotated[ActiveSession, Depends(require_csrf(Permission.REGISTRY_IO))]
+AssessmentUser = Annotated[ActiveSession, Depends(require(Permission.IMPACT_ASSESSMENT))]
+AssessmentPost = Annotated[ActiveSession, Depends(require_csrf(Permission.IMPACT_ASSESSMENT))]
 
 # What a redirect after a successful form may announce (``?done=``); anything else is ignored.
 DONE = frozenset(
@@ -54,6 +56,7 @@ DONE = frozenset(
         "face_consented",
         "face_enrolled",
         "face_withdrawn",
+        "assessment_recorded",
     }
 )
 

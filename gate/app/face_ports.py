@@ -30,6 +30,19 @@ class ConsentOnFile:
 
 
 @dataclass(frozen=True)
+class AssessmentOnFile:
+    """A personal-information impact assessment of face recognition, as recorded."""
+
+    id: int
+    assessed_on: date
+    assessed_by: str
+    reference: str  # a summary, or where the report is kept
+    scope: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class TemplateOnFile:
     """One enrolled template as the office sees it: never the template itself."""
 
@@ -117,4 +130,14 @@ class FaceRecords(Protocol):
 
     def photo(self, template_id: int) -> tuple[str, bytes | None]:
         """The person ref and the enrolment JPEG of a template; ``NotFound``."""
+        ...
+
+    def assessments(self) -> Sequence[AssessmentOnFile]:
+        """Every impact assessment recorded, newest first."""
+        ...
+
+    def record_assessment(
+        self, *, assessed_on: date, assessed_by: str, reference: str, scope: str
+    ) -> AssessmentOnFile:
+        """Record an impact assessment, recorded by the actor now."""
         ...

@@ -11,7 +11,8 @@ or refusal carries one.
 
 Refusal codes (``ActionRefused``; ``office.error.<code>``): required / too_long
 (consented_by, notice_version), face_guardian_required (under 14), face_consent_in_force,
-face_no_consent, face_moved_out, face_no_camera, face_no_frame, and for a photo
+face_no_consent, face_moved_out, face_no_camera, face_no_frame, face_assessment_missing
+(no impact assessment recorded yet, ``gate.app.impact_assessments``), and for a photo
 ``face_<reason>`` of its ``FaceImageRejected`` (face_no_face, face_several_faces,
 face_too_small, face_blurred, face_not_frontal, face_not_an_image, face_damaged,
 face_too_large, face_too_many_pixels, face_alpha_channel).
@@ -27,6 +28,7 @@ from typing import Any, Protocol
 
 from gate.app.actor import Actor
 from gate.app.face_ports import ConsentOnFile, EnrolmentFace, FaceEnroller, TemplateOnFile
+from gate.app.impact_assessments import require_assessment
 from gate.app.ports import UnitOfWork, UnitOfWorkFactory
 from gate.app.refusals import audit_refusal
 from gate.app.views import PersonRef
@@ -112,6 +114,7 @@ class FacePanel:
     history: Sequence[ConsentOnFile]  # every consent, newest first (withdrawn ones too)
     templates: Sequence[TemplateOnFile]
     guardian_needed: bool
+    assessed: bool = True  # an impact assessment is on file: enrolment may go ahead
 
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -222,6 +225,7 @@ def enrol_face(
         if command.source not in SOURCES:
             raise ActionRefused("choice", field="source")
         with units(actor) as uow:
+            require_assessment(uow)  # no enrolment before the impact assessment is on file
             person = _person(uow, command.person_ref)
             if person.moved_out:
                 raise ActionRefused("face_moved_out")
@@ -303,6 +307,7 @@ def face_panel(person_ref: str, *, actor: Actor, units: UnitOfWorkFactory) -> Fa
             guardian_needed=under_guardian_age(
                 uow.faces.birth_date(person.ref), local_date(actor.at)
             ),
+            assessed=bool(uow.faces.assessments()),
         )
 
 

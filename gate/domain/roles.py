@@ -30,6 +30,7 @@ class Permission(StrEnum):
     REGISTRY_IO = "registry_io"  # import / export
     AUDIT = "audit"
     ACCOUNTS = "accounts"
+    IMPACT_ASSESSMENT = "impact_assessment"  # record the PIA face enrolment waits for
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {

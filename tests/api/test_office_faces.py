@@ -38,6 +38,7 @@ from tests.api.test_office_support import (
     sign_in,
 )
 from tests.conftest import shared_data
+from tests.face_assessment import record_assessment
 
 AGEITGEY = "faces/ageitgey-face_recognition"
 OBAMA = f"{AGEITGEY}/examples/obama.jpg"
@@ -51,6 +52,7 @@ def photo(relative: str = OBAMA) -> bytes:
 def compound(services: Services) -> Compound:
     # The engine in this process: the worker path is the default's (one test below).
     local = PhotoEnroller(QualityLimits(), in_process=True)
+    record_assessment(services.units)
     return populate(dataclasses.replace(services, face_enroller=local))
 
 
@@ -210,6 +212,7 @@ def test_capture_without_a_camera_says_so(office: TestClient, compound: Compound
 
 def test_the_default_enroller_works_in_a_worker_process(services: Services) -> None:
     compound = populate(services)
+    record_assessment(services.units)
     with app_client(services) as client:
         sign_in(client, "office")
         consent(client, compound.wang)

@@ -89,6 +89,8 @@ ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/office/persons/{ref}/faces/capture"): Permission.OFFICE,
     ("POST", "/office/persons/{ref}/faces/withdraw"): Permission.OFFICE,
     ("GET", "/office/persons/{ref}/faces/{template_id}/photo"): Permission.OFFICE,
+    ("GET", "/office/assessment"): Permission.IMPACT_ASSESSMENT,
+    ("POST", "/office/assessment"): Permission.IMPACT_ASSESSMENT,
     ("GET", "/office/poster"): Permission.OFFICE,
     ("GET", "/office/round"): Permission.DAILY_ROUND,
     ("POST", "/office/round/temperature"): Permission.DAILY_ROUND,

@@ -29,6 +29,7 @@ from registry.models import FaceTemplate, Person
 from tests.conftest import shared_data
 from tests.e2e.conftest import CHROMIUM, live_server, populate
 from tests.e2e.test_browser import SCREENSHOTS
+from tests.face_assessment import record_assessment
 from tests.gate.app.staff_builders import add_staff
 
 pytestmark = [
@@ -65,6 +66,7 @@ class LiveOffice:
 @pytest.fixture
 def live_office(services: Services) -> Iterator[LiveOffice]:
     populate(services)
+    record_assessment(services.units)
     add_staff(services, "office1", Role.OFFICE, "office-password", name="物业小陈")
     station = build_station(services)
     station.cameras["main"] = StillCamera(shared_data(f"{PHOTOS}/obama2.jpg"))

@@ -33,6 +33,7 @@ from tests.conftest import shared_data
 from tests.e2e.conftest import CHROMIUM, RESIDENT_A
 from tests.e2e.face_video import framed
 from tests.e2e.test_browser import SCREENSHOTS, LiveGate, live_gate, signed_in_page
+from tests.face_assessment import record_assessment
 
 __all__ = ["live_gate"]  # the fixture, shared with the terminal's other browser tests
 pytestmark = [
@@ -79,6 +80,7 @@ def test_a_face_passage_shows_both_pictures_and_not_this_person_is_counted(
     photos = shared_data(PHOTOS)
     resident = resident_ref(live_gate)
     office = Actor("office", "test", datetime.now(UTC))
+    record_assessment(live_gate.services.units)
     record_face_consent(
         RecordFaceConsent(resident, FaceConsentForm("王小明", False, "2026-01")),
         actor=office,

@@ -35,6 +35,26 @@ def test_enroll_then_delete_from_the_command_line(services: Services, tmp_path: 
     image.resize((image.width // 4, image.height // 4)).save(tiny_path, "JPEG")
     missing = tmp_path / "missing.jpg"
 
+    # The impact assessment first, from the command line too.
+    listed = gate(env, "face", "assessments")
+    assert "no impact assessment recorded: face enrolment is refused" in listed.stdout
+    assessed = gate(
+        env,
+        "face",
+        "assess",
+        "--on",
+        "2026-11-02",
+        "--by",
+        "数据保护负责人",
+        "--reference",
+        "PIA-2026-07, kept in the office safe",
+        "--scope",
+        "main lane camera, residents who consent",
+    )
+    assert assessed.returncode == 0, assessed.stderr
+    assert "faces may be enrolled" in assessed.stdout
+    assert "PIA-2026-07" in gate(env, "face", "assessments").stdout
+
     # No consent in force and nobody named: refused before any image is read.
     done = gate(env, "face", "enroll", "--person", RESIDENT_A, str(good))
     assert done.returncode == 1
@@ -89,3 +109,20 @@ def test_enroll_then_delete_from_the_command_line(services: Services, tmp_path: 
     assert actions.count("face.withdraw") == 1
     assert all(RESIDENT_A not in target for target in targets)
     assert gate(env, "face", "delete", "--person", compound.wang).returncode == 1
+
+
+def test_enroll_is_refused_until_an_impact_assessment_is_recorded(services: Services) -> None:
+    populate(services)
+    env = env_of(services)
+    good = photo(f"{AGEITGEY}/examples/obama.jpg")
+    done = gate(
+        env, "face", "enroll", "--person", RESIDENT_A, "--consent-by", "王小明本人", str(good)
+    )
+    assert done.returncode == 1
+    assert f"{good}: refused: face assessment missing" in done.stdout
+    assert count(services, FaceTemplate) == 0
+    with services.database.session() as session:
+        refusal = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "action.refused")
+        ).all()
+    assert [row.detail.get("reason") for row in refusal] == ["face_assessment_missing"]

@@ -31,6 +31,7 @@ from registry.models import Document, Passage, Person
 from tests.conftest import shared_data
 from tests.e2e.conftest import RESIDENT_A, populate, same_gate
 from tests.e2e.face_video import write_face_video
+from tests.face_assessment import record_assessment
 
 PHOTOS = "faces/ageitgey-face_recognition/examples"
 
@@ -43,6 +44,7 @@ def enrol(services: Services, number: str, photo: Path) -> str:
         ).one()
         ref = person.ref
     office = Actor("office", "test", datetime.now(UTC))
+    record_assessment(services.units)
     record_face_consent(
         RecordFaceConsent(ref, FaceConsentForm("王小明", False, "2026-01")),
         actor=office,

@@ -6,6 +6,9 @@ line, through the same use cases as the office page (``gate.app.faces``).
 then enrols each image on its own: one line per image, enrolled or refused with its
 reason, and the rest go on. It exits 1 when any image was refused. The engine runs in this
 process (the models load once for all the images).
+
+``assess`` records the personal-information impact assessment every enrolment waits for
+(``gate.app.impact_assessments``); ``assessments`` lists those on file.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ from gate.app.faces import (
     face_panel,
     record_face_consent,
     withdraw_face_consent,
+)
+from gate.app.impact_assessments import (
+    RecordAssessment,
+    impact_assessments,
+    record_impact_assessment,
 )
 from gate.domain.errors import ActionRefused
 from gate.runtime.cli.context import actor, cli_context
@@ -111,3 +119,46 @@ def delete_command(ctx: typer.Context, person: PersonOption) -> None:
     finally:
         services.close()
     typer.echo(f"consent of {ref} withdrawn; {removed} face template(s) deleted")
+
+
+@app.command("assess")
+def assess_command(
+    ctx: typer.Context,
+    on: Annotated[str, typer.Option("--on", help="When it was assessed (YYYY-MM-DD).")],
+    by: Annotated[str, typer.Option("--by", help="Who assessed.")],
+    reference: Annotated[
+        str, typer.Option("--reference", help="A summary, or the report's number and place.")
+    ],
+    scope: Annotated[
+        str, typer.Option("--scope", help="Lanes, who, what is stored and for how long.")
+    ],
+) -> None:
+    """Record the impact assessment face enrolment waits for (audited)."""
+    services = cli_context(ctx).services()
+    try:
+        recorded = record_impact_assessment(
+            RecordAssessment(on, by, reference, scope), actor=actor(), units=services.units
+        )
+    finally:
+        services.close()
+    typer.echo(
+        f"impact assessment {recorded.id} recorded ({recorded.assessed_on}, "
+        f"{recorded.assessed_by}): faces may be enrolled"
+    )
+
+
+@app.command("assessments")
+def assessments_command(ctx: typer.Context) -> None:
+    """The impact assessments on file, newest first."""
+    services = cli_context(ctx).services()
+    try:
+        on_file = impact_assessments(actor=actor(), units=services.units)
+    finally:
+        services.close()
+    if not on_file:
+        typer.echo("no impact assessment recorded: face enrolment is refused")
+    for entry in on_file:
+        typer.echo(
+            f"{entry.id} {entry.assessed_on} by {entry.assessed_by}: {entry.reference} "
+            f"[scope: {entry.scope}] (recorded by {entry.recorded_by})"
+        )

@@ -40,11 +40,18 @@ from gate.domain.faces import FaceBand
 from gate.runtime.bootstrap import Services
 from registry.models import FaceConsent, FaceTemplate, Person
 from tests.api.test_office_support import Compound, audits
+from tests.face_assessment import record_assessment
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 OFFICE = Actor("office", "test", NOW)
 HEAD = Actor("head", "test", NOW, Scope(frozenset({"1", "2"})))
 CONSENT = FaceConsentForm(consented_by="王小明本人", guardian=False, notice_version="2026-01")
+
+
+@pytest.fixture(autouse=True)
+def _assessed(compound: Compound) -> None:
+    """Enrolment waits for the impact assessment (tests/gate/app/test_impact_assessments.py)."""
+    record_assessment(compound.services.units)
 
 
 def template(seed: int) -> bytes:
