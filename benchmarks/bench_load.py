@@ -36,6 +36,7 @@ import multiprocessing
 import multiprocessing.synchronize
 import secrets
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -242,6 +243,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="idle + loaded phase pairs")
     parser.add_argument("--terminals", type=int, default=20)
     parser.add_argument("--no-district", action="store_true", help="terminals only")
+    parser.add_argument(
+        "--switch-ms",
+        type=lambda text: [float(part) for part in text.split(",")],
+        default=[sys.getswitchinterval() * 1000],
+        help="thread switch intervals to compare, in ms (sys.setswitchinterval), e.g. 5,1",
+    )
     parser.add_argument("--soak-minutes", type=float, default=0.0)
     options = parser.parse_args()
     print(f"bench_load {datetime.now(LOCAL_TZ):%Y-%m-%d %H:%M %Z}: {describe_machine()}")
@@ -286,16 +293,28 @@ def main() -> None:
         try:
             pipeline = station.gate.pipeline
             run_pipeline(pipeline, draw_visits(registered, 200))  # warm the snapshot, caches
-            idle: list[Run] = []
-            loaded: list[Run] = []
-            loads: list[dict[str, int]] = []
             visits = draw_visits(registered, options.passages)  # the same reads in every phase
+            phases: dict[float, tuple[list[Run], list[Run], list[dict[str, int]]]] = {
+                interval: ([], [], []) for interval in options.switch_ms
+            }
             for _ in range(options.rounds):
-                idle.append(run_pipeline(pipeline, visits, interval=1 / options.rate))
-                with Load(base, key, usernames) as load:
-                    loaded.append(run_pipeline(pipeline, visits, interval=1 / options.rate))
-                loads.append(load.counts)
-            report(idle, loaded, loads, options)
+                for interval, (idle, loaded, loads) in phases.items():
+                    sys.setswitchinterval(interval / 1000)
+                    idle.append(run_pipeline(pipeline, visits, interval=1 / options.rate))
+                    with Load(base, key, usernames) as load:
+                        loaded.append(run_pipeline(pipeline, visits, interval=1 / options.rate))
+                    loads.append(load.counts)
+            for interval, (idle, loaded, loads) in phases.items():
+                print(f"-- the interpreter's thread switch interval {interval:g} ms")
+                report(idle, loaded, loads, options)
+            if len(phases) > 1:
+                first, *others = phases
+                for other in others:
+                    ratio = quantile(merged(phases[other][1]).latencies, 0.99) / quantile(
+                        merged(phases[first][1]).latencies, 0.99
+                    )
+                    print(f"loaded p99 at {other:g} ms / at {first:g} ms: x{ratio:.2f}")
+            sys.setswitchinterval(options.switch_ms[-1] / 1000)
             if options.soak_minutes > 0:
                 soak(pipeline, registered, base, key, usernames, options)
         finally:
