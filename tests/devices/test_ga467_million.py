@@ -31,22 +31,19 @@ from devices.idcard.frames import (
     PREAMBLE,
     FrameBuffer,
     Response,
-    decode_frame,
     encode_frame,
     parse_request,
-    parse_response,
 )
 from devices.idcard.protocol import (
     Command,
     SamStatus,
     card_data_bytes,
-    parse_card_data,
-    status_of,
 )
 from devices.idcard.reader import Ga467SerialReader
-from devices.idcard.text import decode_text, encode_text
+from devices.idcard.text import encode_text
 from gate.domain.errors import DeviceIOError, FrameError
 from tests.devices.ga467_helpers import ALL_TYPES, PHOTO
+from tests.devices.test_ga467_fuzz import decode_everything
 
 FRAMES = 1_000_000
 SENTINEL_EVERY = 10
@@ -114,17 +111,6 @@ def hostile_read(rng: random.Random) -> Response:
     if rng.random() < 0.3:  # the size fields lie
         data = rng.randbytes(4) + data[4:]
     return Response(0, 0, SamStatus.SUCCESS, data)
-
-
-def decode_everything(raw: bytes) -> None:
-    """Every decoding step the driver takes on one answer; only ``FrameError`` may escape."""
-    try:
-        response = parse_response(decode_frame(raw))
-        status_of(response)
-        data = parse_card_data(response, with_fingerprint=len(response.data) % 2 == 1)
-        decode_text(data.text)
-    except FrameError:
-        pass
 
 
 @pytest.mark.slow
