@@ -90,6 +90,7 @@ ZH: dict[str, str] = {
     "office.field.username": "账号",
     "office.field.display_name": "显示名称",
     "office.field.building_keys": "负责的楼栋",
+    "office.field.unit_keys": "负责的单元",
     "office.error.unit_count": "单元数应在 1 到 {limit} 之间",
     "office.field.building": "楼栋",
 }
@@ -180,6 +181,7 @@ EN: dict[str, str] = {
     "office.field.username": "the account name",
     "office.field.display_name": "the display name",
     "office.field.building_keys": "the buildings looked after",
+    "office.field.unit_keys": "the units looked after",
     "office.error.unit_count": "A building has 1 to {limit} units",
     "office.field.building": "the building",
 }
