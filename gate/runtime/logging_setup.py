@@ -164,6 +164,14 @@ def configure_logging(settings: Settings, *, to_file: bool = False, force: bool 
     root.setLevel(settings.log_level)
     # Alembic narrates every schema check at INFO; only its warnings matter here.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # uvicorn's lines come through ours (format, file, mask): a uvicorn that was started
+    # with its own logging config in this process earlier left handlers that bypass it.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        served = logging.getLogger(name)
+        for handler in list(served.handlers):
+            served.removeHandler(handler)
+        served.propagate = True
+        served.setLevel(logging.NOTSET)
 
 
 def remove_logging() -> None:

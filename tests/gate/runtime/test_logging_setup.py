@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 
 from gate.runtime.logging_setup import configure_logging, remove_logging
 from gate.runtime.settings import Settings, load_settings
@@ -79,6 +80,10 @@ def test_text_lines_are_masked_too(configured: Any, tmp_path: Path) -> None:
 
 def test_an_access_line_shows_no_query_value(configured: Any, tmp_path: Path) -> None:
     log_file = tmp_path / "gate.log"
+    # A uvicorn started earlier in this process with its own logging config (as the
+    # in-process test servers are) gave uvicorn.access a handler of its own that did not
+    # propagate: its lines bypassed the file and the mask.
+    uvicorn.Config(app=lambda *_: None)
     configured(format="json", file=str(log_file))
     access = logging.getLogger("uvicorn.access")
     access.info(
