@@ -31,10 +31,8 @@ flat). The documented soak is one hour:
 from __future__ import annotations
 
 import argparse
-import base64
 import multiprocessing
 import multiprocessing.synchronize
-import secrets
 import statistics
 import sys
 import tempfile
@@ -53,10 +51,10 @@ from bench_passage import (
     Run,
     describe_machine,
     draw_visits,
-    log_keys,
     quantile,
     run_pipeline,
     seed_compound,
+    services_for,
 )
 
 from api.app import create_app
@@ -65,8 +63,8 @@ from gate.app.api_keys import CreateApiKey, create_api_key
 from gate.app.staff import CreateStaff, create_staff
 from gate.domain.roles import Role
 from gate.domain.status import LOCAL_TZ
-from gate.runtime.bootstrap import Services, bootstrap, build_station
-from gate.runtime.settings import load_settings
+from gate.runtime.bootstrap import Services, build_station
+from gate.runtime.keyfile import generate_key_file
 
 PASSWORD = "load-bench-password"  # scratch accounts of a throwaway database
 STATE_EVERY_SECONDS = 10.0
@@ -255,22 +253,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-load-") as name:
         scratch = Path(name)
         key_file = scratch / "data.key"
-        key_file.write_bytes(base64.b64encode(secrets.token_bytes(32)) + b"\n")
-        key_file.chmod(0o600)
+        generate_key_file(key_file, setting="secrets.key_file")
         url = f"sqlite:///{scratch / 'load.db'}"
         demo = seed_compound(url, scratch, key_file, datetime.now(LOCAL_TZ).date())
         registered = tuple(f"{p.doc_type.value}:{p.doc_number}" for p in demo.persons)
         port = free_port()
-        services = bootstrap(
-            load_settings(
-                data_dir=scratch / "serve",
-                database_url=url,
-                secrets={"key_file": key_file},
-                log=log_keys(scratch),
-                log_level="WARNING",
-                api={"requests_per_minute": 1_000_000},  # full speed, not the key's quota
-            )
-        )
+        services = services_for(
+            url, scratch, key_file, "serve", api={"requests_per_minute": 1_000_000}
+        )  # the district at full speed, not at its key's quota
         admin = Actor(name="bench", origin="bench", at=datetime.now(UTC))
         usernames = [f"guard{index:02d}" for index in range(1, options.terminals + 1)]
         for username in usernames:

@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from passage_baseline import QueryingSnapshots
 from sqlalchemy import create_engine, select, text
@@ -146,7 +147,8 @@ def log_env(scratch: Path) -> dict[str, str]:
     return {f"GATE_LOG__{key.upper()}": value for key, value in log_keys(scratch).items()}
 
 
-def services_for(url: str, scratch: Path, key_file: Path, name: str) -> Services:
+def services_for(url: str, scratch: Path, key_file: Path, name: str, **more: Any) -> Services:
+    """Services over a copy of the seeded database; ``more``: further settings sections."""
     # WARNING: the recording barrier logs every opening at INFO, which would time stderr.
     settings = load_settings(
         data_dir=scratch / name,
@@ -154,6 +156,7 @@ def services_for(url: str, scratch: Path, key_file: Path, name: str) -> Services
         secrets={"key_file": key_file},
         log=log_keys(scratch),
         log_level="WARNING",
+        **more,
     )
     return bootstrap(settings)
 
