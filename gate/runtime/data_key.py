@@ -40,6 +40,7 @@ from gate.runtime.keyfile import (
     write_data_key,
 )
 from gate.runtime.settings import Settings
+from registry.backup import fsync_dir
 from registry.crypto import PersonalDataCipher
 from registry.database import Database
 from registry.key_rotation import key_fits, reencrypt
@@ -120,7 +121,7 @@ def rotate_data_key(settings: Settings, database: Database, *, actor: Actor) -> 
     material = secrets.token_bytes(KEY_BYTES)
     try:
         write_data_key(pending, material, lookup=old.lookup_key)
-        _sync_folder(path.parent)
+        fsync_dir(path.parent)
     except OSError as exc:
         raise ConfigError(f"cannot write the new key to {pending}: {exc}", key=SETTING) from None
     new = PersonalDataCipher(material, lookup_key=old.lookup_key)
@@ -134,13 +135,5 @@ def _swap(path: Path, pending: Path) -> Path:
     retired = path.with_name(f"{path.name}.retired-{stamp}")
     os.link(path, retired)
     os.replace(pending, path)
-    _sync_folder(path.parent)
+    fsync_dir(path.parent)
     return retired
-
-
-def _sync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
