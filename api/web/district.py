@@ -13,13 +13,17 @@ no list); anyone else gets items without those fields. In hub mode a key bound t
 compounds (and a staff session of the hub) reads what the edges pushed instead
 (``api.web.hub.hub_feed``; ``compound`` narrows it to one).
 
-The items are JSON text from ``gate.app.feed_encoder`` (no dict per row); NDJSON goes out
-a page (``MAX_PAGE`` rows, a few megabytes) per chunk.
+The items are JSON text from ``gate.app.feed_encoder`` (no dict per row), read and encoded
+in the feed's worker processes (``services.feed_lines``, ``gate.runtime.feed_worker``), so
+the lanes in this process never wait behind them; NDJSON goes out a page (``MAX_PAGE``
+rows, a few megabytes) per chunk, the first read before the answer starts.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import itertools
+from collections.abc import Iterator
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
@@ -39,9 +43,7 @@ from gate.app.district_feed import (
     MAX_PAGE,
     CompoundAddress,
     FeedProfile,
-    feed_encoder,
-    read_lines,
-    stream_lines,
+    feed_answer,
 )
 from gate.app.feed_access import key_reads_documents, role_reads_documents
 from gate.domain.api_scopes import ApiScope
@@ -105,21 +107,17 @@ def passages(
     documents = reads_documents(request)
     if "text/csv" in accept and NDJSON not in accept:
         profile = FeedProfile.STANDARD  # the CSV columns are the standard fields
-    encoder = feed_encoder(compound_address(request), services.pseudonym, profile, documents)
-
-    try:  # a bad cursor fails before streaming
-        if NDJSON in accept:
-            answer: Any = stream_lines(
-                after, limit=limit, reader=services.feed, encoder=encoder, documents=documents
-            )
-        else:
-            answer = read_lines(
-                after,
-                limit=min(limit, MAX_PAGE),
-                reader=services.feed,
-                encoder=encoder,
-                documents=documents,
-            )
+    try:  # a bad cursor fails before streaming; so does a feed that cannot be read (503)
+        answer = feed_answer(
+            after,
+            limit=limit if NDJSON in accept else min(limit, MAX_PAGE),
+            source=services.feed_lines,
+            profile=profile,
+            documents=documents,
+            stream=NDJSON in accept,
+        )
+        if isinstance(answer, Iterator):
+            answer = itertools.chain([next(answer)], answer)
     except ActionRefused as refused:
         detail = {"detail": refusal_text(language(request), refused), "code": refused.code}
         return Response(orjson.dumps(detail), status_code=422, media_type="application/json")

@@ -207,16 +207,82 @@ def stream_lines(
 
 
 def _pages(
-    after: int, limit: int, reader: FeedReader, encoder: FeedEncoder, documents: bool
+    after: int,
+    limit: int,
+    reader: FeedReader,
+    encoder: FeedEncoder,
+    documents: bool,
+    page: int = MAX_PAGE,
 ) -> Iterator[FeedLines]:
     sent = False
-    for batch in reader.pages_after(after, limit, page=MAX_PAGE, documents=documents):
+    for batch in reader.pages_after(after, limit, page=page, documents=documents):
         if batch.rows or not sent:
             after = batch.rows[-1][0] if batch.rows else after
             sent = True
             yield FeedLines(encoder.lines(batch), cursor_of(after), len(batch.rows))
     if not sent:
         yield FeedLines([], cursor_of(after), 0)
+
+
+class FeedLineSource(Protocol):
+    """Where the API's feed answers come from: pages of JSON lines after a ``seq``.
+
+    ``LocalFeedLines`` reads and encodes in the calling process; the service's own
+    (``gate.runtime.feed_worker``) does it in worker processes, so that a district
+    pulling flat out costs the lanes' process only the copying of bytes to the socket.
+    """
+
+    def pages(
+        self, after: int, limit: int, *, profile: FeedProfile, documents: bool
+    ) -> Iterator[FeedLines]:
+        """Up to ``limit`` passages after ``after``, a page at a time (see ``stream_lines``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class LocalFeedLines:
+    """``FeedLineSource`` in this process: the reader and the shared encoders."""
+
+    reader: FeedReader
+    compound: CompoundAddress
+    pseudonym: Pseudonym
+    page: int = MAX_PAGE  # rows a page (smaller in tests, to see many pages)
+
+    def pages(
+        self, after: int, limit: int, *, profile: FeedProfile, documents: bool
+    ) -> Iterator[FeedLines]:
+        encoder = feed_encoder(self.compound, self.pseudonym, profile, documents)
+        return _pages(after, limit, self.reader, encoder, documents, self.page)
+
+
+def feed_answer(
+    cursor: str | None,
+    *,
+    limit: int,
+    source: FeedLineSource,
+    profile: FeedProfile,
+    documents: bool,
+    stream: bool,
+) -> Iterator[FeedLines] | FeedLines:
+    """The API's answer: every page (``stream``, up to ``limit`` rows) or the first one.
+
+    The cursor and limit are checked at once (``ActionRefused``), before any page is
+    read, so a bad request is refused before an answer starts.
+    """
+    after = parse_cursor(cursor)
+    if not stream and not 1 <= limit <= MAX_PAGE:
+        raise ActionRefused("feed_limit", max=MAX_PAGE)
+    if limit < 1:
+        raise ActionRefused("feed_limit", max=MAX_PAGE)
+    pages = source.pages(after, limit, profile=profile, documents=documents)
+    if stream:
+        return pages
+    try:
+        return next(pages)
+    finally:  # a worker's stream is handed back at once, not when the iterator is collected
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()
 
 
 def read_page(

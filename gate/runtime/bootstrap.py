@@ -15,7 +15,13 @@ from devices.drivers import open_driver
 from gate.app.actor import Actor
 from gate.app.admin_ports import TemplateWriter
 from gate.app.clock_watch import ClockWatch
-from gate.app.district_feed import CompoundAddress, FeedReader, Pseudonym
+from gate.app.district_feed import (
+    CompoundAddress,
+    FeedLineSource,
+    FeedReader,
+    LocalFeedLines,
+    Pseudonym,
+)
 from gate.app.face_camera import FaceCamera, FaceRetention
 from gate.app.face_gallery import FaceGallery
 from gate.app.lanes import DeviceWatch, LaneBarriers, LaneRunner
@@ -35,6 +41,7 @@ from gate.domain.passes import PassVerifier
 from gate.domain.ports import Barrier
 from gate.runtime.clock_sources import build_clock_watch
 from gate.runtime.data_key import check_data_key, cipher_of
+from gate.runtime.feed_worker import FeedSetup, FeedWorkers
 from gate.runtime.keyfile import DataKey, load_data_key
 from gate.runtime.log_keys import ChainKey, build_anchorer, load_chain_key
 from gate.runtime.logging_setup import configure_logging
@@ -88,6 +95,7 @@ class Services:
     pass_verifier: PassVerifier
     feed: FeedReader
     pseudonym: Pseudonym
+    feed_lines: FeedLineSource  # the district API's answers: in worker processes by default
     delivery_cursors: CursorStore
     compound: CompoundAddress  # this gate's compound as the feed and the hub name it
     face_store: SqlFaceStore  # consented templates and enrolment photos (registry.face_store)
@@ -98,7 +106,9 @@ class Services:
     anchors: Anchorer
 
     def close(self) -> None:
-        """Release connections."""
+        """Release connections and end the feed's workers."""
+        if isinstance(self.feed_lines, FeedWorkers):
+            self.feed_lines.close()
         self.database.dispose()
 
 
@@ -127,6 +137,17 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         raise
     face_store = SqlFaceStore(database, cipher)
     faces = settings.faces
+    feed = SqlFeedReader(database)
+    pseudonym = district_pseudonyms(cipher)
+    compound = compound_address(settings)
+    feed_lines: FeedLineSource = (
+        FeedWorkers(
+            FeedSetup(settings.effective_database_url, compound, data_key),
+            settings.api.feed_workers,
+        )
+        if settings.api.feed_workers
+        else LocalFeedLines(feed, compound, pseudonym)
+    )
     return Services(
         settings=settings,
         database=database,
@@ -137,10 +158,11 @@ def bootstrap(settings: Settings, *, require_schema: bool = True) -> Services:
         write_template=write_template,
         pass_signer=KeyRingSigner(key_dir(settings.data_dir)),
         pass_verifier=KeyRingVerifier(key_dir(settings.data_dir)),
-        feed=SqlFeedReader(database),
-        pseudonym=district_pseudonyms(cipher),
+        feed=feed,
+        pseudonym=pseudonym,
+        feed_lines=feed_lines,
         delivery_cursors=SqlCursorStore(database),
-        compound=compound_address(settings),
+        compound=compound,
         face_store=face_store,
         face_gallery=FaceGallery(
             TemplateMatrix(), face_store, FaceThresholds(faces.strict, faces.loose, faces.margin)

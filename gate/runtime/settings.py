@@ -118,6 +118,13 @@ class ApiSettings(_Section):
     requests_per_minute: int = Field(
         default=600, gt=0, description="Requests one API key may make in any minute; then 429"
     )
+    feed_workers: int = Field(
+        default=1,
+        ge=0,
+        le=8,
+        description="Processes that read and encode the district feed's answers, so a "
+        "district pulling flat out never slows the lanes; 0: in the serving process",
+    )
 
 
 class HubSettings(_Section):
