@@ -25,7 +25,10 @@ resident memory each minute and the growth per hour fitted over the second half 
 flat). The documented soak is one hour:
 
     .venv/bin/python benchmarks/bench_load.py [--passages 300] [--rate 10] [--rounds 2]
-        [--terminals 20] [--soak-minutes 60]
+        [--terminals 20] [--feed-workers 1,0] [--soak-minutes 60]
+
+``--feed-workers 1,0`` interleaves phases with the district feed in its worker process
+(the service's default) and in the serving process, to show what the worker buys.
 """
 
 from __future__ import annotations
@@ -60,10 +63,12 @@ from bench_passage import (
 from api.app import create_app
 from gate.app.actor import Actor
 from gate.app.api_keys import CreateApiKey, create_api_key
+from gate.app.district_feed import FeedLineSource, LocalFeedLines
 from gate.app.staff import CreateStaff, create_staff
 from gate.domain.roles import Role
 from gate.domain.status import LOCAL_TZ
 from gate.runtime.bootstrap import Services, build_station
+from gate.runtime.feed_worker import FeedSetup, FeedWorkers
 from gate.runtime.keyfile import generate_key_file
 
 PASSWORD = "load-bench-password"  # scratch accounts of a throwaway database
@@ -247,6 +252,12 @@ def main() -> None:
         default=[sys.getswitchinterval() * 1000],
         help="thread switch intervals to compare, in ms (sys.setswitchinterval), e.g. 5,1",
     )
+    parser.add_argument(
+        "--feed-workers",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[1],
+        help="feed worker counts to compare ([api] feed_workers; 0: in this process), e.g. 1,0",
+    )
     parser.add_argument("--soak-minutes", type=float, default=0.0)
     options = parser.parse_args()
     print(f"bench_load {datetime.now(LOCAL_TZ):%Y-%m-%d %H:%M %Z}: {describe_machine()}")
@@ -276,6 +287,13 @@ def main() -> None:
         ).text
         if options.no_district:
             key = ""
+        # The district API's feed source for each compared count, swapped between phases.
+        sources = {
+            count: services.feed_lines
+            if count == services.settings.api.feed_workers
+            else feed_source(services, count)
+            for count in options.feed_workers
+        }
         server, station = serve_in_thread(services, port)
         base = f"http://127.0.0.1:{port}"
         memory = MemorySampler()
@@ -284,18 +302,25 @@ def main() -> None:
             pipeline = station.gate.pipeline
             run_pipeline(pipeline, draw_visits(registered, 200))  # warm the snapshot, caches
             visits = draw_visits(registered, options.passages)  # the same reads in every phase
-            phases: dict[float, tuple[list[Run], list[Run], list[dict[str, int]]]] = {
-                interval: ([], [], []) for interval in options.switch_ms
+            # by (switch interval in ms, feed workers)
+            phases: dict[tuple[float, int], tuple[list[Run], list[Run], list[dict[str, int]]]] = {
+                (interval, count): ([], [], [])
+                for interval in options.switch_ms
+                for count in options.feed_workers
             }
             for _ in range(options.rounds):
-                for interval, (idle, loaded, loads) in phases.items():
+                for (interval, count), (idle, loaded, loads) in phases.items():
                     sys.setswitchinterval(interval / 1000)
+                    use_feed_source(services, sources[count])
                     idle.append(run_pipeline(pipeline, visits, interval=1 / options.rate))
                     with Load(base, key, usernames) as load:
                         loaded.append(run_pipeline(pipeline, visits, interval=1 / options.rate))
                     loads.append(load.counts)
-            for interval, (idle, loaded, loads) in phases.items():
-                print(f"-- the interpreter's thread switch interval {interval:g} ms")
+            for (interval, count), (idle, loaded, loads) in phases.items():
+                print(
+                    f"-- the interpreter's thread switch interval {interval:g} ms, "
+                    f"{count} feed worker(s)"
+                )
                 report(idle, loaded, loads, options)
             if len(phases) > 1:
                 first, *others = phases
@@ -303,14 +328,18 @@ def main() -> None:
                     ratio = quantile(merged(phases[other][1]).latencies, 0.99) / quantile(
                         merged(phases[first][1]).latencies, 0.99
                     )
-                    print(f"loaded p99 at {other:g} ms / at {first:g} ms: x{ratio:.2f}")
+                    print(f"loaded p99 at {other} / at {first} (ms, workers): x{ratio:.2f}")
             sys.setswitchinterval(options.switch_ms[-1] / 1000)
+            use_feed_source(services, sources[options.feed_workers[-1]])
             if options.soak_minutes > 0:
                 soak(pipeline, registered, base, key, usernames, options)
         finally:
             memory.stop()
             server.should_exit = True
             station.stop()
+            for source in sources.values():
+                if isinstance(source, FeedWorkers):
+                    source.close()
             services.close()
         during = [mb for _, mb in memory.samples]
         if during:
@@ -320,6 +349,21 @@ def main() -> None:
                 f"last {during[-1]:.0f} MiB ({len(during)} samples)"
             )
     print(f"seed {SEED}")
+
+
+def feed_source(services: Services, workers: int) -> FeedLineSource:
+    """The district API's source with ``workers`` processes, as ``bootstrap`` builds it."""
+    if workers == 0:
+        return LocalFeedLines(services.feed, services.compound, services.pseudonym)
+    setup = FeedSetup(
+        services.settings.effective_database_url, services.compound, services.data_key
+    )
+    return FeedWorkers(setup, workers)
+
+
+def use_feed_source(services: Services, source: FeedLineSource) -> None:
+    """Swap the running app's feed source between phases (the app reads it per request)."""
+    object.__setattr__(services, "feed_lines", source)  # Services is frozen for the service
 
 
 def merged(runs: list[Run]) -> Run:

@@ -2,7 +2,7 @@
 
 Squared distances come from ``|t|^2 - 2 t.q + |q|^2`` with the template norms kept beside
 the matrix, so a query is one BLAS ``sgemv`` over all rows plus two cheap passes (measured
-in ``benchmarks/bench_faces.py``). That expansion loses precision when two vectors are
+in ``benchmarks/bench_faces.py``), cut into one slice per core for a large gallery. That expansion loses precision when two vectors are
 close, so the distances handed back (the winners') are recomputed directly from the
 difference vectors over the rows of the persons concerned: they equal
 ``face_recognition.face_distance`` to float32 precision. No approximate index is used.
@@ -13,6 +13,7 @@ moves the last row into the hole (swap-remove) and updates the id map.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Hashable, Iterable
 
@@ -22,6 +23,8 @@ import numpy.typing as npt
 from gate.domain.faces import FaceMatch, PersonDistance
 
 DIMENSIONS = 128
+PARALLEL_ROWS = 100_000  # from this many templates on, the product is cut across the cores
+_CORES = max(1, min(4, len(os.sched_getaffinity(0))))
 Vector = npt.NDArray[np.float32]
 
 
@@ -134,9 +137,8 @@ class TemplateMatrix:
             count = len(self._ids)
             if count == 0:
                 return None
-            squared = np.matmul(self._rows[:count], query, out=self._scratch[:count])
-            squared *= -2
-            squared += self._norms[:count]
+            squared = self._scratch[:count]
+            self._expanded_distances(query, count)
             # |q|^2 is the same for every row: it does not change the order, so it is not added.
             found: list[PersonDistance] = []
             # One person more than asked: the expansion's error (about 1e-6 on a squared
@@ -149,6 +151,34 @@ class TemplateMatrix:
                 squared[rows] = np.inf
             found.sort(key=lambda item: item.distance)
             return FaceMatch(found[0], tuple(found[1:persons]))
+
+    def _expanded_distances(self, query: Vector, count: int) -> None:
+        """``|t|^2 - 2 t.q`` of the first ``count`` rows into the scratch row.
+
+        The service runs BLAS on one thread (``gate.runtime``), which keeps a small product
+        from spinning up threads; a gallery of ``PARALLEL_ROWS`` or more is cut into one
+        slice per core, each a thread of its own (numpy lets go of the interpreter lock
+        for the product and the two passes), so a city-sized gallery still takes all the
+        cores. The slices are exact: each row's value is computed once, by one thread.
+        """
+        parts = min(_CORES, count // PARALLEL_ROWS) if count >= PARALLEL_ROWS else 1
+        bounds = [count * part // parts for part in range(parts + 1)]
+
+        def slice_of(start: int, stop: int) -> None:
+            out = self._scratch[start:stop]
+            np.matmul(self._rows[start:stop], query, out=out)
+            out *= -2
+            out += self._norms[start:stop]
+
+        helpers = [
+            threading.Thread(target=slice_of, args=(bounds[part], bounds[part + 1]))
+            for part in range(1, parts)
+        ]
+        for helper in helpers:
+            helper.start()
+        slice_of(bounds[0], bounds[1])
+        for helper in helpers:
+            helper.join()
 
     def _grow(self, capacity: int) -> None:
         rows = np.empty((capacity, DIMENSIONS), dtype=np.float32)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recognition.faces import matcher
 from recognition.faces.matcher import TemplateMatrix, to_template
 from tests.recognition.faces.reference import face_distance
 
@@ -67,6 +68,23 @@ def test_match_gives_the_best_distance_per_person_and_the_next_persons() -> None
     assert exact.best == type(exact.best)("p10", 0.0)
     assert exact.second is not None
     assert exact.margin == exact.second.distance
+
+
+@pytest.mark.parametrize("cores", [2, 3])
+def test_a_gallery_cut_across_the_cores_matches_exactly(
+    monkeypatch: pytest.MonkeyPatch, cores: int
+) -> None:
+    """The slices a large gallery is cut into (here from 100 rows) cover every row once."""
+    monkeypatch.setattr(matcher, "PARALLEL_ROWS", 100)
+    monkeypatch.setattr(matcher, "_CORES", cores)
+    vectors = encodings(1001, seed=cores)
+    templates = {f"t{i}": (f"p{i % 300}", vectors[i]) for i in range(1001)}
+    matrix = TemplateMatrix()
+    matrix.add_many((tid, person, vector) for tid, (person, vector) in templates.items())
+    # The nearest row of each slice's first and last row, and a stranger.
+    for row in (0, 332, 333, 499, 500, 666, 667, 1000):
+        assert_matches(matrix, templates, vectors[row] + np.float32(0.002))
+    assert_matches(matrix, templates, encodings(1, seed=42)[0])
 
 
 def test_add_and_remove_keep_it_exact() -> None:
