@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import multiprocessing.synchronize
+import os
 import statistics
 import sys
 import tempfile
@@ -71,6 +72,9 @@ from gate.runtime.bootstrap import Services, build_station
 from gate.runtime.feed_worker import FeedSetup, FeedWorkers
 from gate.runtime.keyfile import generate_key_file
 
+# Each kind of phase, by (switch interval in ms, feed workers, the outside world's
+# niceness): its idle runs, loaded runs and what the load did in each.
+Phases = dict[tuple[float, int, int], tuple[list[Run], list[Run], list[dict[str, int]]]]
 PASSWORD = "load-bench-password"  # scratch accounts of a throwaway database
 STATE_EVERY_SECONDS = 10.0
 
@@ -124,8 +128,14 @@ def outside_world(
     ready: multiprocessing.synchronize.Event,
     stop: multiprocessing.synchronize.Event,
     results: Any,
+    niceness: int = 0,
 ) -> None:
-    """Run the terminals and the district until ``stop``; put what they saw in ``results``."""
+    """Run the terminals and the district until ``stop``; put what they saw in ``results``.
+
+    ``niceness`` lowers this process's priority: on a real gate the district and the
+    terminals are other machines, here they share the gate's two cores.
+    """
+    os.nice(niceness)
     halt = threading.Event()
     counts: Counter[str] = Counter()
     threads = [
@@ -146,18 +156,19 @@ def outside_world(
     halt.set()
     for thread in threads:
         thread.join(timeout=15)
+    counts["cpu ms"] = round(time.process_time() * 1000)
     results.put(dict(counts))
 
 
 class Load:
     """The outside world started and stopped around a loaded phase."""
 
-    def __init__(self, base: str, key: str, usernames: list[str]) -> None:
+    def __init__(self, base: str, key: str, usernames: list[str], niceness: int = 0) -> None:
         spawn = multiprocessing.get_context("spawn")
         self._ready, self._stop, self._results = spawn.Event(), spawn.Event(), spawn.Queue()
         self._process = spawn.Process(
             target=outside_world,
-            args=(base, key, usernames, self._ready, self._stop, self._results),
+            args=(base, key, usernames, self._ready, self._stop, self._results, niceness),
             daemon=True,
         )
         self.counts: dict[str, int] = {}
@@ -178,9 +189,9 @@ class Load:
 # --- the serving process (this one) -------------------------------------------------------
 
 
-def resident_mb() -> float:
-    """This process's resident memory now (VmRSS), in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def resident_mb(pid: int | None = None) -> float:
+    """A process's resident memory now (VmRSS), in MiB; this one's by default."""
+    for line in Path(f"/proc/{pid or 'self'}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
@@ -258,6 +269,12 @@ def main() -> None:
         default=[1],
         help="feed worker counts to compare ([api] feed_workers; 0: in this process), e.g. 1,0",
     )
+    parser.add_argument(
+        "--outside-nice",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[0],
+        help="niceness of the process playing the terminals and the district, e.g. 0,10",
+    )
     parser.add_argument("--soak-minutes", type=float, default=0.0)
     options = parser.parse_args()
     print(f"bench_load {datetime.now(LOCAL_TZ):%Y-%m-%d %H:%M %Z}: {describe_machine()}")
@@ -302,24 +319,24 @@ def main() -> None:
             pipeline = station.gate.pipeline
             run_pipeline(pipeline, draw_visits(registered, 200))  # warm the snapshot, caches
             visits = draw_visits(registered, options.passages)  # the same reads in every phase
-            # by (switch interval in ms, feed workers)
-            phases: dict[tuple[float, int], tuple[list[Run], list[Run], list[dict[str, int]]]] = {
-                (interval, count): ([], [], [])
+            phases: Phases = {
+                (interval, count, nice): ([], [], [])
                 for interval in options.switch_ms
                 for count in options.feed_workers
+                for nice in options.outside_nice
             }
             for _ in range(options.rounds):
-                for (interval, count), (idle, loaded, loads) in phases.items():
+                for (interval, count, nice), (idle, loaded, loads) in phases.items():
                     sys.setswitchinterval(interval / 1000)
                     use_feed_source(services, sources[count])
                     idle.append(run_pipeline(pipeline, visits, interval=1 / options.rate))
-                    with Load(base, key, usernames) as load:
+                    with Load(base, key, usernames, nice) as load:
                         loaded.append(run_pipeline(pipeline, visits, interval=1 / options.rate))
                     loads.append(load.counts)
-            for (interval, count), (idle, loaded, loads) in phases.items():
+            for (interval, count, nice), (idle, loaded, loads) in phases.items():
                 print(
                     f"-- the interpreter's thread switch interval {interval:g} ms, "
-                    f"{count} feed worker(s)"
+                    f"{count} feed worker(s), the outside world at niceness {nice}"
                 )
                 report(idle, loaded, loads, options)
             if len(phases) > 1:
@@ -328,11 +345,11 @@ def main() -> None:
                     ratio = quantile(merged(phases[other][1]).latencies, 0.99) / quantile(
                         merged(phases[first][1]).latencies, 0.99
                     )
-                    print(f"loaded p99 at {other} / at {first} (ms, workers): x{ratio:.2f}")
+                    print(f"loaded p99 at {other} / at {first} (ms, workers, nice): x{ratio:.2f}")
             sys.setswitchinterval(options.switch_ms[-1] / 1000)
             use_feed_source(services, sources[options.feed_workers[-1]])
             if options.soak_minutes > 0:
-                soak(pipeline, registered, base, key, usernames, options)
+                soak(pipeline, registered, base, key, usernames, options, services.feed_lines)
         finally:
             memory.stop()
             server.should_exit = True
@@ -359,6 +376,24 @@ def feed_source(services: Services, workers: int) -> FeedLineSource:
         services.settings.effective_database_url, services.compound, services.data_key
     )
     return FeedWorkers(setup, workers)
+
+
+def worker_pids(source: FeedLineSource) -> list[int]:
+    """The feed's worker processes alive now (none for the in-process source)."""
+    if not isinstance(source, FeedWorkers):
+        return []
+    return [worker.process.pid for worker in list(source._all) if worker.process.is_alive()]
+
+
+def worker_mb(source: FeedLineSource) -> list[float]:
+    """The resident memory of each feed worker alive now, in MiB."""
+    sizes = []
+    for pid in worker_pids(source):
+        try:
+            sizes.append(resident_mb(pid))
+        except FileNotFoundError:  # replaced between the listing and the read
+            continue
+    return sizes
 
 
 def use_feed_source(services: Services, source: FeedLineSource) -> None:
@@ -394,6 +429,11 @@ def report(
         f"{total['status']:,} header events received, {total['state 200']:,} state loads; "
         f"the district pulled {total['pull 200']:,} times, {total['feed rows']:,} rows"
     )
+    seconds = sum(run.seconds for run in loaded)
+    print(
+        f"the outside world's CPU: {total['cpu ms'] / 1000:.1f} s in {seconds:.0f} s of loaded "
+        f"phases ({total['cpu ms'] / 10 / seconds:.0f}% of a core, of the 2 this gate has)"
+    )
     refused = {name: count for name, count in total.items() if name.split()[-1].isdigit()
                and not name.split()[-1].startswith(("2", "3"))}  # fmt: skip
     print(f"non-2xx answers: {refused or 'none'}")
@@ -406,13 +446,18 @@ def soak(
     key: str,
     usernames: list[str],
     options: argparse.Namespace,
+    feed: FeedLineSource,
 ) -> None:
-    """The peak and the load for ``--soak-minutes``; RSS each minute and its trend."""
+    """The peak and the load for ``--soak-minutes``; RSS each minute and its trend.
+
+    The feed's worker is counted beside the serving process (it is replaced after its
+    quota of answers, which is when its memory goes back).
+    """
     minutes = options.soak_minutes
     per_minute = max(1, int(options.rate * 60))
     samples: list[tuple[float, float]] = []
     started = time.monotonic()
-    with Load(base, key, usernames) as load:
+    with Load(base, key, usernames, options.outside_nice[-1]) as load:
         elapsed = 0.0
         while elapsed < minutes * 60:
             run = run_pipeline(
@@ -420,9 +465,12 @@ def soak(
             )
             elapsed = time.monotonic() - started
             samples.append((elapsed, resident_mb()))
+            workers = worker_mb(feed)
             print(
-                f"soak {elapsed / 60:5.1f} min: RSS {samples[-1][1]:.0f} MiB, "
-                f"decision p99 {quantile(run.latencies, 0.99):.3f} ms"
+                f"soak {elapsed / 60:5.1f} min: RSS {samples[-1][1]:.0f} MiB, feed workers "
+                f"{' '.join(f'{mb:.0f}' for mb in workers) or '-'} MiB, "
+                f"decision p99 {quantile(run.latencies, 0.99):.3f} ms",
+                flush=True,
             )
     late = samples[len(samples) // 2 :]
     print(

@@ -110,10 +110,16 @@ def test_bench_face_lane_runs_the_real_face_path() -> None:
 def test_bench_load_runs_with_terminals_and_the_district() -> None:
     done = run_benchmark(
         "bench_load.py", "--passages", "10", "--rate", "50", "--rounds", "1", "--terminals", "2",
+        "--feed-workers", "1,0", "--outside-nice", "5",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "decision p99 loaded / idle: x" in done.stdout
-    load = next(line for line in done.stdout.splitlines() if line.startswith("load: "))
-    assert load.startswith("load: 2 terminals, 20 passage events")  # each saw all 10 passages
-    assert "state loads; the district pulled 0 times" not in load
+    assert "1 feed worker(s), the outside world at niceness 5" in done.stdout
+    assert "0 feed worker(s), the outside world at niceness 5" in done.stdout
+    assert done.stdout.count("decision p99 loaded / idle: x") == 2
+    loads = [line for line in done.stdout.splitlines() if line.startswith("load: ")]
+    assert len(loads) == 2
+    for load in loads:  # from the worker and from this process alike
+        assert load.startswith("load: 2 terminals, 20 passage events")  # each saw all 10
+        assert "state loads; the district pulled 0 times" not in load
     assert "non-2xx answers: none" in done.stdout
+    assert "non-2xx answers: {" not in done.stdout

@@ -5,13 +5,14 @@
 // it is online, and the kept copy serves when it is not. The pass itself is never here:
 // it lives in the page's localStorage, and the enrollment answer is not cached.
 "use strict";
-const CACHE = "gate-pass-v1";
+const CACHE = "gate-pass-v2";
 const PAGE = "/pass/";
 const ASSETS = [
   "/static/vendor/sha256.js",
   "/static/vendor/qrcode.js",
   "/static/passcode.js",
   "/static/phone.js",
+  "/static/pass_actions.js",
   "/static/phone.css",
 ];
 

@@ -135,6 +135,10 @@ def test_enrol_show_and_use_offline(
     # The service worker holds the page and its scripts; then the network goes.
     page.wait_for_function("document.getElementById('pass')?.dataset.sw === 'ready'")
     context.set_offline(True)
+    failed: list[str] = []  # every script and style must come from the worker's cache
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.clock.install(time=datetime.now(UTC))
     page.reload()
     page.wait_for_function("document.getElementById('pass')?.dataset.state === 'shown'")
@@ -148,6 +152,8 @@ def test_enrol_show_and_use_offline(
     offline_text = read_qr(page, "phone-pass-offline.png")
     assert offline_text == after
     assert services.pass_verifier.verify(offline_text, now=page_now(page)).valid
+    assert [url for url in failed if "/static/" in url] == []
+    assert errors == []
 
 
 def test_a_used_code_shows_the_refusal_and_stores_nothing(
