@@ -66,6 +66,8 @@ def daily_page(request: Request, user: Reader, date: DayQuery = None) -> Respons
     moment = now()
     caller = actor(request, user)
     units = web(request).services.units
+    if hub_reach(request, None) is not None:  # a hub's staff read every compound's day
+        return _hub_daily_page(request, user, date, moment)
     error = None
     try:
         report = daily_report(date or today(moment), actor=caller, units=units)
@@ -97,6 +99,40 @@ def daily_page(request: Request, user: Reader, date: DayQuery = None) -> Respons
         occupancy_chart=occupancy_chart(report.timeline, ReportText(language(request)).t),
         outcome_allow=Outcome.ALLOW,
         outcome_deny=Outcome.DENY,
+        error=error,
+    )
+
+
+def _hub_daily_page(
+    request: Request, user: ActiveSession, date: str | None, moment: datetime
+) -> Response:
+    """The hub's daily report: each compound's day as its gates pushed it, and all together."""
+    caller = actor(request, user)
+    units = web(request).services.units
+    error = None
+    try:
+        report = hub_daily_report(date or today(moment), compounds=None, actor=caller, units=units)
+    except ActionRefused as refused:
+        error = refusal_text(language(request), refused)
+        report = hub_daily_report(today(moment), compounds=None, actor=caller, units=units)
+    return render(
+        request,
+        "report_hub_daily.html",
+        user,
+        status_code=422 if error else 200,
+        report=report,
+        text=ReportText(language(request)),
+        local=local,
+        long=LONG,
+        generated_at=moment,
+        day_value=report.day.isoformat(),
+        previous_link=_day_link("/report/daily", report.day - timedelta(days=1)),
+        today_link=_day_link("/report/daily", today(moment)),
+        next_link=(
+            _day_link("/report/daily", report.day + timedelta(days=1))
+            if report.day < today(moment)
+            else None
+        ),
         error=error,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from api.i18n import reason_text, t
+from api.i18n import MESSAGES, reason_text, t
 from gate.app.report_values import GuardDecision, Who
 from gate.domain.model import Reason
 from gate.domain.status import LOCAL_TZ
@@ -32,6 +32,17 @@ class ReportText:
     def reasons(self, reasons: tuple[Reason, ...]) -> str:
         """Reasons as sentences, one after another."""
         return "；".join(reason_text(self.lang, r.code, dict(r.params)) for r in reasons)
+
+    def reason(self, code: str) -> str:
+        """A decision reason's code as the guard reads it, where that needs no particulars.
+
+        The hub knows a denial's deciding reason by its code only; a sentence that would
+        name a date or a person it does not have stays the code.
+        """
+        template = MESSAGES[self.lang].get(f"reason.{code}")
+        if template is None or "{" in template:
+            return code
+        return reason_text(self.lang, code, {})
 
     def name(self, who: Who) -> str:
         """The masked name, or what the gate knew of them."""

@@ -7,6 +7,7 @@ for the compounds of the key only; ``compound`` narrows a key of several to one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,9 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from gate.domain.roles import Role
 from gate.runtime.bootstrap import Services, bootstrap
 from gate.runtime.settings import HubSettings, Settings
 from tests.api.test_hub import bearer, key_for, push
+from tests.api.test_office_support import PASSWORD
+from tests.gate.app.staff_builders import add_staff
 from tests.hub_items import feed_item
 
 DAILY = "/api/v1/reports/daily"
@@ -166,3 +170,40 @@ def test_a_key_bound_to_no_compound_reads_the_hubs_own_report(
     assert "occupancy" in report
     other = client.get(DAILY, params={"date": "2026-11-29", "compound": "compound-a"}, headers=own)
     assert other.status_code == 403
+
+
+def test_the_hubs_staff_read_every_compounds_day_on_the_report_page(
+    hub: Services, client: TestClient
+) -> None:
+    """The hub's own log is empty: its daily page is the report across compounds."""
+    _load(hub, client)
+    add_staff(hub, "district-office", Role.OFFICE, PASSWORD)
+    signed = client.post(
+        "/login",
+        data={"username": "district-office", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    page = client.get("/report/daily", params={"date": "2026-11-29"})
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "各小区出入日报" in html
+    rows = dict(re.findall(r'<tr data-compound="([^"]*)">(.*?)</tr>', html, re.S))
+    assert set(rows) == {"compound-a", "compound-b", ""}  # "" is the row of all together
+
+    def numbers(row: str) -> list[int]:
+        return [int(n) for n in re.findall(r'<td class="num"[^>]*>(\d+)</td>', row)]
+
+    # in, out, allow, review, deny, guard allowed, guard denied, visitors, outsiders, sent again
+    assert numbers(rows["compound-a"]) == [2, 2, 3, 0, 1, 1, 0, 2, 1, 1]
+    assert numbers(rows["compound-b"])[4] == 1  # its one denial
+    assert numbers(rows[""])[:5] == [2, 3, 3, 0, 2]
+    assert 'data-reason="quarantine_no_exit"' in html
+    assert 'data-reason="not_registered"' in html
+    future = client.get("/report/daily", params={"date": "2999-01-01"})
+    assert future.status_code == 422
+    assert "各小区出入日报" in future.text
+    client.get("/lang/en")
+    english = client.get("/report/daily", params={"date": "2026-11-29"})
+    assert "Daily report across compounds" in english.text
+    assert "All (2 compounds)" in english.text
