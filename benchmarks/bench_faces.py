@@ -35,8 +35,11 @@ a dlib compiled against OpenBLAS would be faster, at the price of the compile th
 install avoids. Hence the tracker: a track is encoded a few times, not every frame.
 Matching is bound by memory bandwidth (1M templates are 512 MB read per query): the
 1M goal (<= 30 ms) is met, 50k (<= 1 ms) missed by a quarter under this load. With
-``OPENBLAS_NUM_THREADS=1`` the same run gave 0.26 / 2.47 / 60.3 ms: steadier under load
-at 10k, too slow at 1M, so the matcher keeps numpy's threads. Runs at a load of 4-5
+``OPENBLAS_NUM_THREADS=1`` (what the service runs, since) the same run gave 0.26 / 2.47 /
+60.3 ms: steadier under load at 10k, too slow at 1M; so a gallery of 100,000 or more is
+now cut into a slice per core, each a thread (``matcher.PARALLEL_ROWS``), and this script
+times it against one slice on the same queries (``--parallel-rows`` moves the threshold):
+1M 19.6 ms at load 2.9, 25.9 against 28.3 ms at load 3.1 (docs/faces.md). Runs at a load of 4-5
 (after the matcher ranked one person more, one argmin pass) gave 0.27 / 2.90 / 64 ms with
 p99 up to 30 ms at 50k: BLAS's second thread waits for a core the others hold, which the
 face workers will do on a gate box too (see OPENBLAS_NUM_THREADS above). Adding is about 75,000
@@ -169,13 +172,19 @@ def timed(call: Callable[[Any], Any], argument: Any) -> float:
     return time.perf_counter() - started
 
 
-def bench_matching(sizes: Sequence[int], queries: int) -> None:
+def bench_matching(sizes: Sequence[int], queries: int, parallel_rows: int) -> None:
     import face_recognition  # the reference; its import loads every model (tests only)
 
-    print("\n1:N matching (best and second person), p50 / p99 over queries")
+    from recognition.faces import matcher
+
     print(
-        f"  {'templates':>10} {'matrix p50':>11} {'p99':>11} {'face_distance p50':>18}"
-        f" {'ratio':>6} {'adds/s':>10} {'remove':>9}"
+        f"\n1:N matching (best and second person), p50 / p99 over queries; sliced across "
+        f"{matcher._CORES} cores from {parallel_rows:,} templates, against one slice "
+        f"(one thread) in the same run"
+    )
+    print(
+        f"  {'templates':>10} {'matrix p50':>11} {'p99':>11} {'1 slice p50':>12} {'p99':>11}"
+        f" {'face_distance p50':>18} {'ratio':>6} {'adds/s':>10} {'remove':>9}"
     )
     rng = np.random.default_rng(12)
     for size in sizes:
@@ -187,7 +196,13 @@ def bench_matching(sizes: Sequence[int], queries: int) -> None:
         noise = rng.normal(0, 0.02, (queries, 128)).astype(np.float32)
         probes = templates[rng.integers(0, size, queries)] + noise
         matrix.match(probes[0])  # warm
-        ours = [timed(matrix.match, probe) for probe in probes]
+        ours, single = [], []
+        for probe in probes:  # interleaved, so a noisy moment falls on both
+            matcher.PARALLEL_ROWS = parallel_rows
+            ours.append(timed(matrix.match, probe))
+            matcher.PARALLEL_ROWS = 1 << 62
+            single.append(timed(matrix.match, probe))
+        matcher.PARALLEL_ROWS = parallel_rows
         reference = templates.astype(np.float64)
 
         def brute(probe: np.ndarray, known: np.ndarray = reference) -> int:
@@ -202,6 +217,7 @@ def bench_matching(sizes: Sequence[int], queries: int) -> None:
         removes = [timed(matrix.remove, n) for n in range(0, size, max(1, size // 100))]
         print(
             f"  {size:>10,} {ms(percentile(ours, 0.5))} {ms(percentile(ours, 0.99))}"
+            f" {ms(percentile(single, 0.5)):>12} {ms(percentile(single, 0.99))}"
             f" {ms(percentile(theirs, 0.5)):>18}"
             f" {percentile(theirs, 0.5) / percentile(ours, 0.5):6.0f}"
             f" {adds:>10,.0f} {percentile(removes, 0.5) * 1e6:6.1f} us"
@@ -217,6 +233,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sizes", default="10000,50000,1000000", help="template counts")
     parser.add_argument("--queries", type=int, default=30)
     parser.add_argument("--parts", default="frames,pool,matching", help="which to measure")
+    parser.add_argument(
+        "--parallel-rows", type=int, default=None, help="slice from this many templates"
+    )
     args = parser.parse_args(argv)
     import dlib
 
@@ -235,7 +254,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("\nfaces per second through the pool (every face encoded)")
         bench_pool(photos, args.pool_frames, args.workers)
     if "matching" in parts:
-        bench_matching([int(size) for size in args.sizes.split(",")], args.queries)
+        from recognition.faces import matcher
+
+        sizes = [int(size) for size in args.sizes.split(",")]
+        bench_matching(sizes, args.queries, args.parallel_rows or matcher.PARALLEL_ROWS)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
