@@ -2,10 +2,11 @@
 
 Squared distances come from ``|t|^2 - 2 t.q + |q|^2`` with the template norms kept beside
 the matrix, so a query is one BLAS ``sgemv`` over all rows plus two cheap passes (measured
-in ``benchmarks/bench_faces.py``), cut into one slice per core for a large gallery. That expansion loses precision when two vectors are
-close, so the distances handed back (the winners') are recomputed directly from the
-difference vectors over the rows of the persons concerned: they equal
-``face_recognition.face_distance`` to float32 precision. No approximate index is used.
+in ``benchmarks/bench_faces.py``), cut into one slice per core for a large gallery. That
+expansion loses precision when two vectors are close, so the distances handed back (the
+winners') are recomputed directly from the difference vectors over the rows of the
+persons concerned: they equal ``face_recognition.face_distance`` to float32 precision. No
+approximate index is used.
 
 Adding grows the matrix by doubling its capacity (amortised O(1), no rebuild); removing
 moves the last row into the hole (swap-remove) and updates the id map.
