@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from gate.app.actor import Actor
+from gate.app.visitors import RegisterVisitor, register_visitor
+from gate.domain.documents import DocumentType
 from gate.runtime.bootstrap import Services
 from registry.models import AuditEvent, IssuedPass
-from tests.e2e.conftest import RESIDENT_A, populate
+from tests.e2e.conftest import OUTSIDER, RESIDENT_A, populate
 from tests.e2e.test_cli_log import env_of
 from tests.e2e.test_serve import gate
+from tests.registry.builders import resident_number
+
+VISITOR = resident_number("19950505", "012")
 
 
 def _issue(env: dict[str, str], *args: str) -> dict[str, object]:
@@ -86,6 +93,42 @@ def test_an_invite_and_a_key_rotation_from_the_command_line(services: Services) 
     assert _verify(env, str(invite["token"]))[1]["reason"] == "pass_unknown_key"
     keys = sorted(path.name for path in (Path(env["GATE_DATA_DIR"]) / "pass-keys").iterdir())
     assert keys == ["pass-key-0002.key", "pass-key-0003.key"]
+
+
+@pytest.mark.slow
+def test_a_visitor_pass_for_a_registered_visit_from_the_command_line(services: Services) -> None:
+    """By the visitor's document number or the visit's ref; never past the visit's end."""
+    populate(services)
+    admin = Actor(name="guard", origin="test", at=datetime.now(UTC))
+    visit = register_visitor(
+        RegisterVisitor(
+            name="赵六",
+            doc_type=DocumentType.RESIDENT_ID,
+            number=VISITOR,
+            host="1-1-101",
+            reason="探望父母",
+            hours=2,
+        ),
+        actor=admin,
+        units=services.units,
+    ).visitor
+    env = env_of(services)
+    by_number = _issue(env, "--person", VISITOR, "--kind", "visitor")
+    by_ref = _issue(env, "--person", visit.ref, "--kind", "visitor", "--valid-for", "7d")
+    for issued in (by_number, by_ref):
+        assert issued["kind"] == "visitor"
+        assert issued["rotating"] is False  # a window, not a time step
+        assert VISITOR not in str(issued["token"])
+        code, verdict = _verify(env, str(issued["token"]))
+        assert (code, verdict["valid"], verdict["reason"]) == (0, True, "qr_pass")
+    with services.database.session() as session:
+        rows = {row.pass_id: row for row in session.scalars(select(IssuedPass))}
+    longest = rows[str(by_ref["pass_id"])]
+    ends = longest.not_after.replace(tzinfo=longest.not_after.tzinfo or UTC)
+    assert ends <= datetime.now(UTC) + timedelta(hours=2, minutes=1)  # the visit's end, not 7d
+    nobody = gate(env, "pass", "issue", "--person", OUTSIDER, "--kind", "visitor")
+    assert nobody.returncode == 1
+    assert nobody.stderr.startswith("error: no such visit"), nobody.stderr
 
 
 @pytest.mark.parametrize(
