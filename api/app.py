@@ -40,6 +40,7 @@ from api.web.limits import BodyLimit
 from api.web.machine_auth import install_api_errors, machine_or_staff
 from api.web.text_input import RefuseNul
 from gate.app.actor import Actor
+from gate.app.passage_tail import PassageTail
 from gate.app.registry_io import registry_schema, registry_stats
 from gate.app.throttle import LoginThrottle, SubmissionThrottle
 from gate.domain.api_scopes import ApiScope
@@ -88,6 +89,7 @@ def create_app(services: Services, station: Station | None = None) -> FastAPI:
         api_throttle=SubmissionThrottle(
             limit=settings.api.requests_per_minute, window=timedelta(minutes=1)
         ),
+        passage_tail=PassageTail(services.passages),
     )
     app.state.recent_cards = RecentCards()
     app.state.metrics = ops.GateMetrics(services, station)

@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from api.i18n import DEFAULT_LANGUAGE, LANGUAGES, reason_text, t
 from api.web.import_staging import StagedImports
 from gate.app.actor import Actor, Scope
+from gate.app.passage_tail import PassageTail
 from gate.app.place_codes import PlaceCodes
 from gate.app.staff import SESSION_LIFETIME, record_denial, resolve_session
 from gate.app.staff_values import ActiveSession
@@ -101,6 +102,8 @@ class WebContext:
     place_codes: PlaceCodes = field(default_factory=PlaceCodes)
     # Uploads whose columns the office is mapping (``api.web.office_io``).
     staged_imports: StagedImports = field(default_factory=StagedImports)
+    # The newest passages, read once for every terminal's live feed (create_app sets it).
+    passage_tail: PassageTail | None = None
     # Each API key's requests (``api.requests_per_minute``; create_app sets the limit).
     api_throttle: SubmissionThrottle = field(
         default_factory=lambda: SubmissionThrottle(limit=600, window=timedelta(minutes=1))
