@@ -31,6 +31,7 @@ def _issue(env: dict[str, str], *args: str) -> dict[str, object]:
 
 def _verify(env: dict[str, str], token: str) -> tuple[int, dict[str, object]]:
     done = gate(env, "pass", "verify", token, "--json")
+    assert done.stdout, f"exit {done.returncode}: {done.stderr}"  # a verdict, whatever it is
     return done.returncode, json.loads(done.stdout)
 
 
@@ -158,3 +159,7 @@ def test_gate_pass_verify_refuses_garbage_without_a_traceback(services: Services
     code, verdict = _verify(env_of(services), "not a pass at all")
     assert code == 2
     assert verdict == {"valid": False, "reason": "pass_malformed", "detail": "base45"}
+    # Base45 has "-": a text that starts with it is the text, not an option (CI found it).
+    code, verdict = _verify(env_of(services), "-A0$NOG5654LHQJPCJ2DAJ7D")
+    assert code == 2
+    assert verdict["reason"] == "pass_malformed"

@@ -81,7 +81,10 @@ def issue_command(
     typer.echo(issued.text_now)
 
 
-@app.command("verify")
+# A pass's text is base45, whose alphabet has "-": one in 45 starts with it and would be
+# read as an unknown option. Unknown options are the text here, so a scanner's output
+# can be pasted as it is.
+@app.command("verify", context_settings={"ignore_unknown_options": True})
 def verify_command(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="The text a QR pass carries.")],
