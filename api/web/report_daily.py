@@ -60,6 +60,18 @@ def _day_link(path: str, day: date) -> str:
     return f"{path}?date={day.isoformat()}"
 
 
+def _day_navigation(day: date, moment: datetime) -> dict[str, str | None]:
+    """The day picker's value and the previous / today / next links of a daily page."""
+    return {
+        "day_value": day.isoformat(),
+        "previous_link": _day_link("/report/daily", day - timedelta(days=1)),
+        "today_link": _day_link("/report/daily", today(moment)),
+        "next_link": (
+            _day_link("/report/daily", day + timedelta(days=1)) if day < today(moment) else None
+        ),
+    }
+
+
 @router.get("/report/daily")
 def daily_page(request: Request, user: Reader, date: DayQuery = None) -> Response:
     """The daily report of ``date`` (today when none), as a page to read or print."""
@@ -86,14 +98,7 @@ def daily_page(request: Request, user: Reader, date: DayQuery = None) -> Respons
         building_label=building_label,
         compound=web(request).services.settings.compound.name,
         generated_at=moment,
-        day_value=report.day.isoformat(),
-        previous_link=_day_link("/report/daily", report.day - timedelta(days=1)),
-        today_link=_day_link("/report/daily", today(moment)),
-        next_link=(
-            _day_link("/report/daily", report.day + timedelta(days=1))
-            if report.day < today(moment)
-            else None
-        ),
+        **_day_navigation(report.day, moment),
         xlsx_link=_day_link("/report/daily.xlsx", report.day),
         passages_chart=passages_chart(report.timeline, ReportText(language(request)).t),
         occupancy_chart=occupancy_chart(report.timeline, ReportText(language(request)).t),
@@ -125,14 +130,7 @@ def _hub_daily_page(
         local=local,
         long=LONG,
         generated_at=moment,
-        day_value=report.day.isoformat(),
-        previous_link=_day_link("/report/daily", report.day - timedelta(days=1)),
-        today_link=_day_link("/report/daily", today(moment)),
-        next_link=(
-            _day_link("/report/daily", report.day + timedelta(days=1))
-            if report.day < today(moment)
-            else None
-        ),
+        **_day_navigation(report.day, moment),
         error=error,
     )
 
