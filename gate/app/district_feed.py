@@ -180,11 +180,8 @@ def read_lines(
     ``documents`` asks the reader for the masked documents; ``encoder`` must have been
     made with the same ``documents``.
     """
-    if not 1 <= limit <= MAX_PAGE:
-        raise ActionRefused("feed_limit", max=MAX_PAGE)
-    return next(
-        stream_lines(cursor, limit=limit, reader=reader, encoder=encoder, documents=documents)
-    )
+    after = checked_request(cursor, limit, stream=False)
+    return next(_pages(after, limit, reader, encoder, documents))
 
 
 def stream_lines(
@@ -200,10 +197,19 @@ def stream_lines(
     The cursor is checked at once (``ActionRefused``), the log read as the pages are
     taken; at least one page comes, empty at the end of the log.
     """
-    after = parse_cursor(cursor)
-    if limit < 1:
-        raise ActionRefused("feed_limit", max=MAX_PAGE)
+    after = checked_request(cursor, limit, stream=True)
     return _pages(after, limit, reader, encoder, documents)
+
+
+def checked_request(cursor: str | None, limit: int, *, stream: bool) -> int:
+    """The ``seq`` after which a request reads; ``ActionRefused`` for a bad cursor or limit.
+
+    A page (JSON, CSV) holds at most ``MAX_PAGE`` rows; a stream (NDJSON) any positive number.
+    """
+    after = parse_cursor(cursor)
+    if limit < 1 or (not stream and limit > MAX_PAGE):
+        raise ActionRefused("feed_limit", max=MAX_PAGE)
+    return after
 
 
 def _pages(
@@ -269,11 +275,7 @@ def feed_answer(
     The cursor and limit are checked at once (``ActionRefused``), before any page is
     read, so a bad request is refused before an answer starts.
     """
-    after = parse_cursor(cursor)
-    if not stream and not 1 <= limit <= MAX_PAGE:
-        raise ActionRefused("feed_limit", max=MAX_PAGE)
-    if limit < 1:
-        raise ActionRefused("feed_limit", max=MAX_PAGE)
+    after = checked_request(cursor, limit, stream=stream)
     pages = source.pages(after, limit, profile=profile, documents=documents)
     if stream:
         return pages
