@@ -91,6 +91,7 @@ class WebContext:
     templates: Jinja2Templates
     idle_lock: timedelta
     secure_cookies: bool | Literal["auto"]
+    passage_tail: PassageTail  # the newest passages, read once for every terminal's live feed
     session_lifetime: timedelta = SESSION_LIFETIME
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     login_origins: frozenset[str] = frozenset()  # besides the service's own
@@ -102,8 +103,6 @@ class WebContext:
     place_codes: PlaceCodes = field(default_factory=PlaceCodes)
     # Uploads whose columns the office is mapping (``api.web.office_io``).
     staged_imports: StagedImports = field(default_factory=StagedImports)
-    # The newest passages, read once for every terminal's live feed (create_app sets it).
-    passage_tail: PassageTail | None = None
     # Each API key's requests (``api.requests_per_minute``; create_app sets the limit).
     api_throttle: SubmissionThrottle = field(
         default_factory=lambda: SubmissionThrottle(limit=600, window=timedelta(minutes=1))

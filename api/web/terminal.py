@@ -32,7 +32,6 @@ from api.web.deps import (
 from api.web.feed import feed_item
 from gate.app.control_ports import CLEARED, ControlChange
 from gate.app.controls import recent_control_changes
-from gate.app.passage_tail import PassageTail
 from gate.app.passages import OverridePassage, override_passage
 from gate.app.pipeline import MAX_OVERRIDE_TEXT, NOT_THIS_PERSON, OVERRIDE_REASONS
 from gate.app.search import search_persons
@@ -263,8 +262,7 @@ async def terminal_feed(request: Request, user: Guard, after: Cursor = 0) -> Str
     station = _station(request)
     resume = row_id(request.headers.get("last-event-id"), field="Last-Event-ID")
     cursor = after if resume is None else resume
-    context = web(request)
-    tail = context.passage_tail or PassageTail(context.services.passages)
+    tail = web(request).passage_tail
     token = request.cookies.get("gate_session", "")
 
     async def events() -> AsyncIterator[str]:
